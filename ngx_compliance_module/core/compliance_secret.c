@@ -1,0 +1,227 @@
+/*
+ * 32-byte key files (audit chain key, vault key).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "compliance_secret.h"
+
+
+/* A key file is tiny; anything larger is refused before it is read. */
+#define COMPLIANCE_SECRET_MAX_FILE  128
+
+
+static int compliance_secret_hexval(u_char c);
+
+
+void
+compliance_secret_wipe(void *p, size_t len)
+{
+    OPENSSL_cleanse(p, len);
+}
+
+
+static int
+compliance_secret_hexval(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+int
+compliance_secret_parse(const u_char *p, size_t len,
+    u_char key[COMPLIANCE_SECRET_LEN], char *err, size_t errlen)
+{
+    int     hi, lo;
+    size_t  i, n;
+
+    if (len == COMPLIANCE_SECRET_LEN) {
+        memcpy(key, p, COMPLIANCE_SECRET_LEN);
+        return 0;
+    }
+
+    n = len;
+
+    if (n > 0 && p[n - 1] == '\n') {
+        n--;
+    }
+
+    if (n != 2 * COMPLIANCE_SECRET_LEN) {
+        snprintf(err, errlen, "key must be 32 bytes or 64 hex digits, "
+                 "found %zu bytes", len);
+        return -1;
+    }
+
+    for (i = 0; i < COMPLIANCE_SECRET_LEN; i++) {
+        hi = compliance_secret_hexval(p[2 * i]);
+        lo = compliance_secret_hexval(p[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            compliance_secret_wipe(key, COMPLIANCE_SECRET_LEN);
+            snprintf(err, errlen, "key has a non-hex character");
+            return -1;
+        }
+
+        key[i] = (u_char) (hi << 4 | lo);
+    }
+
+    return 0;
+}
+
+
+int
+compliance_secret_load(const char *path,
+    u_char key[COMPLIANCE_SECRET_LEN], unsigned *mode, char *err,
+    size_t errlen)
+{
+    int          fd, rc;
+    char         tmp[256];
+    u_char       buf[COMPLIANCE_SECRET_MAX_FILE + 1];
+    ssize_t      n;
+    size_t       len;
+    struct stat  st;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        snprintf(err, errlen, "cannot open key file \"%s\": %s",
+                 path, strerror(errno));
+        return -1;
+    }
+
+    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "key file \"%s\" is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+
+    len = 0;
+
+    for ( ;; ) {
+        n = read(fd, buf + len, sizeof(buf) - len);
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+
+        len += (size_t) n;
+
+        if (len == sizeof(buf)) {
+            break;
+        }
+    }
+
+    close(fd);
+
+    if (n == -1) {
+        compliance_secret_wipe(buf, sizeof(buf));
+        snprintf(err, errlen, "cannot read key file \"%s\": %s",
+                 path, strerror(errno));
+        return -1;
+    }
+
+    if (len > COMPLIANCE_SECRET_MAX_FILE) {
+        compliance_secret_wipe(buf, sizeof(buf));
+        snprintf(err, errlen, "key file \"%s\" is too large", path);
+        return -1;
+    }
+
+    rc = compliance_secret_parse(buf, len, key, err, errlen);
+    compliance_secret_wipe(buf, sizeof(buf));
+
+    if (rc != 0) {
+        snprintf(tmp, sizeof(tmp), "key file \"%s\": %s", path, err);
+        snprintf(err, errlen, "%s", tmp);
+        return -1;
+    }
+
+    if (mode) {
+        *mode = (unsigned) (st.st_mode & 07777);
+    }
+
+    return 0;
+}
+
+
+int
+compliance_secret_generate(const char *path, char *err, size_t errlen)
+{
+    int     fd;
+    char    tmp[4096];
+    u_char  key[COMPLIANCE_SECRET_LEN], hex[2 * COMPLIANCE_SECRET_LEN + 1];
+    size_t  i;
+
+    static const char  digits[] = "0123456789abcdef";
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long) getpid())
+        >= (int) sizeof(tmp))
+    {
+        snprintf(err, errlen, "key file path is too long");
+        return -1;
+    }
+
+    if (RAND_bytes(key, sizeof(key)) != 1) {
+        snprintf(err, errlen, "RAND_bytes failed");
+        return -1;
+    }
+
+    for (i = 0; i < COMPLIANCE_SECRET_LEN; i++) {
+        hex[2 * i] = (u_char) digits[key[i] >> 4];
+        hex[2 * i + 1] = (u_char) digits[key[i] & 0x0f];
+    }
+
+    hex[2 * COMPLIANCE_SECRET_LEN] = '\n';
+    compliance_secret_wipe(key, sizeof(key));
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd == -1) {
+        compliance_secret_wipe(hex, sizeof(hex));
+        snprintf(err, errlen, "cannot create \"%s\": %s", tmp,
+                 strerror(errno));
+        return -1;
+    }
+
+    if (write(fd, hex, sizeof(hex)) != (ssize_t) sizeof(hex)
+        || fsync(fd) == -1)
+    {
+        compliance_secret_wipe(hex, sizeof(hex));
+        snprintf(err, errlen, "cannot write \"%s\": %s", tmp,
+                 strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+
+    compliance_secret_wipe(hex, sizeof(hex));
+    close(fd);
+
+    if (rename(tmp, path) == -1) {
+        snprintf(err, errlen, "cannot rename \"%s\" to \"%s\": %s", tmp, path,
+                 strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+
+    return 0;
+}
