@@ -1,0 +1,672 @@
+/*
+ * ngx_http_compliance_module: directive table, conf create/merge,
+ * registration of the handlers and variables, per-request ctx.
+ */
+
+#include "ngx_http_compliance_module.h"
+
+
+static ngx_int_t ngx_http_compliance_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_compliance_init(ngx_conf_t *cf);
+static void *ngx_http_compliance_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_compliance_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_compliance_init_process(ngx_cycle_t *cycle);
+static void ngx_http_compliance_ctx_cleanup(void *data);
+
+static char *ngx_http_compliance_enable(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_compliance_https_redirect(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_compliance_tls_min(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_compliance_hsts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static ngx_int_t ngx_http_compliance_variable_request_id(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_compliance_variable_auth_method(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_compliance_variable_reason(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_conf_enum_t  ngx_http_compliance_cors[] = {
+    { ngx_string("deny"), NGX_HTTP_COMPLIANCE_CORS_DENY },
+    { ngx_string("pass"), NGX_HTTP_COMPLIANCE_CORS_PASS },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_compliance_commands[] = {
+
+    { ngx_string("compliance"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_compliance_enable,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("compliance_public"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_public,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_cors_preflight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, cors_preflight),
+      &ngx_http_compliance_cors },
+
+    { ngx_string("compliance_https_redirect"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_compliance_https_redirect,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_tls_min"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_tls_min,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_hsts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_hsts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_compliance_module_ctx = {
+    ngx_http_compliance_add_variables,     /* preconfiguration */
+    ngx_http_compliance_init,              /* postconfiguration */
+
+    ngx_http_compliance_create_main_conf,  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_compliance_create_loc_conf,   /* create location configuration */
+    ngx_http_compliance_merge_loc_conf     /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_compliance_module = {
+    NGX_MODULE_V1,
+    &ngx_http_compliance_module_ctx,       /* module context */
+    ngx_http_compliance_commands,          /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_compliance_init_process,      /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_compliance_vars[] = {
+
+    { ngx_string("compliance_request_id"), NULL,
+      ngx_http_compliance_variable_request_id, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_auth_method"), NULL,
+      ngx_http_compliance_variable_auth_method, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_reason"), NULL,
+      ngx_http_compliance_variable_reason, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_compliance_auth_names[] = {
+    ngx_string("none"),
+    ngx_string("public"),
+    ngx_string("jwt"),
+    ngx_string("api_key")
+};
+
+
+static ngx_int_t
+ngx_http_compliance_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_compliance_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt              *h;
+    ngx_http_core_main_conf_t        *cmcf;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    if (cmf->handler_needed) {
+        cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+        /*
+         * REWRITE, not ACCESS: a location's "return" answers in this phase,
+         * and handlers of one phase run in reverse order of registration,
+         * so ours, registered after the rewrite module's, runs first.
+         */
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_compliance_access_handler;
+    }
+
+    if (cmf->filter_needed) {
+        if (ngx_http_compliance_headers_init(cf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_compliance_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    cmf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_main_conf_t));
+    if (cmf == NULL) {
+        return NULL;
+    }
+
+    return cmf;
+}
+
+
+static void *
+ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_compliance_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->public_reason = { 0, NULL };
+     *     conf->hsts = { 0, NULL };
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->cors_preflight = NGX_CONF_UNSET_UINT;
+    conf->https_redirect = NGX_CONF_UNSET;
+    conf->https_port = NGX_CONF_UNSET;
+    conf->tls_min = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_compliance_loc_conf_t  *prev = parent;
+    ngx_http_compliance_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    if (conf->public_reason.data == NULL) {
+        conf->public_reason = prev->public_reason;
+    }
+
+    ngx_conf_merge_uint_value(conf->cors_preflight, prev->cors_preflight,
+                              NGX_HTTP_COMPLIANCE_CORS_DENY);
+
+    if (conf->https_redirect == NGX_CONF_UNSET) {
+        conf->https_redirect = prev->https_redirect;
+        conf->https_port = prev->https_port;
+    }
+
+    ngx_conf_merge_value(conf->https_redirect, 0, 0);
+    ngx_conf_merge_value(conf->https_port, 0, 0);
+
+    ngx_conf_merge_uint_value(conf->tls_min, prev->tls_min,
+                              NGX_HTTP_COMPLIANCE_TLS_ANY);
+
+    ngx_conf_merge_str_value(conf->hsts, prev->hsts, "");
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_compliance_reqid_init_process(cycle);
+}
+
+
+ngx_http_compliance_ctx_t *
+ngx_http_compliance_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_request_t         *mr;
+    ngx_http_compliance_ctx_t  *ctx;
+
+    mr = r->main;
+
+    ctx = ngx_http_get_module_ctx(mr, ngx_http_compliance_module);
+    if (ctx != NULL) {
+        return ctx;
+    }
+
+    /* internal redirects and named locations reset r->ctx */
+    for (cln = mr->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_compliance_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(mr, ctx, ngx_http_compliance_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_http_compliance_ctx_t *
+ngx_http_compliance_ensure_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_request_t         *mr;
+    ngx_http_compliance_ctx_t  *ctx;
+
+    ctx = ngx_http_compliance_get_ctx(r);
+    if (ctx != NULL) {
+        return ctx;
+    }
+
+    mr = r->main;
+
+    cln = ngx_pool_cleanup_add(mr->pool, sizeof(ngx_http_compliance_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_compliance_ctx_t));
+
+    if (ngx_http_compliance_reqid_generate(ctx->request_id) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "compliance: cannot generate a request id");
+        return NULL;
+    }
+
+    cln->handler = ngx_http_compliance_ctx_cleanup;
+    ngx_http_set_ctx(mr, ctx, ngx_http_compliance_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_compliance_ctx_cleanup(void *data)
+{
+    ngx_http_compliance_ctx_t  *ctx = data;
+
+    /* nothing secret lives in the ctx itself; clear it all the same */
+    ngx_explicit_memzero(ctx, sizeof(ngx_http_compliance_ctx_t));
+}
+
+
+static char *
+ngx_http_compliance_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                             *rv;
+    ngx_http_compliance_loc_conf_t   *clcf = conf;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (clcf->enable) {
+        cmf = ngx_http_conf_get_module_main_conf(cf,
+                                                 ngx_http_compliance_module);
+        cmf->handler_needed = 1;
+        cmf->filter_needed = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (clcf->public_reason.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] != ' ' && value[1].data[i] != '\t') {
+            break;
+        }
+    }
+
+    if (i == value[1].len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid reason \"%V\" in \"%V\": an explicit "
+                           "public endpoint needs a non-empty reason",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf->public_reason = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_https_redirect(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_int_t                         port;
+    ngx_str_t                        *value;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    if (clcf->https_redirect != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "on") == 0) {
+        clcf->https_redirect = 1;
+
+    } else if (ngx_strcmp(value[1].data, "off") == 0) {
+        clcf->https_redirect = 0;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\", "
+                           "it must be \"on\" or \"off\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf->https_port = 0;
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 5
+            || ngx_strncmp(value[2].data, "port=", 5) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"%V\"",
+                               &value[2], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        port = ngx_atoi(value[2].data + 5, value[2].len - 5);
+
+        if (port < 1 || port > 65535) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid port in \"%V\" of \"%V\"",
+                               &value[2], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        clcf->https_port = (port == 443) ? 0 : port;
+    }
+
+    if (clcf->https_redirect) {
+        cmf = ngx_http_conf_get_module_main_conf(cf,
+                                                 ngx_http_compliance_module);
+        cmf->handler_needed = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_tls_min(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t                        *value;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    if (clcf->tls_min != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "TLSv1.2") == 0) {
+        clcf->tls_min = NGX_HTTP_COMPLIANCE_TLS_1_2;
+
+    } else if (ngx_strcmp(value[1].data, "TLSv1.3") == 0) {
+        clcf->tls_min = NGX_HTTP_COMPLIANCE_TLS_1_3;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\", "
+                           "it must be \"TLSv1.2\" or \"TLSv1.3\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+    cmf->handler_needed = 1;
+    cmf->filter_needed = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_hsts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    u_char                           *p;
+    ngx_str_t                        *value;
+    ngx_int_t                         max_age;
+    ngx_uint_t                        i, subdomains, preload;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    if (clcf->hsts.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len <= 8 || ngx_strncmp(value[1].data, "max-age=", 8) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"%V\", "
+                           "the first parameter must be \"max-age=N\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    max_age = ngx_atoi(value[1].data + 8, value[1].len - 8);
+    if (max_age == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid max-age in \"%V\" of \"%V\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    subdomains = 0;
+    preload = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "includeSubDomains") == 0
+            && !subdomains)
+        {
+            subdomains = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "preload") == 0 && !preload) {
+            preload = 1;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"%V\"",
+                           &value[i], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* browsers ignore a preload request that lacks these */
+    if (preload && (!subdomains || max_age < 31536000)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"preload\" in \"%V\" requires "
+                           "\"includeSubDomains\" and max-age of at least "
+                           "31536000", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, sizeof("max-age=; includeSubDomains; preload")
+                              + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf->hsts.data = p;
+
+    p = ngx_sprintf(p, "max-age=%i", max_age);
+
+    if (subdomains) {
+        p = ngx_cpymem(p, "; includeSubDomains",
+                       sizeof("; includeSubDomains") - 1);
+    }
+
+    if (preload) {
+        p = ngx_cpymem(p, "; preload", sizeof("; preload") - 1);
+    }
+
+    clcf->hsts.len = p - clcf->hsts.data;
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+    cmf->filter_needed = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_variable_request_id(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_compliance_ctx_t  *ctx;
+
+    ctx = ngx_http_compliance_ensure_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = NGX_HTTP_COMPLIANCE_REQID_LEN;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->request_id;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_variable_auth_method(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                  *name;
+    ngx_http_compliance_ctx_t  *ctx;
+
+    ctx = ngx_http_compliance_get_ctx(r);
+
+    name = &ngx_http_compliance_auth_names[ctx ? ctx->auth_method
+                                               : NGX_HTTP_COMPLIANCE_AUTH_NONE];
+
+    v->len = name->len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = name->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_variable_reason(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_compliance_ctx_t  *ctx;
+
+    ctx = ngx_http_compliance_get_ctx(r);
+
+    if (ctx == NULL || ctx->reason.len == 0) {
+        v->len = 0;
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+        v->data = (u_char *) "";
+        return NGX_OK;
+    }
+
+    v->len = ctx->reason.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = ctx->reason.data;
+
+    return NGX_OK;
+}
