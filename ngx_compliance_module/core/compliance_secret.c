@@ -29,20 +29,23 @@ compliance_secret_wipe(void *p, size_t len)
 }
 
 
+/*
+ * Branch-free: the key's digits must not steer control flow or memory
+ * access.  Returns 0..15, or -1 (as an int with all bits set) otherwise.
+ */
 static int
 compliance_secret_hexval(u_char c)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
+    int  v, digit, lower, ch;
 
-    c |= 0x20;
+    ch = c;
+    digit = ((ch - '0') | ('9' - ch)) >> 8;       /* 0 if '0'..'9', else -1 */
+    ch |= 0x20;
+    lower = ((ch - 'a') | ('f' - ch)) >> 8;       /* 0 if 'a'..'f', else -1 */
 
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
+    v = (~digit & (c - '0')) | (~lower & (ch - 'a' + 10));
 
-    return -1;
+    return v | (digit & lower);
 }
 
 
@@ -50,7 +53,7 @@ int
 compliance_secret_parse(const u_char *p, size_t len,
     u_char key[COMPLIANCE_SECRET_LEN], char *err, size_t errlen)
 {
-    int     hi, lo;
+    int     hi, lo, bad;
     size_t  i, n;
 
     if (len == COMPLIANCE_SECRET_LEN) {
@@ -70,17 +73,20 @@ compliance_secret_parse(const u_char *p, size_t len,
         return -1;
     }
 
+    bad = 0;
+
     for (i = 0; i < COMPLIANCE_SECRET_LEN; i++) {
         hi = compliance_secret_hexval(p[2 * i]);
         lo = compliance_secret_hexval(p[2 * i + 1]);
 
-        if (hi < 0 || lo < 0) {
-            compliance_secret_wipe(key, COMPLIANCE_SECRET_LEN);
-            snprintf(err, errlen, "key has a non-hex character");
-            return -1;
-        }
+        bad |= hi | lo;
+        key[i] = (u_char) ((hi << 4) | (lo & 0x0f));
+    }
 
-        key[i] = (u_char) (hi << 4 | lo);
+    if (bad < 0) {
+        compliance_secret_wipe(key, COMPLIANCE_SECRET_LEN);
+        snprintf(err, errlen, "key has a non-hex character");
+        return -1;
     }
 
     return 0;
@@ -216,12 +222,15 @@ compliance_secret_generate(const char *path, char *err, size_t errlen)
     compliance_secret_wipe(hex, sizeof(hex));
     close(fd);
 
-    if (rename(tmp, path) == -1) {
-        snprintf(err, errlen, "cannot rename \"%s\" to \"%s\": %s", tmp, path,
+    /* link() never replaces: an existing key is refused, not lost */
+    if (link(tmp, path) == -1) {
+        snprintf(err, errlen, "cannot create \"%s\": %s", path,
                  strerror(errno));
         unlink(tmp);
         return -1;
     }
+
+    unlink(tmp);
 
     return 0;
 }

@@ -31,7 +31,10 @@ int compliance_secret_load(const char *path,
     u_char key[COMPLIANCE_SECRET_LEN], unsigned *mode, char *err,
     size_t errlen);
 
-/* Writes 32 random bytes as 64 hex digits + newline, mode 0600, atomically. */
+/*
+ * Writes 32 random bytes as 64 hex digits + newline, mode 0600.  The file
+ * appears whole or not at all, and an existing file is never replaced.
+ */
 int compliance_secret_generate(const char *path, char *err, size_t errlen);
 
 void compliance_secret_wipe(void *p, size_t len);
