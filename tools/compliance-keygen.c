@@ -1,0 +1,907 @@
+/*
+ * compliance-keygen: creates, lists and revokes API keys in a key file.
+ *
+ *   compliance-keygen --file F --principal P [--org O] [--scopes a,b]
+ *       [--allow CIDRs] [--expires YYYY-MM-DD]
+ *   compliance-keygen --file F --list
+ *   compliance-keygen --file F --revoke ID
+ *
+ * Every change is a locked read-modify-write of the whole file, checked
+ * with the same parser nginx uses, written to a temporary file and
+ * renamed over the original, so nginx never reads a half-written file and
+ * two concurrent runs never lose each other's keys.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "compliance_apikey.h"
+
+
+#define KEYGEN_NAME       "compliance-keygen"
+#define KEYGEN_MAX_ARG    2048
+#define KEYGEN_ERRLEN     1024
+#define KEYGEN_ID_TRIES   16
+
+/* Key files are read by the nginx master; nobody else needs them. */
+#define KEYGEN_FILE_MODE  0640
+
+
+typedef struct {
+    const char  *file;
+    const char  *principal;
+    const char  *org;
+    const char  *scopes;
+    const char  *allow;
+    const char  *expires;
+    const char  *revoke;
+    int          list;
+} keygen_args_t;
+
+
+static int keygen_std_fds(void);
+static void keygen_usage(void);
+static void keygen_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int keygen_set_once(const char **slot, const char *name,
+    const char *value);
+static int keygen_parse_args(int argc, char **argv, keygen_args_t *a);
+static int keygen_lock(const char *path);
+static int keygen_read(const char *path, char **buf, size_t *len,
+    struct stat *st, int *exists);
+static int keygen_write_all(int fd, const char *p, size_t len);
+static int keygen_write(const char *path, const char *buf, size_t len,
+    const struct stat *old, int exists);
+static int keygen_add_field(char *line, size_t size, const char *name,
+    const char *value);
+static int keygen_generate(const keygen_args_t *a);
+static int keygen_list(const keygen_args_t *a);
+static int keygen_revoke(const keygen_args_t *a);
+static int keygen_cmp_line(const void *a, const void *b);
+static void keygen_print_commas(const char *s);
+
+
+/*
+ * A closed stdin/stdout/stderr would be reused by the next open(): the
+ * key could then land in the lock or temporary file.  Fill the gaps with
+ * /dev/null; a closed stdout is an error, the key could not be shown.
+ */
+static int
+keygen_std_fds(void)
+{
+    int  fd, rc;
+
+    rc = 0;
+
+    for (fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1) {
+            continue;
+        }
+
+        if (open("/dev/null", O_RDWR) != fd) {
+            return -1;
+        }
+
+        if (fd == STDOUT_FILENO) {
+            rc = -1;
+        }
+    }
+
+    return rc;
+}
+
+
+static void
+keygen_usage(void)
+{
+    fprintf(stderr,
+            "usage: " KEYGEN_NAME " --file F --principal P [--org O] "
+            "[--scopes a,b]\n"
+            "           [--allow CIDR,...] [--expires YYYY-MM-DD]\n"
+            "       " KEYGEN_NAME " --file F --list\n"
+            "       " KEYGEN_NAME " --file F --revoke ID\n");
+}
+
+
+static void
+keygen_error(const char *fmt, ...)
+{
+    va_list  ap;
+
+    fprintf(stderr, KEYGEN_NAME ": ");
+
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+
+    fprintf(stderr, "\n");
+}
+
+
+static int
+keygen_set_once(const char **slot, const char *name, const char *value)
+{
+    if (*slot != NULL) {
+        keygen_error("option --%s given twice", name);
+        return -1;
+    }
+
+    if (strlen(value) > KEYGEN_MAX_ARG) {
+        keygen_error("option --%s is too long", name);
+        return -1;
+    }
+
+    *slot = value;
+
+    return 0;
+}
+
+
+static int
+keygen_parse_args(int argc, char **argv, keygen_args_t *a)
+{
+    int           c, rc;
+    const char  **slot, *name;
+
+    static const struct option  opts[] = {
+        { "file",      required_argument, NULL, 'f' },
+        { "principal", required_argument, NULL, 'p' },
+        { "org",       required_argument, NULL, 'o' },
+        { "scopes",    required_argument, NULL, 's' },
+        { "allow",     required_argument, NULL, 'a' },
+        { "expires",   required_argument, NULL, 'e' },
+        { "revoke",    required_argument, NULL, 'r' },
+        { "list",      no_argument,       NULL, 'l' },
+        { "help",      no_argument,       NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    memset(a, 0, sizeof(keygen_args_t));
+
+    /* Long options only: a stray short flag is an error, not a guess. */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+
+        case 'f':
+            slot = &a->file;
+            name = "file";
+            break;
+
+        case 'p':
+            slot = &a->principal;
+            name = "principal";
+            break;
+
+        case 'o':
+            slot = &a->org;
+            name = "org";
+            break;
+
+        case 's':
+            slot = &a->scopes;
+            name = "scopes";
+            break;
+
+        case 'a':
+            slot = &a->allow;
+            name = "allow";
+            break;
+
+        case 'e':
+            slot = &a->expires;
+            name = "expires";
+            break;
+
+        case 'r':
+            slot = &a->revoke;
+            name = "revoke";
+            break;
+
+        case 'l':
+            a->list = 1;
+            continue;
+
+        case 'h':
+            keygen_usage();
+            exit(0);
+
+        default:
+            keygen_usage();
+            return -1;
+        }
+
+        rc = keygen_set_once(slot, name, optarg);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+
+    if (optind != argc) {
+        keygen_error("unexpected argument");
+        keygen_usage();
+        return -1;
+    }
+
+    if (a->file == NULL) {
+        keygen_error("--file is required");
+        keygen_usage();
+        return -1;
+    }
+
+    if (a->list + (a->revoke != NULL) + (a->principal != NULL) != 1) {
+        keygen_error("give exactly one of --principal, --list, --revoke");
+        keygen_usage();
+        return -1;
+    }
+
+    if (a->principal == NULL
+        && (a->org || a->scopes || a->allow || a->expires))
+    {
+        keygen_error("--org, --scopes, --allow and --expires need "
+                     "--principal");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The lock lives in a separate file: the key file itself is replaced by
+ * rename(), so a lock on it would protect the wrong inode.
+ */
+static int
+keygen_lock(const char *path)
+{
+    int   fd;
+    char  lock[4096];
+
+    if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int) sizeof(lock))
+    {
+        keygen_error("file name is too long");
+        return -1;
+    }
+
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, KEYGEN_FILE_MODE);
+    if (fd == -1) {
+        keygen_error("cannot open lock file \"%s\": %s", lock,
+                     strerror(errno));
+        return -1;
+    }
+
+    while (flock(fd, LOCK_EX) == -1) {
+        if (errno != EINTR) {
+            keygen_error("cannot lock \"%s\": %s", lock, strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+
+    return fd;
+}
+
+
+static int
+keygen_read(const char *path, char **buf, size_t *len, struct stat *st,
+    int *exists)
+{
+    int      fd;
+    char    *p;
+    size_t   size, n;
+    ssize_t  r;
+
+    *buf = NULL;
+    *len = 0;
+    *exists = 0;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        if (errno == ENOENT) {
+            return 0;
+        }
+
+        keygen_error("cannot open \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+
+    if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+        keygen_error("\"%s\" is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+
+    if (st->st_size > COMPLIANCE_APIKEY_MAX_FILE) {
+        keygen_error("\"%s\" is larger than %d bytes", path,
+                     COMPLIANCE_APIKEY_MAX_FILE);
+        close(fd);
+        return -1;
+    }
+
+    size = (size_t) st->st_size + 1;
+
+    p = malloc(size + 1);
+    if (p == NULL) {
+        keygen_error("out of memory");
+        close(fd);
+        return -1;
+    }
+
+    n = 0;
+    r = 0;
+
+    while (n < size) {
+        r = read(fd, p + n, size - n);
+
+        if (r == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (r <= 0) {
+            break;
+        }
+
+        n += (size_t) r;
+    }
+
+    close(fd);
+
+    if (r == -1 || n == size) {
+        keygen_error("cannot read \"%s\": %s", path,
+                     r == -1 ? strerror(errno) : "file grew while read");
+        free(p);
+        return -1;
+    }
+
+    p[n] = '\0';
+
+    *buf = p;
+    *len = n;
+    *exists = 1;
+
+    return 0;
+}
+
+
+static int
+keygen_write_all(int fd, const char *p, size_t len)
+{
+    size_t   n;
+    ssize_t  w;
+
+    for (n = 0; n < len; n += (size_t) w) {
+        w = write(fd, p + n, len - n);
+
+        if (w == -1) {
+            if (errno == EINTR) {
+                w = 0;
+                continue;
+            }
+
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+keygen_write(const char *path, const char *buf, size_t len,
+    const struct stat *old, int exists)
+{
+    int   fd, dfd;
+    char  tmp[4096], dir[4096];
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path)
+        >= (int) sizeof(tmp))
+    {
+        keygen_error("file name is too long");
+        return -1;
+    }
+
+    fd = mkstemp(tmp);
+    if (fd == -1) {
+        keygen_error("cannot create a temporary file next to \"%s\": %s",
+                     path, strerror(errno));
+        return -1;
+    }
+
+    if (fchmod(fd, KEYGEN_FILE_MODE) == -1) {
+        keygen_error("cannot chmod \"%s\": %s", tmp, strerror(errno));
+        goto failed;
+    }
+
+    /*
+     * Keep the group nginx reads the file through; failing is harmless
+     * when run by the owner, who already is in the file's group.
+     */
+    if (exists && fchown(fd, (uid_t) -1, old->st_gid) == -1) {
+        /* void */
+    }
+
+    if (keygen_write_all(fd, buf, len) != 0) {
+        keygen_error("cannot write \"%s\": %s", tmp, strerror(errno));
+        goto failed;
+    }
+
+    if (fsync(fd) == -1) {
+        keygen_error("cannot fsync \"%s\": %s", tmp, strerror(errno));
+        goto failed;
+    }
+
+    if (close(fd) == -1) {
+        fd = -1;
+        keygen_error("cannot close \"%s\": %s", tmp, strerror(errno));
+        goto failed;
+    }
+
+    fd = -1;
+
+    if (rename(tmp, path) == -1) {
+        keygen_error("cannot rename \"%s\" to \"%s\": %s", tmp, path,
+                     strerror(errno));
+        goto failed;
+    }
+
+    /* Make the rename itself durable. */
+    snprintf(dir, sizeof(dir), "%s", path);
+
+    dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd != -1) {
+        (void) fsync(dfd);
+        close(dfd);
+    }
+
+    return 0;
+
+failed:
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    unlink(tmp);
+
+    return -1;
+}
+
+
+/* Appends " name=value" after checking it exactly as nginx will. */
+static int
+keygen_add_field(char *line, size_t size, const char *name,
+    const char *value)
+{
+    char    field[KEYGEN_MAX_ARG + 32], err[KEYGEN_ERRLEN];
+    size_t  n, len;
+
+    if (value == NULL) {
+        return 0;
+    }
+
+    len = (size_t) snprintf(field, sizeof(field), "%s=%s", name, value);
+    if (len >= sizeof(field)) {
+        keygen_error("--%s is too long", name);
+        return -1;
+    }
+
+    if (compliance_apikey_check_field((u_char *) field, len, err,
+                                      sizeof(err))
+        != 0)
+    {
+        keygen_error("invalid --%s: %s", name, err);
+        return -1;
+    }
+
+    n = strlen(line);
+
+    if (n + 1 + len + 1 >= size) {
+        keygen_error("record is too long");
+        return -1;
+    }
+
+    line[n] = ' ';
+    memcpy(line + n + 1, field, len + 1);
+
+    return 0;
+}
+
+
+static int
+keygen_generate(const keygen_args_t *a)
+{
+    int                      lock, exists, rc, i;
+    char                    *buf, *nbuf, err[KEYGEN_ERRLEN];
+    char                     text[COMPLIANCE_APIKEY_TEXT_LEN + 1];
+    char                     head[COMPLIANCE_APIKEY_HEAD_LEN + 1];
+    char                     fields[COMPLIANCE_APIKEY_MAX_LINE + 1];
+    size_t                   len, nlen, flen;
+    long long                expires;
+    struct stat              st;
+    compliance_apikey_set_t  set;
+
+    rc = 1;
+    buf = NULL;
+    nbuf = NULL;
+    fields[0] = '\0';
+
+    if (keygen_add_field(fields, sizeof(fields), "principal", a->principal)
+        || keygen_add_field(fields, sizeof(fields), "org", a->org)
+        || keygen_add_field(fields, sizeof(fields), "scopes", a->scopes)
+        || keygen_add_field(fields, sizeof(fields), "allow", a->allow)
+        || keygen_add_field(fields, sizeof(fields), "expires", a->expires))
+    {
+        return 1;
+    }
+
+    /* The parser accepts past dates; creating a dead key is a mistake. */
+    if (a->expires) {
+        if (compliance_apikey_parse_date((u_char *) a->expires,
+                                         strlen(a->expires), &expires)
+            != 0
+            || expires <= (long long) time(NULL))
+        {
+            keygen_error("--expires %s is not in the future", a->expires);
+            return 1;
+        }
+    }
+
+    lock = keygen_lock(a->file);
+    if (lock == -1) {
+        return 1;
+    }
+
+    if (keygen_read(a->file, &buf, &len, &st, &exists) != 0) {
+        goto done;
+    }
+
+    if (compliance_apikey_set_parse(&set, (u_char *) buf, len, err,
+                                    sizeof(err))
+        != 0)
+    {
+        keygen_error("\"%s\": %s; not changed", a->file, err);
+        goto done;
+    }
+
+    for (i = 0; i < KEYGEN_ID_TRIES; i++) {
+        if (compliance_apikey_generate(text, head) != 0) {
+            compliance_apikey_set_free(&set);
+            keygen_error("random generator failed");
+            goto done;
+        }
+
+        if (compliance_apikey_set_find(&set, (u_char *) head,
+                                       COMPLIANCE_APIKEY_ID_LEN)
+            == NULL)
+        {
+            break;
+        }
+    }
+
+    compliance_apikey_set_free(&set);
+
+    if (i == KEYGEN_ID_TRIES) {
+        keygen_error("could not find a free key id");
+        goto done;
+    }
+
+    flen = strlen(fields);
+    nlen = len + 1 + COMPLIANCE_APIKEY_HEAD_LEN + flen + 1;
+
+    nbuf = malloc(nlen + 1);
+    if (nbuf == NULL) {
+        keygen_error("out of memory");
+        goto done;
+    }
+
+    if (len) {
+        memcpy(nbuf, buf, len);
+    }
+
+    nlen = len;
+
+    /* A last line without newline must not swallow the new record. */
+    if (len && buf[len - 1] != '\n') {
+        nbuf[nlen++] = '\n';
+    }
+
+    memcpy(nbuf + nlen, head, COMPLIANCE_APIKEY_HEAD_LEN);
+    nlen += COMPLIANCE_APIKEY_HEAD_LEN;
+    memcpy(nbuf + nlen, fields, flen);
+    nlen += flen;
+    nbuf[nlen++] = '\n';
+
+    /* What is written must load in nginx: check the whole result. */
+    if (compliance_apikey_set_parse(&set, (u_char *) nbuf, nlen, err,
+                                    sizeof(err))
+        != 0)
+    {
+        keygen_error("refusing to write an invalid file: %s", err);
+        goto done;
+    }
+
+    compliance_apikey_set_free(&set);
+
+    if (keygen_write(a->file, nbuf, nlen, &st, exists) != 0) {
+        goto done;
+    }
+
+    /*
+     * The key is shown once, only after its record is safely stored, and
+     * with write(2) so no stdio buffer keeps a copy we cannot wipe.
+     */
+    text[COMPLIANCE_APIKEY_TEXT_LEN] = '\n';
+
+    if (keygen_write_all(STDOUT_FILENO, text, COMPLIANCE_APIKEY_TEXT_LEN + 1)
+        != 0)
+    {
+        keygen_error("cannot write the key to stdout: %s; revoke key %.*s",
+                     strerror(errno), COMPLIANCE_APIKEY_ID_LEN, head);
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    OPENSSL_cleanse(text, sizeof(text));
+    free(buf);
+    free(nbuf);
+    close(lock);
+
+    return rc;
+}
+
+
+static int
+keygen_cmp_line(const void *a, const void *b)
+{
+    const compliance_apikey_rec_t  *ra, *rb;
+
+    ra = *(const compliance_apikey_rec_t * const *) a;
+    rb = *(const compliance_apikey_rec_t * const *) b;
+
+    return (ra->line > rb->line) - (ra->line < rb->line);
+}
+
+
+/* Scopes are stored space-separated; show them as they are written. */
+static void
+keygen_print_commas(const char *s)
+{
+    for ( /* void */ ; *s; s++) {
+        putchar(*s == ' ' ? ',' : *s);
+    }
+}
+
+
+static int
+keygen_list(const keygen_args_t *a)
+{
+    int                              exists, rc;
+    char                            *buf, err[KEYGEN_ERRLEN], date[16];
+    size_t                           len, i;
+    time_t                           t;
+    struct tm                        tm;
+    struct stat                      st;
+    compliance_apikey_set_t          set;
+    const compliance_apikey_rec_t  **order, *r;
+
+    if (keygen_read(a->file, &buf, &len, &st, &exists) != 0) {
+        return 1;
+    }
+
+    if (!exists) {
+        keygen_error("\"%s\" does not exist", a->file);
+        return 1;
+    }
+
+    rc = compliance_apikey_set_parse(&set, (u_char *) buf, len, err,
+                                     sizeof(err));
+    free(buf);
+
+    if (rc != 0) {
+        keygen_error("\"%s\": %s", a->file, err);
+        return 1;
+    }
+
+    order = calloc(set.n ? set.n : 1, sizeof(*order));
+    if (order == NULL) {
+        compliance_apikey_set_free(&set);
+        keygen_error("out of memory");
+        return 1;
+    }
+
+    for (i = 0; i < set.n; i++) {
+        order[i] = &set.recs[i];
+    }
+
+    qsort(order, set.n, sizeof(*order), keygen_cmp_line);
+
+    /* Never the salt or the hash: they would help an offline attack. */
+    for (i = 0; i < set.n; i++) {
+        r = order[i];
+
+        printf("%s\t%s\t%s\t", r->id, r->principal,
+               r->org_len ? r->org : "-");
+
+        if (r->scopes_len) {
+            keygen_print_commas(r->scopes);
+
+        } else {
+            putchar('-');
+        }
+
+        printf("\t%s\t", r->allow.n ? r->allow_text : "-");
+
+        if (r->expires) {
+            t = (time_t) r->expires;
+            gmtime_r(&t, &tm);
+            strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+            printf("%s\n", date);
+
+        } else {
+            printf("-\n");
+        }
+    }
+
+    free(order);
+    compliance_apikey_set_free(&set);
+
+    if (fflush(stdout) != 0) {
+        keygen_error("cannot write to stdout: %s", strerror(errno));
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+keygen_revoke(const keygen_args_t *a)
+{
+    int                             lock, exists, rc;
+    char                           *buf, *out, *p, *end, *eol;
+    char                            err[KEYGEN_ERRLEN];
+    size_t                          len, olen, line, target;
+    struct stat                     st;
+    compliance_apikey_set_t         set;
+    const compliance_apikey_rec_t  *r;
+
+    rc = 1;
+    buf = NULL;
+    out = NULL;
+
+    /* Not echoed: a pasted key text here would leak its secret. */
+    if (strlen(a->revoke) != COMPLIANCE_APIKEY_ID_LEN
+        || strspn(a->revoke, "abcdefghijklmnopqrstuvwxyz234567")
+           != COMPLIANCE_APIKEY_ID_LEN)
+    {
+        keygen_error("--revoke needs a key id (%d characters of [a-z2-7]) "
+                     "as shown by --list", COMPLIANCE_APIKEY_ID_LEN);
+        return 1;
+    }
+
+    lock = keygen_lock(a->file);
+    if (lock == -1) {
+        return 1;
+    }
+
+    if (keygen_read(a->file, &buf, &len, &st, &exists) != 0) {
+        goto done;
+    }
+
+    if (!exists) {
+        keygen_error("\"%s\" does not exist", a->file);
+        goto done;
+    }
+
+    if (compliance_apikey_set_parse(&set, (u_char *) buf, len, err,
+                                    sizeof(err))
+        != 0)
+    {
+        keygen_error("\"%s\": %s; not changed", a->file, err);
+        goto done;
+    }
+
+    r = compliance_apikey_set_find(&set, (u_char *) a->revoke,
+                                   COMPLIANCE_APIKEY_ID_LEN);
+    target = r ? r->line : 0;
+
+    compliance_apikey_set_free(&set);
+
+    if (target == 0) {
+        keygen_error("no key with id \"%s\" in \"%s\"", a->revoke, a->file);
+        goto done;
+    }
+
+    out = malloc(len + 1);
+    if (out == NULL) {
+        keygen_error("out of memory");
+        goto done;
+    }
+
+    /* Copy every line but the record's, comments and blanks included. */
+    olen = 0;
+    line = 0;
+    p = buf;
+    end = buf + len;
+
+    while (p < end) {
+        line++;
+
+        eol = memchr(p, '\n', (size_t) (end - p));
+        eol = eol ? eol + 1 : end;
+
+        if (line != target) {
+            memcpy(out + olen, p, (size_t) (eol - p));
+            olen += (size_t) (eol - p);
+        }
+
+        p = eol;
+    }
+
+    if (compliance_apikey_set_parse(&set, (u_char *) out, olen, err,
+                                    sizeof(err))
+        != 0)
+    {
+        keygen_error("refusing to write an invalid file: %s", err);
+        goto done;
+    }
+
+    compliance_apikey_set_free(&set);
+
+    if (keygen_write(a->file, out, olen, &st, exists) != 0) {
+        goto done;
+    }
+
+    fprintf(stderr, KEYGEN_NAME ": revoked key %s; reload nginx to apply\n",
+            a->revoke);
+
+    rc = 0;
+
+done:
+
+    free(buf);
+    free(out);
+    close(lock);
+
+    return rc;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    keygen_args_t  a;
+
+    if (keygen_std_fds() != 0) {
+        keygen_error("stdin, stdout and stderr must be open");
+        return 1;
+    }
+
+    if (keygen_parse_args(argc, argv, &a) != 0) {
+        return 2;
+    }
+
+    if (a.list) {
+        return keygen_list(&a);
+    }
+
+    if (a.revoke) {
+        return keygen_revoke(&a);
+    }
+
+    return keygen_generate(&a);
+}
