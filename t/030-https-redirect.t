@@ -1,0 +1,130 @@
+#!/usr/bin/perl
+# compliance_https_redirect: 301 for GET/HEAD, 308 otherwise, path and
+# query kept byte for byte; port=; config-time refusals.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Test::Compliance;
+
+my $t = Test::Compliance->new;
+
+$t->write_config(<<'EOF');
+%%LOAD_MODULE%%
+%%TEST_GLOBALS%%
+events {}
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    server {
+        listen 127.0.0.1:%%PORT_0%%;
+        server_name fallback.example;
+
+        compliance on;
+        compliance_https_redirect on;
+
+        location / {
+            return 200 "never on plain HTTP\n";
+        }
+
+        location /public {
+            compliance_public "redirected all the same";
+            return 200 "never\n";
+        }
+
+        location /exempt {
+            compliance off;
+            compliance_https_redirect off;
+            return 200 "plain ok\n";
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_1%%;
+        compliance_https_redirect on port=8443;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_2%%;
+        compliance_https_redirect on port=443;
+    }
+}
+EOF
+
+$t->run;
+
+my $uri = '/api/v1/orders/%2Fx?page=2&q=a%20b&sort=';
+
+for my $m (qw(GET HEAD)) {
+    my $r = $t->http(method => $m, uri => $uri,
+                     headers => [['Host', 'api.example']]);
+    is($r->{status}, 301, "$m gets 301");
+    is($r->{header}->('location'), "https://api.example$uri",
+       "$m: path and query kept");
+}
+
+for my $m (qw(POST PUT PATCH DELETE OPTIONS)) {
+    my $r = $t->http(method => $m, uri => $uri, body => 'x=1',
+                     headers => [['Host', 'api.example']]);
+    is($r->{status}, 308, "$m gets 308");
+    is($r->{header}->('location'), "https://api.example$uri",
+       "$m: path and query kept");
+}
+
+my $r = $t->http(uri => '/public?x=1', headers => [['Host', 'api.example']]);
+is($r->{status}, 301, 'public locations are redirected too');
+unlike($r->{body}, qr/never/, 'no content over plain HTTP');
+
+$r = $t->http(uri => '/exempt');
+is($r->{status}, 200, 'compliance_https_redirect off in a location');
+
+$r = $t->http(uri => '/p?a=1', headers => [['Host', 'api.example:8080']]);
+is($r->{header}->('location'), 'https://api.example/p?a=1',
+   'the client port is not carried over');
+
+$r = $t->http(raw => "GET /old HTTP/1.0\r\n\r\n");
+is($r->{status}, 301, 'HTTP/1.0 without Host');
+is($r->{header}->('location'), 'https://fallback.example/old',
+   'server_name used without Host');
+
+$r = $t->http(port => $t->port(1), uri => '/x?y',
+              headers => [['Host', 'localhost']]);
+is($r->{header}->('location'), 'https://localhost:8443/x?y', 'port=8443');
+
+$r = $t->http(port => $t->port(2), uri => '/x',
+              headers => [['Host', 'localhost']]);
+is($r->{header}->('location'), 'https://localhost/x', 'port=443 omitted');
+
+# --- refusals
+my @bad = (
+    [ 'compliance_https_redirect yes;',
+      qr/invalid value "yes" in "compliance_https_redirect"/ ],
+    [ 'compliance_https_redirect on port=0;',
+      qr/invalid port in "port=0" of "compliance_https_redirect"/ ],
+    [ 'compliance_https_redirect on port=70000;',
+      qr/invalid port in "port=70000" of "compliance_https_redirect"/ ],
+    [ 'compliance_https_redirect on to=8443;',
+      qr/invalid parameter "to=8443" in "compliance_https_redirect"/ ],
+);
+
+for my $b (@bad) {
+    my ($line, $re) = @$b;
+    my ($ok, $out) = $t->test_config_text(<<"EOF");
+%%LOAD_MODULE%%
+%%TEST_GLOBALS%%
+events {}
+http {
+    %%TEST_GLOBALS_HTTP%%
+    server {
+        listen 127.0.0.1:%%PORT_5%%;
+        $line
+    }
+}
+EOF
+    ok(!$ok, "refused: $line");
+    like($out, $re, "message for: $line");
+}
+
+$t->finish;
