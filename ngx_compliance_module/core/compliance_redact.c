@@ -1,0 +1,1599 @@
+/*
+ * Redaction: hand-written scanners for the built-in detectors, PCRE2 JIT
+ * for operator patterns.
+ *
+ * The built-in detectors are fixed, simple languages (digit runs with a
+ * checksum, fixed prefixes, character classes), so one table-driven pass
+ * that only stops on a few trigger bytes finds them far faster than a
+ * regex engine could, checks Luhn in the same pass and reads through
+ * percent-encoding without a decoded copy.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH  8
+#include <pcre2.h>
+
+#include "compliance_redact.h"
+
+
+#define COMPLIANCE_REDACT_NONE       ((size_t) -1)
+
+/* PAN: 13 to 19 digits */
+#define COMPLIANCE_REDACT_PAN_MIN    13
+#define COMPLIANCE_REDACT_PAN_MAX    19
+
+/* longest secret parameter name in the list ("client_secret") + slack */
+#define COMPLIANCE_REDACT_PARAM_MAX  16
+
+/* an operator regex may not backtrack without bound on client input */
+#define COMPLIANCE_REDACT_MATCH_LIMIT  1000000
+#define COMPLIANCE_REDACT_DEPTH_LIMIT  10000
+
+/* compliance_redact_t.trigger: what a byte may start */
+#define COMPLIANCE_REDACT_T_DIGIT    1
+#define COMPLIANCE_REDACT_T_JWT      2
+#define COMPLIANCE_REDACT_T_KEY      3
+#define COMPLIANCE_REDACT_T_BEARER   4
+#define COMPLIANCE_REDACT_T_EMAIL    5
+#define COMPLIANCE_REDACT_T_PARAM    6
+#define COMPLIANCE_REDACT_T_PCT      7
+
+/* compliance_redact_cclass bits */
+#define COMPLIANCE_REDACT_C_DIGIT    0x01
+#define COMPLIANCE_REDACT_C_ALPHA    0x02
+#define COMPLIANCE_REDACT_C_B64URL   0x04   /* A-Z a-z 0-9 - _ */
+#define COMPLIANCE_REDACT_C_B32      0x08   /* a-z 2-7 */
+#define COMPLIANCE_REDACT_C_TOKEN68  0x10   /* b64url . ~ + / */
+#define COMPLIANCE_REDACT_C_LOCAL    0x20   /* e-mail local part */
+#define COMPLIANCE_REDACT_C_DOMAIN   0x40   /* A-Z a-z 0-9 - . */
+#define COMPLIANCE_REDACT_C_HEX      0x80
+
+
+typedef struct {
+    size_t         start;
+    size_t         end;
+    const u_char  *tag;
+    size_t         tag_len;
+} compliance_redact_match_t;
+
+
+/*
+ * The next match of one source (the built-in scanner or one pattern)
+ * at or after "from"; start == NONE when there is none.
+ */
+typedef struct {
+    size_t         from;
+    size_t         start;
+    size_t         end;
+    const u_char  *tag;
+    size_t         tag_len;
+} compliance_redact_cache_t;
+
+
+typedef struct {
+    pcre2_code    *code;
+    size_t         tag_len;
+    u_char         tag[COMPLIANCE_REDACT_TAG_MAX];
+} compliance_redact_pattern_t;
+
+
+typedef struct {
+    compliance_redact_cache_t    builtin;
+    compliance_redact_cache_t    pattern[COMPLIANCE_REDACT_MAX_PATTERNS];
+} compliance_redact_scratch_t;
+
+
+struct compliance_redact_s {
+    unsigned                      mask;
+    u_char                        trigger[256];
+    size_t                        npatterns;
+    compliance_redact_pattern_t  *patterns;
+    pcre2_match_data             *match_data;
+    pcre2_match_context          *match_ctx;
+    /* mutable per-call state, see the header about threads */
+    compliance_redact_scratch_t  *scratch;
+};
+
+
+typedef struct {
+    const char    *name;
+    size_t         name_len;
+    unsigned       bit;
+    const char    *tag;
+    size_t         tag_len;
+} compliance_redact_detector_t;
+
+
+static inline int compliance_redact_hex(u_char c);
+static inline int compliance_redact_getc(const u_char *in, size_t len, size_t i,
+    size_t *n);
+static inline int compliance_redact_getc_back(const u_char *in, size_t floor,
+    size_t i, size_t *n);
+static int compliance_redact_luhn(const u_char *d, size_t n);
+static inline int compliance_redact_is_sep(int c, size_t n);
+static int compliance_redact_digits(const compliance_redact_t *r,
+    const u_char *in, size_t len, size_t i, compliance_redact_match_t *m,
+    size_t *skip);
+static int compliance_redact_ssn(const u_char *in, size_t len, size_t i,
+    size_t *end);
+static size_t compliance_redact_pan(const u_char *in, size_t len, size_t g,
+    size_t *next, size_t *gend);
+static int compliance_redact_jwt(const u_char *in, size_t len, size_t i,
+    size_t *end);
+static int compliance_redact_api_key(const u_char *in, size_t len, size_t i,
+    size_t *end);
+static int compliance_redact_bearer(const u_char *in, size_t len, size_t i,
+    size_t *start, size_t *end);
+static int compliance_redact_email(const u_char *in, size_t len,
+    size_t floor, size_t i, size_t n, size_t *start, size_t *end);
+static int compliance_redact_param(const u_char *in, size_t len, size_t i,
+    size_t *start, size_t *end);
+static void compliance_redact_set(compliance_redact_match_t *m,
+    unsigned bit, size_t start, size_t end);
+static int compliance_redact_builtin(const compliance_redact_t *r,
+    const u_char *in, size_t len, size_t pos, compliance_redact_match_t *m);
+static void compliance_redact_refresh_builtin(const compliance_redact_t *r,
+    const u_char *in, size_t len, size_t from);
+static void compliance_redact_refresh_pattern(const compliance_redact_t *r,
+    size_t k, const u_char *in, size_t len, size_t from);
+static void compliance_redact_reset(const compliance_redact_t *r,
+    const u_char *in, size_t len);
+static int compliance_redact_next(const compliance_redact_t *r,
+    const u_char *in, size_t len, size_t pos, compliance_redact_match_t *m);
+
+
+
+#define compliance_redact_str(s)  s, sizeof(s) - 1
+
+static const compliance_redact_detector_t  compliance_redact_detectors[] = {
+    { compliance_redact_str("pan"), COMPLIANCE_REDACT_PAN,
+      compliance_redact_str("[REDACTED:pan]") },
+    { compliance_redact_str("ssn"), COMPLIANCE_REDACT_SSN,
+      compliance_redact_str("[REDACTED:ssn]") },
+    { compliance_redact_str("email"), COMPLIANCE_REDACT_EMAIL,
+      compliance_redact_str("[REDACTED:email]") },
+    { compliance_redact_str("jwt"), COMPLIANCE_REDACT_JWT,
+      compliance_redact_str("[REDACTED:jwt]") },
+    { compliance_redact_str("api_key"), COMPLIANCE_REDACT_API_KEY,
+      compliance_redact_str("[REDACTED:api_key]") },
+    { compliance_redact_str("bearer"), COMPLIANCE_REDACT_BEARER,
+      compliance_redact_str("[REDACTED:bearer]") },
+    { compliance_redact_str("secret_params"),
+      COMPLIANCE_REDACT_SECRET_PARAMS,
+      compliance_redact_str("[REDACTED:secret_params]") },
+    { NULL, 0, 0, NULL, 0 }
+};
+
+
+typedef struct {
+    const char    *name;
+    size_t         len;
+} compliance_redact_param_t;
+
+
+/*
+ * Query parameter names whose values are secrets, lowercase, grouped by
+ * length so that most parameter names are rejected by one lookup.
+ */
+static const compliance_redact_param_t  compliance_redact_params3[] = {
+    { compliance_redact_str("pwd") },
+    { compliance_redact_str("key") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params5[] = {
+    { compliance_redact_str("token") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params6[] = {
+    { compliance_redact_str("passwd") },
+    { compliance_redact_str("secret") },
+    { compliance_redact_str("apikey") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params7[] = {
+    { compliance_redact_str("api_key") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params8[] = {
+    { compliance_redact_str("password") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params9[] = {
+    { compliance_redact_str("signature") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params12[] = {
+    { compliance_redact_str("access_token") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params13[] = {
+    { compliance_redact_str("refresh_token") },
+    { compliance_redact_str("client_secret") },
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t  compliance_redact_params0[] = {
+    { NULL, 0 }
+};
+
+static const compliance_redact_param_t
+    *compliance_redact_params[COMPLIANCE_REDACT_PARAM_MAX + 1] =
+{
+    compliance_redact_params0, compliance_redact_params0,
+    compliance_redact_params0, compliance_redact_params3,
+    compliance_redact_params0, compliance_redact_params5,
+    compliance_redact_params6, compliance_redact_params7,
+    compliance_redact_params8, compliance_redact_params9,
+    compliance_redact_params0, compliance_redact_params0,
+    compliance_redact_params12, compliance_redact_params13,
+    compliance_redact_params0, compliance_redact_params0,
+    compliance_redact_params0
+};
+
+
+#define D  COMPLIANCE_REDACT_C_DIGIT
+#define A  COMPLIANCE_REDACT_C_ALPHA
+#define U  COMPLIANCE_REDACT_C_B64URL
+#define T  COMPLIANCE_REDACT_C_B32
+#define K  COMPLIANCE_REDACT_C_TOKEN68
+#define L  COMPLIANCE_REDACT_C_LOCAL
+#define N  COMPLIANCE_REDACT_C_DOMAIN
+#define H  COMPLIANCE_REDACT_C_HEX
+
+static const u_char  compliance_redact_cclass[256] = {
+    /* 0x00 - 0x1f */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /*    !  "  #  $  %  &  '  (  )  *  +      ,  -          .      / */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, K|L, 0, U|K|L|N, K|L|N, K,
+    /* 0 1 */
+    D|U|K|L|N|H, D|U|K|L|N|H,
+    /* 2 - 7: also base32 */
+    D|U|K|L|N|H|T, D|U|K|L|N|H|T, D|U|K|L|N|H|T, D|U|K|L|N|H|T,
+    D|U|K|L|N|H|T, D|U|K|L|N|H|T,
+    /* 8 9 */
+    D|U|K|L|N|H, D|U|K|L|N|H,
+    /* : ; < = > ? */
+    0, 0, 0, 0, 0, 0,
+    /* @ A - F */
+    0, A|U|K|L|N|H, A|U|K|L|N|H, A|U|K|L|N|H, A|U|K|L|N|H, A|U|K|L|N|H,
+    A|U|K|L|N|H,
+    /* G - Z */
+    A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N,
+    A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N,
+    A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N, A|U|K|L|N,
+    A|U|K|L|N, A|U|K|L|N,
+    /* [ \ ] ^ _ ` */
+    0, 0, 0, 0, U|K|L, 0,
+    /* a - f */
+    A|U|K|L|N|H|T, A|U|K|L|N|H|T, A|U|K|L|N|H|T, A|U|K|L|N|H|T,
+    A|U|K|L|N|H|T, A|U|K|L|N|H|T,
+    /* g - z */
+    A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T,
+    A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T,
+    A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T,
+    A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T, A|U|K|L|N|T,
+    /* { | } ~ DEL */
+    0, 0, 0, K, 0,
+    /* 0x80 - 0xff: nothing */
+};
+
+#undef D
+#undef A
+#undef U
+#undef T
+#undef K
+#undef L
+#undef N
+#undef H
+
+
+#define compliance_redact_is(c, cl)                                          \
+    ((c) >= 0 && (compliance_redact_cclass[(c)] & (cl)))
+
+
+unsigned
+compliance_redact_detector_parse(const u_char *name, size_t len)
+{
+    const compliance_redact_detector_t  *d;
+
+    for (d = compliance_redact_detectors; d->name; d++) {
+        if (d->name_len == len && memcmp(d->name, name, len) == 0) {
+            return d->bit;
+        }
+    }
+
+    return 0;
+}
+
+
+const char *
+compliance_redact_detector_name(unsigned bit)
+{
+    const compliance_redact_detector_t  *d;
+
+    for (d = compliance_redact_detectors; d->name; d++) {
+        if (d->bit == bit) {
+            return d->name;
+        }
+    }
+
+    return NULL;
+}
+
+
+compliance_redact_t *
+compliance_redact_create(unsigned detector_mask, char *err, size_t errlen)
+{
+    int                   c;
+    unsigned              m;
+    compliance_redact_t  *r;
+
+    if (detector_mask & ~(unsigned) COMPLIANCE_REDACT_ALL) {
+        snprintf(err, errlen, "unknown redaction detector bits 0x%x",
+                 detector_mask & ~(unsigned) COMPLIANCE_REDACT_ALL);
+        return NULL;
+    }
+
+    r = calloc(1, sizeof(compliance_redact_t));
+    if (r == NULL) {
+        goto nomem;
+    }
+
+    r->mask = detector_mask;
+
+    r->scratch = calloc(1, sizeof(compliance_redact_scratch_t));
+    if (r->scratch == NULL) {
+        goto nomem;
+    }
+
+    /* only the whole-match pair is ever read */
+    r->match_data = pcre2_match_data_create(1, NULL);
+    if (r->match_data == NULL) {
+        goto nomem;
+    }
+
+    r->match_ctx = pcre2_match_context_create(NULL);
+    if (r->match_ctx == NULL) {
+        goto nomem;
+    }
+
+    pcre2_set_match_limit(r->match_ctx, COMPLIANCE_REDACT_MATCH_LIMIT);
+    pcre2_set_depth_limit(r->match_ctx, COMPLIANCE_REDACT_DEPTH_LIMIT);
+
+    m = detector_mask;
+
+    for (c = '0'; c <= '9'; c++) {
+        if (m & (COMPLIANCE_REDACT_PAN | COMPLIANCE_REDACT_SSN)) {
+            r->trigger[c] = COMPLIANCE_REDACT_T_DIGIT;
+        }
+    }
+
+    if (m & COMPLIANCE_REDACT_JWT) {
+        r->trigger['e'] = COMPLIANCE_REDACT_T_JWT;
+    }
+
+    if (m & COMPLIANCE_REDACT_API_KEY) {
+        r->trigger['c'] = COMPLIANCE_REDACT_T_KEY;
+    }
+
+    if (m & COMPLIANCE_REDACT_BEARER) {
+        r->trigger['b'] = COMPLIANCE_REDACT_T_BEARER;
+        r->trigger['B'] = COMPLIANCE_REDACT_T_BEARER;
+    }
+
+    if (m & COMPLIANCE_REDACT_EMAIL) {
+        r->trigger['@'] = COMPLIANCE_REDACT_T_EMAIL;
+    }
+
+    if (m & COMPLIANCE_REDACT_SECRET_PARAMS) {
+        r->trigger['?'] = COMPLIANCE_REDACT_T_PARAM;
+        r->trigger['&'] = COMPLIANCE_REDACT_T_PARAM;
+    }
+
+    /* %XX may encode any trigger byte except the parameter separators */
+    if (m & ~(unsigned) COMPLIANCE_REDACT_SECRET_PARAMS) {
+        r->trigger['%'] = COMPLIANCE_REDACT_T_PCT;
+    }
+
+    return r;
+
+nomem:
+
+    compliance_redact_free(r);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+
+int
+compliance_redact_add_pattern(compliance_redact_t *r, const char *name,
+    const u_char *re, size_t len, char *err, size_t errlen)
+{
+    int                           rc;
+    size_t                        nlen, i;
+    uint32_t                      minlen;
+    PCRE2_SIZE                    off;
+    pcre2_code                   *code;
+    PCRE2_UCHAR                   msg[256];
+    compliance_redact_pattern_t  *p;
+
+    nlen = strlen(name);
+
+    if (nlen == 0 || nlen > COMPLIANCE_REDACT_NAME_MAX) {
+        snprintf(err, errlen, "pattern name must be 1 to %d characters",
+                 COMPLIANCE_REDACT_NAME_MAX);
+        return -1;
+    }
+
+    for (i = 0; i < nlen; i++) {
+        if (!((name[i] >= 'a' && name[i] <= 'z')
+              || (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+        {
+            snprintf(err, errlen, "invalid pattern name \"%s\": only a-z, "
+                     "0-9 and _ are allowed", name);
+            return -1;
+        }
+    }
+
+    /* a tag must name one thing, or the audit trail becomes ambiguous */
+    if (compliance_redact_detector_parse((const u_char *) name, nlen)) {
+        snprintf(err, errlen, "pattern name \"%s\" is a built-in detector",
+                 name);
+        return -1;
+    }
+
+    for (i = 0; i < r->npatterns; i++) {
+        if (r->patterns[i].tag_len == nlen + 11
+            && memcmp(r->patterns[i].tag + 10, name, nlen) == 0)
+        {
+            snprintf(err, errlen, "duplicate pattern name \"%s\"", name);
+            return -1;
+        }
+    }
+
+    if (r->npatterns == COMPLIANCE_REDACT_MAX_PATTERNS) {
+        snprintf(err, errlen, "too many redaction patterns (at most %d)",
+                 COMPLIANCE_REDACT_MAX_PATTERNS);
+        return -1;
+    }
+
+    code = pcre2_compile(re, len, 0, &rc, &off, NULL);
+
+    if (code == NULL) {
+        if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0) {
+            snprintf((char *) msg, sizeof(msg), "error %d", rc);
+        }
+
+        snprintf(err, errlen, "pattern \"%s\": %s at offset %zu", name,
+                 (char *) msg, (size_t) off);
+        return -1;
+    }
+
+    if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlen) != 0
+        || minlen == 0)
+    {
+        pcre2_code_free(code);
+        snprintf(err, errlen, "pattern \"%s\" can match an empty string",
+                 name);
+        return -1;
+    }
+
+    /* no JIT on this platform: the interpreter still works, only slower */
+    (void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+
+    p = realloc(r->patterns,
+                (r->npatterns + 1) * sizeof(compliance_redact_pattern_t));
+    if (p == NULL) {
+        pcre2_code_free(code);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
+    r->patterns = p;
+    p += r->npatterns++;
+
+    p->code = code;
+    p->tag_len = (size_t) snprintf((char *) p->tag, sizeof(p->tag),
+                                   "[REDACTED:%s]", name);
+
+    return 0;
+}
+
+
+void
+compliance_redact_free(compliance_redact_t *r)
+{
+    size_t  i;
+
+    if (r == NULL) {
+        return;
+    }
+
+    for (i = 0; i < r->npatterns; i++) {
+        pcre2_code_free(r->patterns[i].code);
+    }
+
+    free(r->patterns);
+    pcre2_match_context_free(r->match_ctx);
+    pcre2_match_data_free(r->match_data);
+    free(r->scratch);
+    free(r);
+}
+
+
+static inline int
+compliance_redact_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+/*
+ * The byte at i as the detectors see it: %XX stands for the byte it
+ * encodes (*n = 3), anything else for itself (*n = 1).
+ */
+static inline int
+compliance_redact_getc(const u_char *in, size_t len, size_t i, size_t *n)
+{
+    int  hi, lo;
+
+    if (in[i] == '%' && len - i > 2) {
+        hi = compliance_redact_hex(in[i + 1]);
+        lo = compliance_redact_hex(in[i + 2]);
+
+        if (hi >= 0 && lo >= 0) {
+            *n = 3;
+            return hi << 4 | lo;
+        }
+    }
+
+    *n = 1;
+    return in[i];
+}
+
+
+/* the decoded byte that ends just before i, or -1 at floor */
+static inline int
+compliance_redact_getc_back(const u_char *in, size_t floor, size_t i,
+    size_t *n)
+{
+    int  hi, lo;
+
+    if (i <= floor) {
+        *n = 0;
+        return -1;
+    }
+
+    if (i - floor >= 3 && in[i - 3] == '%') {
+        hi = compliance_redact_hex(in[i - 2]);
+        lo = compliance_redact_hex(in[i - 1]);
+
+        if (hi >= 0 && lo >= 0) {
+            *n = 3;
+            return hi << 4 | lo;
+        }
+    }
+
+    *n = 1;
+    return in[i - 1];
+}
+
+
+static int
+compliance_redact_luhn(const u_char *d, size_t n)
+{
+    size_t    i;
+    unsigned  v, sum;
+
+    sum = 0;
+
+    for (i = 0; i < n; i++) {
+        v = d[n - 1 - i];
+
+        if (i & 1) {
+            v *= 2;
+
+            if (v > 9) {
+                v -= 9;
+            }
+        }
+
+        sum += v;
+    }
+
+    return sum % 10 == 0;
+}
+
+
+/* a raw '+' is a space in a query string; an encoded one is not */
+static inline int
+compliance_redact_is_sep(int c, size_t n)
+{
+    return c == ' ' || c == '-' || (c == '+' && n == 1);
+}
+
+
+/*
+ * SSN: the whole digit run at i is NNN-NN-NNNN (dashes, possibly
+ * encoded), so a run that merely contains that shape is not one.
+ */
+static int
+compliance_redact_ssn(const u_char *in, size_t len, size_t i, size_t *end)
+{
+    int            c;
+    size_t         n, g, k;
+
+    static const size_t  groups[] = { 3, 2, 4 };
+
+    for (g = 0; g < 3; g++) {
+        if (g > 0) {
+            if (i >= len || compliance_redact_getc(in, len, i, &n) != '-') {
+                return 0;
+            }
+
+            i += n;
+        }
+
+        for (k = 0; k < groups[g]; k++) {
+            if (i >= len) {
+                return 0;
+            }
+
+            c = compliance_redact_getc(in, len, i, &n);
+
+            if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
+                return 0;
+            }
+
+            i += n;
+        }
+    }
+
+    *end = i;
+
+    if (i == len) {
+        return 1;
+    }
+
+    c = compliance_redact_getc(in, len, i, &n);
+
+    if (compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
+        return 0;
+    }
+
+    /* a separator and another digit: the run goes on */
+    if (compliance_redact_is_sep(c, n) && i + n < len
+        && compliance_redact_is(compliance_redact_getc(in, len, i + n, &k),
+                                COMPLIANCE_REDACT_C_DIGIT))
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/*
+ * PAN starting at the group start g of a digit run: the longest span of
+ * whole groups holding 13 to 19 digits with a valid Luhn sum.  Returns
+ * its end or 0.  *gend receives the end of the first group, *next the
+ * start of the second one (NONE when the run ends after the first).
+ */
+static size_t
+compliance_redact_pan(const u_char *in, size_t len, size_t g, size_t *next,
+    size_t *gend)
+{
+    int     c;
+    u_char  d[COMPLIANCE_REDACT_PAN_MAX];
+    size_t  i, n, s, k, best;
+
+    k = 0;
+    i = g;
+    best = 0;
+    *next = COMPLIANCE_REDACT_NONE;
+    *gend = 0;
+
+    for ( ;; ) {
+
+        while (i < len) {
+            c = compliance_redact_getc(in, len, i, &n);
+
+            if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
+                break;
+            }
+
+            if (k < COMPLIANCE_REDACT_PAN_MAX) {
+                d[k] = (u_char) (c - '0');
+            }
+
+            k++;
+            i += n;
+        }
+
+        if (*gend == 0) {
+            *gend = i;
+        }
+
+        /* part of a longer digit run: no span ending further can fit */
+        if (k > COMPLIANCE_REDACT_PAN_MAX) {
+            break;
+        }
+
+        if (k >= COMPLIANCE_REDACT_PAN_MIN && compliance_redact_luhn(d, k)) {
+            best = i;
+        }
+
+        /* the run goes on only with a single separator and a digit */
+        if (i >= len) {
+            break;
+        }
+
+        c = compliance_redact_getc(in, len, i, &s);
+
+        if (!compliance_redact_is_sep(c, s) || i + s >= len) {
+            break;
+        }
+
+        c = compliance_redact_getc(in, len, i + s, &n);
+
+        if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
+            break;
+        }
+
+        i += s;
+
+        if (*next == COMPLIANCE_REDACT_NONE) {
+            *next = i;
+        }
+    }
+
+    return best;
+}
+
+
+/*
+ * A digit run starts at i (the byte before is not a digit).  Tries SSN
+ * on the whole run, then PAN from each group start.  Without a match,
+ * *skip receives the end of the run so no digit of it is looked at
+ * again.
+ */
+static int
+compliance_redact_digits(const compliance_redact_t *r, const u_char *in,
+    size_t len, size_t i, compliance_redact_match_t *m, size_t *skip)
+{
+    int     c;
+    size_t  g, n, end, next, gend;
+
+    if ((r->mask & COMPLIANCE_REDACT_SSN)
+        && compliance_redact_ssn(in, len, i, &end))
+    {
+        compliance_redact_set(m, COMPLIANCE_REDACT_SSN, i, end);
+        return 1;
+    }
+
+    if (!(r->mask & COMPLIANCE_REDACT_PAN)) {
+        while (i < len) {
+            c = compliance_redact_getc(in, len, i, &n);
+
+            if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
+                break;
+            }
+
+            i += n;
+        }
+
+        *skip = i;
+        return 0;
+    }
+
+    g = i;
+
+    for ( ;; ) {
+        end = compliance_redact_pan(in, len, g, &next, &gend);
+
+        if (end) {
+            compliance_redact_set(m, COMPLIANCE_REDACT_PAN, g, end);
+            return 1;
+        }
+
+        if (next == COMPLIANCE_REDACT_NONE) {
+            *skip = gend;
+            return 0;
+        }
+
+        g = next;
+    }
+}
+
+
+/* eyJ<b64url>.<b64url>.<b64url> (and the further segments of a JWE) */
+static int
+compliance_redact_jwt(const u_char *in, size_t len, size_t i, size_t *end)
+{
+    int     c;
+    size_t  n, k, dots, seg;
+
+    static const u_char  prefix[] = "eyJ";
+
+    c = compliance_redact_getc_back(in, 0, i, &n);
+
+    if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
+        return 0;
+    }
+
+    for (k = 0; k < 3; k++) {
+        if (i >= len || compliance_redact_getc(in, len, i, &n) != prefix[k]) {
+            return 0;
+        }
+
+        i += n;
+    }
+
+    dots = 0;
+    seg = 3;
+
+    while (i < len) {
+        c = compliance_redact_getc(in, len, i, &n);
+
+        if (c == '.') {
+            /* an empty segment ends the token */
+            if (seg == 0) {
+                break;
+            }
+
+            dots++;
+            seg = 0;
+
+        } else if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
+            seg++;
+
+        } else {
+            break;
+        }
+
+        i += n;
+    }
+
+    if (dots < 2) {
+        return 0;
+    }
+
+    *end = i;
+    return 1;
+}
+
+
+/* ck_ + 12 base32 + _ + 43 base64url, not inside a longer token */
+static int
+compliance_redact_api_key(const u_char *in, size_t len, size_t i,
+    size_t *end)
+{
+    int     c;
+    size_t  n, k;
+
+    c = compliance_redact_getc_back(in, 0, i, &n);
+
+    if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
+        return 0;
+    }
+
+    for (k = 0; k < 3 + 12 + 1 + 43; k++) {
+        if (i >= len) {
+            return 0;
+        }
+
+        c = compliance_redact_getc(in, len, i, &n);
+
+        if (k < 3) {
+            if (c != "ck_"[k]) {
+                return 0;
+            }
+
+        } else if (k < 15) {
+            if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_B32)) {
+                return 0;
+            }
+
+        } else if (k == 15) {
+            if (c != '_') {
+                return 0;
+            }
+
+        } else if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
+            return 0;
+        }
+
+        i += n;
+    }
+
+    if (i < len) {
+        c = compliance_redact_getc(in, len, i, &n);
+
+        if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
+            return 0;
+        }
+    }
+
+    *end = i;
+    return 1;
+}
+
+
+/* the credential after "Bearer " (any case, one or more spaces) */
+static int
+compliance_redact_bearer(const u_char *in, size_t len, size_t i,
+    size_t *start, size_t *end)
+{
+    int     c;
+    size_t  n, k;
+
+    static const u_char  word[] = "bearer";
+
+    c = compliance_redact_getc_back(in, 0, i, &n);
+
+    if (compliance_redact_is(c, COMPLIANCE_REDACT_C_ALPHA
+                                | COMPLIANCE_REDACT_C_DIGIT))
+    {
+        return 0;
+    }
+
+    for (k = 0; k < 6; k++) {
+        if (i >= len) {
+            return 0;
+        }
+
+        c = compliance_redact_getc(in, len, i, &n);
+
+        if ((c | 0x20) != word[k]) {
+            return 0;
+        }
+
+        i += n;
+    }
+
+    k = 0;
+
+    while (i < len) {
+        c = compliance_redact_getc(in, len, i, &n);
+
+        if (c != ' ' && !(c == '+' && n == 1)) {
+            break;
+        }
+
+        k++;
+        i += n;
+    }
+
+    if (k == 0) {
+        return 0;
+    }
+
+    *start = i;
+
+    while (i < len) {
+        c = compliance_redact_getc(in, len, i, &n);
+
+        if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_TOKEN68)) {
+            break;
+        }
+
+        i += n;
+    }
+
+    while (i < len) {
+        c = compliance_redact_getc(in, len, i, &n);
+
+        if (c != '=') {
+            break;
+        }
+
+        i += n;
+    }
+
+    if (i == *start) {
+        return 0;
+    }
+
+    *end = i;
+    return 1;
+}
+
+
+/*
+ * The '@' (n bytes, maybe %40) is at i: the local part is read
+ * backwards (not below floor, where this search started), the domain
+ * forwards; the domain needs a dot and an alphabetic TLD of 2+ letters.
+ */
+static int
+compliance_redact_email(const u_char *in, size_t len, size_t floor,
+    size_t i, size_t n, size_t *start, size_t *end)
+{
+    int     c;
+    size_t  j, k, labels, tld, alpha, last;
+
+    j = i;
+
+    for ( ;; ) {
+        c = compliance_redact_getc_back(in, floor, j, &k);
+
+        if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_LOCAL)) {
+            break;
+        }
+
+        j -= k;
+    }
+
+    if (j == i) {
+        return 0;
+    }
+
+    *start = j;
+
+    j = i + n;
+    labels = 0;
+    tld = 0;
+    alpha = 1;
+    last = 0;
+
+    while (j < len) {
+        c = compliance_redact_getc(in, len, j, &k);
+
+        if (c == '.') {
+            /* an empty label ends the domain */
+            if (tld == 0) {
+                break;
+            }
+
+            labels++;
+            tld = 0;
+            alpha = 1;
+
+        } else if (compliance_redact_is(c, COMPLIANCE_REDACT_C_DOMAIN)) {
+            if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_ALPHA)) {
+                alpha = 0;
+            }
+
+            if (++tld >= 2 && alpha && labels > 0) {
+                last = j + k;
+            }
+
+        } else {
+            break;
+        }
+
+        j += k;
+    }
+
+    if (last == 0) {
+        return 0;
+    }
+
+    *end = last;
+    return 1;
+}
+
+
+/*
+ * A query parameter starts at i (after '?' or '&', or at the start of
+ * the input).  If its name is a secret one, the value is the match.
+ */
+static int
+compliance_redact_param(const u_char *in, size_t len, size_t i,
+    size_t *start, size_t *end)
+{
+    int                               c;
+    u_char                            name[COMPLIANCE_REDACT_PARAM_MAX];
+    size_t                            n, k;
+    const compliance_redact_param_t  *p;
+
+    k = 0;
+
+    for ( ;; ) {
+        if (i >= len || k == COMPLIANCE_REDACT_PARAM_MAX) {
+            return 0;
+        }
+
+        c = compliance_redact_getc(in, len, i, &n);
+        i += n;
+
+        if (c == '=' && n == 1) {
+            break;
+        }
+
+        if (compliance_redact_is(c, COMPLIANCE_REDACT_C_ALPHA)) {
+            c |= 0x20;
+
+        } else if (c != '_') {
+            return 0;
+        }
+
+        name[k++] = (u_char) c;
+    }
+
+    for (p = compliance_redact_params[k]; p->name; p++) {
+        if (memcmp(p->name, name, k) == 0) {
+            break;
+        }
+    }
+
+    if (p->name == NULL) {
+        return 0;
+    }
+
+    *start = i;
+
+    while (i < len && in[i] != '&') {
+        i++;
+    }
+
+    /* nothing to hide in an empty value */
+    if (i == *start) {
+        return 0;
+    }
+
+    *end = i;
+    return 1;
+}
+
+
+static void
+compliance_redact_set(compliance_redact_match_t *m, unsigned bit,
+    size_t start, size_t end)
+{
+    const compliance_redact_detector_t  *d;
+
+    for (d = compliance_redact_detectors; d->bit != bit; d++) {
+        /* void */
+    }
+
+    m->start = start;
+    m->end = end;
+    m->tag = (const u_char *) d->tag;
+    m->tag_len = d->tag_len;
+}
+
+
+/*
+ * The first built-in match whose trigger byte is at or after pos, in
+ * one pass that only stops at trigger bytes.
+ */
+static int
+compliance_redact_builtin(const compliance_redact_t *r, const u_char *in,
+    size_t len, size_t pos, compliance_redact_match_t *m)
+{
+    int            c;
+    size_t         i, n, k, skip, s, e;
+    u_char         t;
+    const u_char  *trig;
+
+    if (r->mask == 0) {
+        return 0;
+    }
+
+    if (pos == 0 && (r->mask & COMPLIANCE_REDACT_SECRET_PARAMS)
+        && compliance_redact_param(in, len, 0, &s, &e))
+    {
+        compliance_redact_set(m, COMPLIANCE_REDACT_SECRET_PARAMS, s, e);
+        return 1;
+    }
+
+    trig = r->trigger;
+    i = pos;
+
+    for ( ;; ) {
+
+        /* the common case: a stretch of bytes that start nothing */
+        while (len - i >= 4
+               && (trig[in[i]] | trig[in[i + 1]] | trig[in[i + 2]]
+                   | trig[in[i + 3]]) == 0)
+        {
+            i += 4;
+        }
+
+        while (i < len && trig[in[i]] == 0) {
+            i++;
+        }
+
+        if (i >= len) {
+            return 0;
+        }
+
+        c = in[i];
+        t = trig[c];
+        n = 1;
+
+        if (t == COMPLIANCE_REDACT_T_PCT) {
+            c = compliance_redact_getc(in, len, i, &n);
+
+            /* a %XX stands for its byte; parameter separators are raw */
+            t = (n == 3) ? trig[c] : 0;
+
+            if (t == COMPLIANCE_REDACT_T_PARAM || t == COMPLIANCE_REDACT_T_PCT)
+            {
+                t = 0;
+            }
+        }
+
+        switch (t) {
+
+        case COMPLIANCE_REDACT_T_PARAM:
+            if (compliance_redact_param(in, len, i + 1, &s, &e)) {
+                compliance_redact_set(m, COMPLIANCE_REDACT_SECRET_PARAMS, s,
+                                      e);
+                return 1;
+            }
+
+            break;
+
+        case COMPLIANCE_REDACT_T_DIGIT:
+            c = compliance_redact_getc_back(in, 0, i, &k);
+
+            if (compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
+                break;
+            }
+
+            if (compliance_redact_digits(r, in, len, i, m, &skip)) {
+                return 1;
+            }
+
+            i = skip;
+            continue;
+
+        /*
+         * Most trigger letters start ordinary words: one look at the
+         * next raw byte rejects them before any decoding.
+         */
+
+        case COMPLIANCE_REDACT_T_JWT:
+            if (n == 1 && i + 1 < len && in[i + 1] != 'y' && in[i + 1] != '%')
+            {
+                break;
+            }
+
+            if (compliance_redact_jwt(in, len, i, &e)) {
+                compliance_redact_set(m, COMPLIANCE_REDACT_JWT, i, e);
+                return 1;
+            }
+
+            break;
+
+        case COMPLIANCE_REDACT_T_KEY:
+            if (n == 1 && i + 1 < len && in[i + 1] != 'k' && in[i + 1] != '%')
+            {
+                break;
+            }
+
+            if (compliance_redact_api_key(in, len, i, &e)) {
+                compliance_redact_set(m, COMPLIANCE_REDACT_API_KEY, i, e);
+                return 1;
+            }
+
+            break;
+
+        case COMPLIANCE_REDACT_T_BEARER:
+            if (n == 1 && i + 1 < len && (in[i + 1] | 0x20) != 'e'
+                && in[i + 1] != '%')
+            {
+                break;
+            }
+
+            if (compliance_redact_bearer(in, len, i, &s, &e)) {
+                compliance_redact_set(m, COMPLIANCE_REDACT_BEARER, s, e);
+                return 1;
+            }
+
+            break;
+
+        case COMPLIANCE_REDACT_T_EMAIL:
+            if (compliance_redact_email(in, len, pos, i, n, &s, &e)) {
+                compliance_redact_set(m, COMPLIANCE_REDACT_EMAIL, s, e);
+                return 1;
+            }
+
+            break;
+
+        default:
+            break;
+        }
+
+        /* the hex digits of a decoded %XX are not looked at again */
+        i += n;
+    }
+}
+
+
+static void
+compliance_redact_refresh_builtin(const compliance_redact_t *r,
+    const u_char *in, size_t len, size_t from)
+{
+    compliance_redact_cache_t  *c;
+    compliance_redact_match_t   m;
+
+    c = &r->scratch->builtin;
+    c->from = from;
+
+    if (compliance_redact_builtin(r, in, len, from, &m)) {
+        c->start = m.start;
+        c->end = m.end;
+        c->tag = m.tag;
+        c->tag_len = m.tag_len;
+
+    } else {
+        c->start = COMPLIANCE_REDACT_NONE;
+    }
+}
+
+
+static void
+compliance_redact_refresh_pattern(const compliance_redact_t *r, size_t k,
+    const u_char *in, size_t len, size_t from)
+{
+    int                           rc;
+    PCRE2_SIZE                   *ov;
+    compliance_redact_cache_t    *c;
+    compliance_redact_pattern_t  *p;
+
+    p = &r->patterns[k];
+    c = &r->scratch->pattern[k];
+
+    c->from = from;
+    c->tag = p->tag;
+    c->tag_len = p->tag_len;
+
+    if (from >= len) {
+        c->start = COMPLIANCE_REDACT_NONE;
+        return;
+    }
+
+    rc = pcre2_match(p->code, in, len, from, 0, r->match_data,
+                     r->match_ctx);
+
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        c->start = COMPLIANCE_REDACT_NONE;
+        return;
+    }
+
+    if (rc < 0) {
+        /*
+         * Match limit hit or another failure: the rest of the input
+         * cannot be shown to be clean, so it is all redacted.
+         */
+        c->start = from;
+        c->end = len;
+        return;
+    }
+
+    ov = pcre2_get_ovector_pointer(r->match_data);
+
+    c->start = ov[0];
+    c->end = ov[1];
+
+    /* \K can report an end before the start; always make progress */
+    if (c->start < from || c->start >= len) {
+        c->start = from;
+    }
+
+    if (c->end <= c->start || c->end > len) {
+        c->end = c->start + 1;
+    }
+}
+
+
+static void
+compliance_redact_reset(const compliance_redact_t *r, const u_char *in,
+    size_t len)
+{
+    size_t  k;
+
+    compliance_redact_refresh_builtin(r, in, len, 0);
+
+    for (k = 0; k < r->npatterns; k++) {
+        compliance_redact_refresh_pattern(r, k, in, len, 0);
+    }
+}
+
+
+/*
+ * The next span to replace at or after pos.  Every source keeps its
+ * next match in the scratch cache; overlapping matches from different
+ * sources merge into one span named after the one that starts first,
+ * so no byte of any match survives.
+ */
+static int
+compliance_redact_next(const compliance_redact_t *r, const u_char *in,
+    size_t len, size_t pos, compliance_redact_match_t *m)
+{
+    int                         more;
+    size_t                      k;
+    compliance_redact_cache_t  *c, *best;
+
+    best = NULL;
+
+    for (k = 0; k <= r->npatterns; k++) {
+        c = (k == 0) ? &r->scratch->builtin : &r->scratch->pattern[k - 1];
+
+        if (c->start != COMPLIANCE_REDACT_NONE && c->start < pos) {
+            if (k == 0) {
+                compliance_redact_refresh_builtin(r, in, len, pos);
+
+            } else {
+                compliance_redact_refresh_pattern(r, k - 1, in, len, pos);
+            }
+        }
+
+        if (c->start == COMPLIANCE_REDACT_NONE) {
+            continue;
+        }
+
+        if (best == NULL || c->start < best->start
+            || (c->start == best->start && c->end > best->end))
+        {
+            best = c;
+        }
+    }
+
+    if (best == NULL) {
+        return 0;
+    }
+
+    m->start = best->start;
+    m->end = best->end;
+    m->tag = best->tag;
+    m->tag_len = best->tag_len;
+
+    do {
+        more = 0;
+
+        for (k = 0; k <= r->npatterns; k++) {
+            c = (k == 0) ? &r->scratch->builtin : &r->scratch->pattern[k - 1];
+
+            if (c->start == COMPLIANCE_REDACT_NONE || c->start >= m->end) {
+                continue;
+            }
+
+            if (c->end > m->end) {
+                m->end = c->end;
+            }
+
+            if (k == 0) {
+                compliance_redact_refresh_builtin(r, in, len, m->end);
+
+            } else {
+                compliance_redact_refresh_pattern(r, k - 1, in, len, m->end);
+            }
+
+            more = 1;
+        }
+
+    } while (more);
+
+    return 1;
+}
+
+
+int
+compliance_redact_needed(const compliance_redact_t *r, const u_char *in,
+    size_t len)
+{
+    size_t                     k;
+    compliance_redact_match_t  m;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    if (compliance_redact_builtin(r, in, len, 0, &m)) {
+        return 1;
+    }
+
+    for (k = 0; k < r->npatterns; k++) {
+        compliance_redact_refresh_pattern(r, k, in, len, 0);
+
+        if (r->scratch->pattern[k].start != COMPLIANCE_REDACT_NONE) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+size_t
+compliance_redact_len(const compliance_redact_t *r, const u_char *in,
+    size_t len)
+{
+    size_t                     pos, out;
+    compliance_redact_match_t  m;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    compliance_redact_reset(r, in, len);
+
+    pos = 0;
+    out = len;
+
+    while (compliance_redact_next(r, in, len, pos, &m)) {
+        out = out - (m.end - m.start) + m.tag_len;
+        pos = m.end;
+    }
+
+    return out;
+}
+
+
+size_t
+compliance_redact_apply(const compliance_redact_t *r, const u_char *in,
+    size_t len, u_char *out, size_t size)
+{
+    size_t                     pos, o, n;
+    compliance_redact_match_t  m;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    compliance_redact_reset(r, in, len);
+
+    pos = 0;
+    o = 0;
+
+    for ( ;; ) {
+        if (!compliance_redact_next(r, in, len, pos, &m)) {
+            m.start = len;
+            m.end = len;
+            m.tag_len = 0;
+        }
+
+        n = m.start - pos;
+
+        if (n > size - o) {
+            n = size - o;
+        }
+
+        memcpy(out + o, in + pos, n);
+        o += n;
+
+        n = m.tag_len;
+
+        if (n > size - o) {
+            n = size - o;
+        }
+
+        if (n) {
+            memcpy(out + o, m.tag, n);
+            o += n;
+        }
+
+        if (m.end == len) {
+            break;
+        }
+
+        pos = m.end;
+    }
+
+    return o;
+}

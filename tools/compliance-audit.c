@@ -1,0 +1,740 @@
+/*
+ * compliance-audit: checks and summarises the audit trail.
+ *
+ *   compliance-audit verify --key K [--prev HEX] [--checkpoints LOG] FILE
+ *   compliance-audit summary FILE
+ *
+ * verify exits 0 printing "OK <n> records", 1 naming the first bad line
+ * on stderr, 2 on a usage or setup error.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "compliance_chain.h"
+#include "compliance_secret.h"
+
+
+/* a record is a few hundred bytes; anything this long is not one */
+#define AUDIT_LINE_MAX   (1024 * 1024)
+#define AUDIT_TOP_IPS    10
+
+#define AUDIT_CHECKPOINT  "compliance audit checkpoint seq="
+
+
+typedef struct {
+    uint64_t       seq;
+    u_char         chain[COMPLIANCE_CHAIN_HEX_LEN];
+    unsigned long  line;
+} audit_checkpoint_t;
+
+
+typedef struct {
+    audit_checkpoint_t  *cp;
+    size_t               n;
+    size_t               size;
+    const char          *path;
+} audit_checkpoints_t;
+
+
+typedef struct {
+    const char    *key;
+    json_int_t     n;
+} audit_count_t;
+
+
+static void usage(void);
+static int hex_valid(const u_char *p, size_t len);
+static int cp_cmp(const void *a, const void *b);
+static int load_checkpoints(const char *path, audit_checkpoints_t *cps);
+static int verify(int argc, char **argv);
+static int verify_line(compliance_chain_t *c, u_char *line, size_t len,
+    unsigned long lineno, int first, const u_char *prev_opt, u_char *prev,
+    uint64_t *last_seq, audit_checkpoints_t *cps);
+static void count(json_t *map, const char *key);
+static int count_cmp(const void *a, const void *b);
+static int print_counts(const char *title, json_t *map, size_t limit);
+static const char *str_field(json_t *rec, const char *name);
+static int summary(int argc, char **argv);
+
+
+static void
+usage(void)
+{
+    fprintf(stderr,
+        "usage: compliance-audit verify --key KEYFILE [--prev HEX] "
+        "[--checkpoints LOG] FILE\n"
+        "       compliance-audit summary FILE\n");
+}
+
+
+static int
+hex_valid(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len != COMPLIANCE_CHAIN_HEX_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+cp_cmp(const void *a, const void *b)
+{
+    const audit_checkpoint_t  *x = a, *y = b;
+
+    if (x->seq != y->seq) {
+        return x->seq < y->seq ? -1 : 1;
+    }
+
+    return x->line < y->line ? -1 : (x->line > y->line);
+}
+
+
+/*
+ * Collects "compliance audit checkpoint seq=<n> chain=<hex>" from an
+ * error log or syslog file, whatever the prefix of the line.
+ */
+static int
+load_checkpoints(const char *path, audit_checkpoints_t *cps)
+{
+    FILE                *fp;
+    char                *buf, *p, *end;
+    size_t               cap;
+    ssize_t              n;
+    uint64_t             seq;
+    unsigned long        lineno;
+    audit_checkpoint_t  *cp;
+
+    fp = fopen(path, "r");
+    if (fp == NULL) {
+        fprintf(stderr, "compliance-audit: cannot open \"%s\": %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+
+    buf = NULL;
+    cap = 0;
+    lineno = 0;
+    cps->path = path;
+
+    while ((n = getline(&buf, &cap, fp)) != -1) {
+        lineno++;
+
+        p = strstr(buf, AUDIT_CHECKPOINT);
+        if (p == NULL) {
+            continue;
+        }
+
+        p += sizeof(AUDIT_CHECKPOINT) - 1;
+
+        errno = 0;
+        seq = strtoull(p, &end, 10);
+
+        if (end == p || *p < '0' || *p > '9' || errno != 0
+            || strncmp(end, " chain=", 7) != 0
+            || !hex_valid((u_char *) end + 7,
+                          strspn(end + 7, "0123456789abcdef")))
+        {
+            fprintf(stderr, "compliance-audit: %s:%lu: malformed "
+                    "checkpoint ignored\n", path, lineno);
+            continue;
+        }
+
+        if (cps->n == cps->size) {
+            cps->size = cps->size ? 2 * cps->size : 64;
+            cp = realloc(cps->cp, cps->size * sizeof(audit_checkpoint_t));
+
+            if (cp == NULL) {
+                fprintf(stderr, "compliance-audit: out of memory\n");
+                free(buf);
+                fclose(fp);
+                return -1;
+            }
+
+            cps->cp = cp;
+        }
+
+        cp = &cps->cp[cps->n++];
+        cp->seq = seq;
+        cp->line = lineno;
+        memcpy(cp->chain, end + 7, COMPLIANCE_CHAIN_HEX_LEN);
+    }
+
+    if (ferror(fp)) {
+        fprintf(stderr, "compliance-audit: cannot read \"%s\": %s\n", path,
+                strerror(errno));
+        free(buf);
+        fclose(fp);
+        return -1;
+    }
+
+    free(buf);
+    fclose(fp);
+
+    if (cps->n) {
+        qsort(cps->cp, cps->n, sizeof(audit_checkpoint_t), cp_cmp);
+    }
+
+    return 0;
+}
+
+
+/* one record; prints the reason and returns -1 when it is bad */
+static int
+verify_line(compliance_chain_t *c, u_char *line, size_t len,
+    unsigned long lineno, int first, const u_char *prev_opt, u_char *prev,
+    uint64_t *last_seq, audit_checkpoints_t *cps)
+{
+    int            rc, check_link;
+    json_t        *rec, *v;
+    size_t         plen, lo, hi, mid;
+    u_char         link[COMPLIANCE_CHAIN_HEX_LEN];
+    uint64_t       seq;
+    json_error_t   jerr;
+    const u_char  *hex;
+
+    if (len == 0) {
+        fprintf(stderr, "line %lu: empty line\n", lineno);
+        return -1;
+    }
+
+    rec = json_loadb((char *) line, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (rec == NULL) {
+        fprintf(stderr, "line %lu: not valid JSON: %s (column %d)\n",
+                lineno, jerr.text, jerr.column);
+        return -1;
+    }
+
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        fprintf(stderr, "line %lu: not a JSON object\n", lineno);
+        return -1;
+    }
+
+    rc = compliance_chain_split(line, len, &plen, &hex, &seq);
+
+    if (rc != COMPLIANCE_CHAIN_OK) {
+        json_decref(rec);
+        fprintf(stderr, "line %lu: %s\n", lineno,
+                compliance_chain_strerror(rc));
+        return -1;
+    }
+
+    /* the parsed values must be the very ones the MAC covers */
+    v = json_object_get(rec, "seq");
+    rc = json_is_integer(v) && (uint64_t) json_integer_value(v) == seq;
+    v = json_object_get(rec, "chain");
+    rc = rc && json_is_string(v)
+         && memcmp(json_string_value(v), hex, COMPLIANCE_CHAIN_HEX_LEN) == 0;
+    json_decref(rec);
+
+    if (!rc) {
+        fprintf(stderr, "line %lu: \"seq\"/\"chain\" fields are ambiguous\n",
+                lineno);
+        return -1;
+    }
+
+    check_link = 1;
+
+    if (first) {
+        if (seq == 1) {
+            memcpy(prev, compliance_chain_zero, COMPLIANCE_CHAIN_HEX_LEN);
+
+            if (prev_opt && memcmp(prev_opt, compliance_chain_zero,
+                                   COMPLIANCE_CHAIN_HEX_LEN) != 0)
+            {
+                fprintf(stderr, "note: --prev ignored: the file starts at "
+                        "seq 1, whose previous chain value is 64 zeros\n");
+            }
+
+        } else if (prev_opt) {
+            memcpy(prev, prev_opt, COMPLIANCE_CHAIN_HEX_LEN);
+
+        } else {
+            fprintf(stderr, "note: first record (seq %" PRIu64 ") taken as "
+                    "the anchor: its own link cannot be checked without "
+                    "--prev\n", seq);
+            check_link = 0;
+        }
+
+    } else if (seq != *last_seq + 1) {
+        fprintf(stderr, "line %lu: seq %" PRIu64 " where %" PRIu64
+                " was expected (%s)\n", lineno, seq, *last_seq + 1,
+                seq <= *last_seq ? "record duplicated or out of order"
+                                 : "records missing");
+        return -1;
+    }
+
+    if (check_link) {
+        if (compliance_chain_compute_prefix(c, prev, line, plen, link) != 0) {
+            fprintf(stderr, "line %lu: HMAC computation failed\n", lineno);
+            return -1;
+        }
+
+        if (CRYPTO_memcmp(link, hex, COMPLIANCE_CHAIN_HEX_LEN) != 0) {
+            fprintf(stderr, "line %lu: chain mismatch (record altered, "
+                    "inserted, reordered, or a wrong key)\n", lineno);
+            return -1;
+        }
+    }
+
+    /* checkpoints logged for this seq */
+    lo = 0;
+    hi = cps->n;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        if (cps->cp[mid].seq < seq) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    for ( /* void */ ; lo < cps->n && cps->cp[lo].seq == seq; lo++) {
+        if (memcmp(cps->cp[lo].chain, hex, COMPLIANCE_CHAIN_HEX_LEN) != 0) {
+            fprintf(stderr, "line %lu: chain differs from the checkpoint "
+                    "for seq %" PRIu64 " at %s:%lu\n", lineno, seq,
+                    cps->path, cps->cp[lo].line);
+            return -1;
+        }
+    }
+
+    memcpy(prev, hex, COMPLIANCE_CHAIN_HEX_LEN);
+    *last_seq = seq;
+
+    return 0;
+}
+
+
+static int
+verify(int argc, char **argv)
+{
+    int                   i, rc;
+    FILE                 *fp;
+    char                 *buf, err[512];
+    u_char                key[COMPLIANCE_SECRET_LEN];
+    u_char                prev_opt[COMPLIANCE_CHAIN_HEX_LEN];
+    u_char                prev[COMPLIANCE_CHAIN_HEX_LEN];
+    size_t                cap, len;
+    ssize_t               n;
+    uint64_t              last_seq, records;
+    const char           *key_path, *prev_hex, *cp_path, *file;
+    unsigned long         lineno;
+    compliance_chain_t   *c;
+    audit_checkpoints_t   cps;
+
+    key_path = NULL;
+    prev_hex = NULL;
+    cp_path = NULL;
+    file = NULL;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            key_path = argv[++i];
+
+        } else if (strcmp(argv[i], "--prev") == 0 && i + 1 < argc) {
+            prev_hex = argv[++i];
+
+        } else if (strcmp(argv[i], "--checkpoints") == 0 && i + 1 < argc) {
+            cp_path = argv[++i];
+
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "compliance-audit: unknown option \"%s\"\n",
+                    argv[i]);
+            usage();
+            return 2;
+
+        } else if (file == NULL) {
+            file = argv[i];
+
+        } else {
+            usage();
+            return 2;
+        }
+    }
+
+    if (key_path == NULL || file == NULL) {
+        usage();
+        return 2;
+    }
+
+    if (prev_hex) {
+        if (!hex_valid((const u_char *) prev_hex, strlen(prev_hex))) {
+            fprintf(stderr, "compliance-audit: --prev must be 64 lowercase "
+                    "hex digits\n");
+            return 2;
+        }
+
+        memcpy(prev_opt, prev_hex, COMPLIANCE_CHAIN_HEX_LEN);
+    }
+
+    memset(&cps, 0, sizeof(cps));
+
+    if (cp_path && load_checkpoints(cp_path, &cps) != 0) {
+        free(cps.cp);
+        return 2;
+    }
+
+    if (compliance_secret_load(key_path, key, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "compliance-audit: %s\n", err);
+        free(cps.cp);
+        return 2;
+    }
+
+    c = compliance_chain_create(key);
+    OPENSSL_cleanse(key, sizeof(key));
+
+    if (c == NULL) {
+        fprintf(stderr, "compliance-audit: cannot set up HMAC-SHA256\n");
+        free(cps.cp);
+        return 2;
+    }
+
+    fp = (strcmp(file, "-") == 0) ? stdin : fopen(file, "r");
+
+    if (fp == NULL) {
+        fprintf(stderr, "compliance-audit: cannot open \"%s\": %s\n", file,
+                strerror(errno));
+        compliance_chain_free(c);
+        free(cps.cp);
+        return 2;
+    }
+
+    buf = NULL;
+    cap = 0;
+    lineno = 0;
+    records = 0;
+    last_seq = 0;
+    rc = 0;
+
+    while ((n = getline(&buf, &cap, fp)) != -1) {
+        lineno++;
+        len = (size_t) n;
+
+        if (len > AUDIT_LINE_MAX) {
+            fprintf(stderr, "line %lu: longer than %d bytes\n", lineno,
+                    AUDIT_LINE_MAX);
+            rc = 1;
+            break;
+        }
+
+        /* a last line without its newline is a torn write */
+        if (buf[len - 1] != '\n') {
+            fprintf(stderr, "line %lu: truncated record (no newline at the "
+                    "end of the file)\n", lineno);
+            rc = 1;
+            break;
+        }
+
+        if (verify_line(c, (u_char *) buf, len - 1, lineno, records == 0,
+                        prev_hex ? prev_opt : NULL, prev, &last_seq, &cps)
+            != 0)
+        {
+            rc = 1;
+            break;
+        }
+
+        records++;
+    }
+
+    if (rc == 0 && ferror(fp)) {
+        fprintf(stderr, "compliance-audit: cannot read \"%s\": %s\n", file,
+                strerror(errno));
+        rc = 2;
+    }
+
+    /* a checkpoint beyond the last record: the tail was cut off */
+    if (rc == 0 && cps.n && cps.cp[cps.n - 1].seq > last_seq) {
+        fprintf(stderr, "line %lu: file ends at seq %" PRIu64 " but %s:%lu "
+                "has a checkpoint for seq %" PRIu64 " (records missing at "
+                "the end)\n", lineno + 1, last_seq, cps.path,
+                cps.cp[cps.n - 1].line, cps.cp[cps.n - 1].seq);
+        rc = 1;
+    }
+
+    if (rc == 0) {
+        printf("OK %" PRIu64 " records\n", records);
+    }
+
+    free(buf);
+
+    if (fp != stdin) {
+        fclose(fp);
+    }
+
+    compliance_chain_free(c);
+    free(cps.cp);
+
+    return rc;
+}
+
+
+static void
+count(json_t *map, const char *key)
+{
+    json_t  *v;
+
+    v = json_object_get(map, key);
+
+    if (v) {
+        json_integer_set(v, json_integer_value(v) + 1);
+
+    } else {
+        json_object_set_new(map, key, json_integer(1));
+    }
+}
+
+
+/* most frequent first, then by name, so the output is stable */
+static int
+count_cmp(const void *a, const void *b)
+{
+    const audit_count_t  *x = a, *y = b;
+
+    if (x->n != y->n) {
+        return x->n > y->n ? -1 : 1;
+    }
+
+    return strcmp(x->key, y->key);
+}
+
+
+static int
+print_counts(const char *title, json_t *map, size_t limit)
+{
+    size_t          i, n;
+    json_t         *v;
+    const char     *key;
+    audit_count_t  *a;
+
+    printf("%s:\n", title);
+
+    n = json_object_size(map);
+
+    if (n == 0) {
+        printf("  (none)\n");
+        return 0;
+    }
+
+    a = malloc(n * sizeof(audit_count_t));
+    if (a == NULL) {
+        fprintf(stderr, "compliance-audit: out of memory\n");
+        return -1;
+    }
+
+    i = 0;
+
+    json_object_foreach(map, key, v) {
+        a[i].key = key;
+        a[i].n = json_integer_value(v);
+        i++;
+    }
+
+    qsort(a, n, sizeof(audit_count_t), count_cmp);
+
+    if (limit && n > limit) {
+        n = limit;
+    }
+
+    for (i = 0; i < n; i++) {
+        printf("  %-40s %" JSON_INTEGER_FORMAT "\n", a[i].key, a[i].n);
+    }
+
+    free(a);
+
+    return 0;
+}
+
+
+/* a string field, "-" when it is missing, null or empty */
+static const char *
+str_field(json_t *rec, const char *name)
+{
+    json_t  *v;
+
+    v = json_object_get(rec, name);
+
+    if (json_is_string(v) && json_string_length(v) > 0) {
+        return json_string_value(v);
+    }
+
+    return "-";
+}
+
+
+static int
+summary(int argc, char **argv)
+{
+    int            rc;
+    FILE          *fp;
+    char          *buf, cls[8];
+    json_t        *rec, *v, *events, *statuses, *users, *reasons, *ips;
+    size_t         cap;
+    ssize_t        n;
+    uint64_t       records, malformed;
+    json_int_t     status;
+    const char    *event, *reason;
+    json_error_t   jerr;
+
+    if (argc != 3) {
+        usage();
+        return 2;
+    }
+
+    fp = (strcmp(argv[2], "-") == 0) ? stdin : fopen(argv[2], "r");
+
+    if (fp == NULL) {
+        fprintf(stderr, "compliance-audit: cannot open \"%s\": %s\n",
+                argv[2], strerror(errno));
+        return 2;
+    }
+
+    events = json_object();
+    statuses = json_object();
+    users = json_object();
+    reasons = json_object();
+    ips = json_object();
+
+    rc = 0;
+
+    if (!events || !statuses || !users || !reasons || !ips) {
+        fprintf(stderr, "compliance-audit: out of memory\n");
+        rc = 2;
+        goto done;
+    }
+
+    buf = NULL;
+    cap = 0;
+    records = 0;
+    malformed = 0;
+
+    while ((n = getline(&buf, &cap, fp)) != -1) {
+        if (n > AUDIT_LINE_MAX) {
+            malformed++;
+            continue;
+        }
+
+        rec = json_loadb(buf, (size_t) n, 0, &jerr);
+
+        if (!json_is_object(rec)) {
+            json_decref(rec);
+            malformed++;
+            continue;
+        }
+
+        records++;
+
+        event = str_field(rec, "event");
+        count(events, event);
+
+        v = json_object_get(rec, "status");
+
+        if (json_is_integer(v)) {
+            status = json_integer_value(v);
+
+            if (status >= 200 && status < 600) {
+                snprintf(cls, sizeof(cls), "%dxx", (int) (status / 100));
+
+            } else {
+                snprintf(cls, sizeof(cls), "other");
+            }
+
+        } else {
+            snprintf(cls, sizeof(cls), "other");
+        }
+
+        count(statuses, cls);
+        count(users, str_field(rec, "user_id"));
+
+        reason = str_field(rec, "reason");
+
+        if (strcmp(reason, "-") != 0) {
+            count(reasons, reason);
+        }
+
+        if (strcmp(event, "auth_failure") == 0) {
+            count(ips, str_field(rec, "client_ip"));
+        }
+
+        json_decref(rec);
+    }
+
+    free(buf);
+
+    if (ferror(fp)) {
+        fprintf(stderr, "compliance-audit: cannot read \"%s\": %s\n",
+                argv[2], strerror(errno));
+        rc = 2;
+        goto done;
+    }
+
+    printf("records: %" PRIu64 "\n", records);
+
+    if (malformed) {
+        printf("malformed lines: %" PRIu64 "\n", malformed);
+        fprintf(stderr, "compliance-audit: %" PRIu64 " lines are not JSON "
+                "records and were skipped\n", malformed);
+    }
+
+    if (print_counts("events", events, 0) != 0
+        || print_counts("status classes", statuses, 0) != 0
+        || print_counts("users", users, 0) != 0
+        || print_counts("reasons", reasons, 0) != 0
+        || print_counts("top client_ip (auth_failure)", ips, AUDIT_TOP_IPS)
+           != 0)
+    {
+        rc = 2;
+    }
+
+done:
+
+    json_decref(events);
+    json_decref(statuses);
+    json_decref(users);
+    json_decref(reasons);
+    json_decref(ips);
+
+    if (fp != stdin) {
+        fclose(fp);
+    }
+
+    return rc;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "verify") == 0) {
+        return verify(argc, argv);
+    }
+
+    if (argc >= 2 && strcmp(argv[1], "summary") == 0) {
+        return summary(argc, argv);
+    }
+
+    usage();
+    return 2;
+}
