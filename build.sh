@@ -26,7 +26,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 PACKAGES=(
     build-essential nginx nginx-dev libssl-dev zlib1g-dev libpcre2-dev
     libjansson-dev libjwt-dev libcmocka-dev openssl curl perl
-    libio-socket-ssl-perl python3 python3-jwt python3-cryptography
+    libio-socket-ssl-perl python3 python3-jwt python3-cryptography wrk
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -99,7 +99,7 @@ build_module() {
 build_core() {
     local out=$1 san=$2
 
-    make -s -f Makefile.core BUILD="$out" SAN="$san" -j"$JOBS" all \
+    make -s -f Makefile.core BUILD="$out" SAN="$san" -j"$JOBS" core tools \
         || die "core/CLI build failed"
 }
 
@@ -120,7 +120,8 @@ run_suite() {
 
     say "== integration tests (prove -r t/)"
     COMPLIANCE_MODULE="$out/ngx_http_compliance_module.so" \
-    COMPLIANCE_BIN="$out/bin" NGINX_BIN="$NGINX_BIN" \
+    COMPLIANCE_BIN="$out/bin" COMPLIANCE_TESTBIN="$out/testbin" \
+    NGINX_BIN="$NGINX_BIN" \
     PERL5LIB="$top/t/lib${PERL5LIB:+:$PERL5LIB}" \
         prove -r -j2 t/
 }

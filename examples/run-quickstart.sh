@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# Prepares run/ and serves examples/quickstart.conf in the foreground.
-# Called by `./build.sh run` after the build.
+# Prepares run/ (certificate, demo keys, a demo JWT) and serves
+# examples/quickstart.conf in the foreground.  Called by `./build.sh run`.
+#
+#   run-quickstart.sh [--check] [TOP [RUNDIR]]
+#
+# --check prepares RUNDIR and runs `nginx -t` on it, without serving.
 set -euo pipefail
 
+check=0
+if [ "${1:-}" = --check ]; then
+    check=1
+    shift
+fi
+
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
-run="$top/run"
+run=${2:-$top/run}
+bin="$top/build/bin"
 nginx=${NGINX_BIN:-/usr/sbin/nginx}
+
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 
 mkdir -p "$run"
 cd "$run"
@@ -16,7 +29,33 @@ if [ ! -f cert.pem ] || [ ! -f key.pem ]; then
     chmod 600 key.pem
 fi
 
-cp "$top/examples/quickstart.conf" "$run/nginx.conf"
+[ -f audit-chain.key ] || "$bin/compliance-vault" genkey audit-chain.key \
+    2>/dev/null
+
+# a fresh demo API key each run (the file keeps only its salted hash)
+rm -f api-keys.txt api-keys.txt.lock
+apikey=$("$bin/compliance-keygen" --file api-keys.txt \
+         --principal demo-service --org demo-org --scopes orders:read)
+chmod 640 api-keys.txt
+
+# an HS256 signing secret and a JWT good for one hour
+secret=$(openssl rand -hex 32)
+k=$(printf '%s' "$secret" | perl -ne 'print pack("H*", $_)' | b64url)
+printf '{"keys":[{"kty":"oct","kid":"demo","alg":"HS256","k":"%s"}]}\n' \
+    "$k" > jwks.json
+chmod 600 jwks.json
+
+now=$(date +%s)
+h=$(printf '{"alg":"HS256","kid":"demo","typ":"JWT"}' | b64url)
+p=$(printf '{"iss":"https://demo.example","aud":"demo-api","sub":"demo-user",'\
+'"org_id":"demo-org","scope":"orders:read orders:write","iat":%d,"exp":%d}' \
+    "$now" $((now + 3600)) | b64url)
+s=$(printf '%s.%s' "$h" "$p" \
+    | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$secret" -binary | b64url)
+jwt="$h.$p.$s"
+
+sed "s|load_module ../build/|load_module $top/build/|" \
+    "$top/examples/quickstart.conf" > "$run/nginx.conf"
 
 "$nginx" -t -q -p "$run/" -c "$run/nginx.conf"
 
@@ -25,18 +64,35 @@ cat <<MSG
 ngx_http_compliance_module quickstart
   HTTPS  https://127.0.0.1:8443   (self-signed: curl -k)
   HTTP   http://127.0.0.1:8080    (redirects to HTTPS)
+  audit  $run/audit.jsonl
+
+Demo API key (principal demo-service, scope orders:read):
+  $apikey
+Demo JWT (sub demo-user, scopes orders:read orders:write, 1 hour):
+  $jwt
 
 Try:
   curl -ki https://127.0.0.1:8443/health
       200, public endpoint, with X-Request-ID and Strict-Transport-Security
   curl -ki https://127.0.0.1:8443/api/orders
       401 application/problem+json, reason missing_credentials
+  curl -ki https://127.0.0.1:8443/api/orders -H 'X-API-Key: $apikey'
+      200 from the demo upstream, which sees the principal, not the key
+  curl -ki https://127.0.0.1:8443/api/orders -H 'Authorization: Bearer $jwt'
+      200 with a JWT
+  curl -ki https://127.0.0.1:8443/api/admin -H 'Authorization: Bearer $jwt'
+      403 insufficient_scope
+  curl -ki 'https://127.0.0.1:8443/api/orders?api_key=$apikey'
+      401 credential_in_url
   curl -i  http://127.0.0.1:8080/api/orders?page=2
       301 to https://localhost:8443/api/orders?page=2
-  curl -ki --tls-max 1.1 https://127.0.0.1:8443/health
-      handshake refused: TLS below 1.2 never reaches the API
+
+Check the trail:
+  $bin/compliance-audit verify --key $run/audit-chain.key $run/audit.jsonl
 
 Ctrl-C stops nginx.
 MSG
+
+[ $check = 1 ] && exit 0
 
 exec "$nginx" -p "$run/" -c "$run/nginx.conf"

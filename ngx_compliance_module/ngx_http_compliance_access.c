@@ -1,6 +1,7 @@
 /*
  * The enforcement handler (REWRITE phase, see SPEC 3), one function per
- * step: HTTPS redirect / TLS floor -> public endpoints -> credentials.
+ * step: HTTPS redirect / TLS floor -> public endpoints -> credentials in
+ * the URL -> credential extraction and verification -> scopes.
  * Each step returns NGX_DECLINED to let the request go on, or the value
  * the phase handler must return.
  */
@@ -13,6 +14,14 @@ static ngx_int_t ngx_http_compliance_transport(ngx_http_request_t *r,
 static ngx_int_t ngx_http_compliance_redirect(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf);
 static ngx_uint_t ngx_http_compliance_is_preflight(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_authenticate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+static ngx_int_t ngx_http_compliance_find_api_key(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
+static ngx_int_t ngx_http_compliance_authorize(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+static ngx_uint_t ngx_http_compliance_has_scope(ngx_str_t *have,
+    ngx_str_t *want);
 
 
 static ngx_str_t  ngx_http_compliance_cors_reason =
@@ -47,19 +56,47 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* from here on nginx's own logs print the redacted request line */
+    if (ngx_http_compliance_redact_request_line(r, clcf) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_compliance_audit_check(r, clcf, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     if (ctx->authenticated) {
         /*
          * a later pass after an internal redirect or "rewrite ... last":
-         * the identity stands, the new location's own requirements are
-         * checked by the steps below that read clcf
+         * the identity stands, the new location's scopes and limits apply
          */
-        return NGX_DECLINED;
+        rc = ngx_http_compliance_authorize(r, clcf, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        goto limits;
+    }
+
+    /* a locked-out address gets nothing, public endpoints included */
+    rc = ngx_http_compliance_lockout_check(r, clcf, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /* a credential in a URL has already leaked into logs and caches */
+    if (r->args.len
+        && compliance_query_has_credential(r->args.data, r->args.len))
+    {
+        return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "credential_in_url");
     }
 
     if (clcf->public_reason.data) {
         ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_PUBLIC;
         ctx->public_reason = clcf->public_reason;
-        return NGX_DECLINED;
+        return ngx_http_compliance_limit_check(r, clcf, ctx);
     }
 
     if (clcf->cors_preflight == NGX_HTTP_COMPLIANCE_CORS_PASS
@@ -67,11 +104,211 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
     {
         ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_PUBLIC;
         ctx->public_reason = ngx_http_compliance_cors_reason;
+        return ngx_http_compliance_limit_check(r, clcf, ctx);
+    }
+
+    rc = ngx_http_compliance_authenticate(r, clcf, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_compliance_authorize(r, clcf, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+limits:
+
+    /* upstream credentials are added later, in the PRECONTENT phase */
+    return ngx_http_compliance_limit_check(r, clcf, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_authenticate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx)
+{
+    u_char           *p, *last;
+    ngx_int_t         rc;
+    ngx_str_t         cred;
+    ngx_uint_t        internal, method;
+    const char       *reason;
+    ngx_table_elt_t  *auth;
+
+    method = 0;
+    auth = r->headers_in.authorization;
+
+    if (auth) {
+        p = auth->value.data;
+        last = p + auth->value.len;
+
+        /* auth-scheme is case-insensitive (RFC 9110 11.1) */
+        if (auth->value.len > sizeof("Bearer ") - 1
+            && ngx_strncasecmp(p, (u_char *) "Bearer ",
+                               sizeof("Bearer ") - 1) == 0)
+        {
+            method = NGX_HTTP_COMPLIANCE_METHOD_JWT;
+            p += sizeof("Bearer ") - 1;
+
+        } else if (auth->value.len > sizeof("ApiKey ") - 1
+                   && ngx_strncasecmp(p, (u_char *) "ApiKey ",
+                                      sizeof("ApiKey ") - 1) == 0)
+        {
+            method = NGX_HTTP_COMPLIANCE_METHOD_API_KEY;
+            p += sizeof("ApiKey ") - 1;
+        }
+
+        while (p < last && *p == ' ') {
+            p++;
+        }
+
+        cred.data = p;
+        cred.len = last - p;
+
+    } else {
+        rc = ngx_http_compliance_find_api_key(r, &clcf->api_key_header,
+                                              &cred);
+        if (rc == NGX_OK) {
+            method = NGX_HTTP_COMPLIANCE_METHOD_API_KEY;
+
+        } else if (rc == NGX_DECLINED) {
+            /* the header twice: which one would the upstream believe? */
+            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                               "unknown_api_key");
+        }
+    }
+
+    if (method == 0 || !(clcf->auth & method)) {
+        return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "missing_credentials");
+    }
+
+    internal = 0;
+
+    if (method == NGX_HTTP_COMPLIANCE_METHOD_JWT) {
+        reason = ngx_http_compliance_jwt_authenticate(r, clcf, ctx, cred.data,
+                                                      cred.len, &internal);
+
+    } else {
+        reason = ngx_http_compliance_apikey_authenticate(r, clcf, ctx,
+                                                         cred.data, cred.len);
+    }
+
+    if (reason != NULL) {
+        if (!internal) {
+            ngx_http_compliance_lockout_failure(r, clcf, ctx);
+        }
+
+        if (internal) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "compliance: credential check failed internally");
+            return ngx_http_compliance_problem(r, ctx,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           reason);
+        }
+
+        return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           reason);
+    }
+
+    ctx->authenticated = 1;
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * NGX_OK: exactly one header found; NGX_DECLINED: more than one;
+ * NGX_ABORT: none.
+ */
+static ngx_int_t
+ngx_http_compliance_find_api_key(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_uint_t        i, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            if (found++) {
+                return NGX_DECLINED;
+            }
+
+            *value = h[i].value;
+        }
+    }
+
+    return found ? NGX_OK : NGX_ABORT;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_authorize(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx)
+{
+    ngx_str_t   *want;
+    ngx_uint_t   i;
+
+    if (clcf->scopes == NULL || clcf->public_reason.data) {
         return NGX_DECLINED;
     }
 
-    return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                       "missing_credentials");
+    want = clcf->scopes->elts;
+
+    for (i = 0; i < clcf->scopes->nelts; i++) {
+        if (!ngx_http_compliance_has_scope(&ctx->scopes, &want[i])) {
+            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_FORBIDDEN,
+                                               "insufficient_scope");
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_uint_t
+ngx_http_compliance_has_scope(ngx_str_t *have, ngx_str_t *want)
+{
+    u_char  *p, *last, *s;
+
+    p = have->data;
+    last = p + have->len;
+
+    while (p < last) {
+        s = p;
+
+        while (p < last && *p != ' ') {
+            p++;
+        }
+
+        if ((size_t) (p - s) == want->len
+            && ngx_memcmp(s, want->data, want->len) == 0)
+        {
+            return 1;
+        }
+
+        p++;
+    }
+
+    return 0;
 }
 
 

@@ -62,6 +62,10 @@ ngx_http_compliance_header_filter(ngx_http_request_t *r)
         {
             return NGX_ERROR;
         }
+
+        if (ngx_http_compliance_limit_headers(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
 #if (NGX_HTTP_SSL)

@@ -13,18 +13,30 @@ static void *ngx_http_compliance_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_compliance_init_process(ngx_cycle_t *cycle);
+static void ngx_http_compliance_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_compliance_ctx_cleanup(void *data);
 
 static char *ngx_http_compliance_enable(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_compliance_audit_failure(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_compliance_cors_preflight(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_compliance_https_redirect(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_compliance_tls_min(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_compliance_hsts(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_compliance_require_scope(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_compliance_merge_auth(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev,
+    ngx_http_compliance_loc_conf_t *conf);
 
 static ngx_int_t ngx_http_compliance_variable_request_id(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
@@ -32,13 +44,8 @@ static ngx_int_t ngx_http_compliance_variable_auth_method(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_compliance_variable_reason(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
-
-
-static ngx_conf_enum_t  ngx_http_compliance_cors[] = {
-    { ngx_string("deny"), NGX_HTTP_COMPLIANCE_CORS_DENY },
-    { ngx_string("pass"), NGX_HTTP_COMPLIANCE_CORS_PASS },
-    { ngx_null_string, 0 }
-};
+static ngx_int_t ngx_http_compliance_variable_identity(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_command_t  ngx_http_compliance_commands[] = {
@@ -59,10 +66,10 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
 
     { ngx_string("compliance_cors_preflight"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_compliance_cors_preflight,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_compliance_loc_conf_t, cors_preflight),
-      &ngx_http_compliance_cors },
+      0,
+      NULL },
 
     { ngx_string("compliance_https_redirect"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
@@ -81,6 +88,167 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
     { ngx_string("compliance_hsts"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_compliance_hsts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_auth,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_require_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_require_scope,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_jwt_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_jwt_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_jwt_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_jwt_algorithms,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_jwt_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_jwt_issuer,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_jwt_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_jwt_audience,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, jwt_leeway),
+      NULL },
+
+    { ngx_string("compliance_jwt_max_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_jwt_max_lifetime,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_jwt_claims"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_jwt_claims,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_api_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_api_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_limit_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_compliance_limit_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_limit"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_compliance_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_auth_failure_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_compliance_auth_failure_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_vault"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_compliance_vault,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_upstream_credential"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_compliance_upstream_credential,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_audit_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_audit_log,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_audit_chain"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_audit_chain,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_audit_failure"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_audit_failure,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_audit_sensitive"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_audit_sensitive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_audit_resource"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_compliance_audit_resource,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_redact"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_redact,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_redact_pattern"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_compliance_redact_pattern,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_api_key_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_api_key_header,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -114,7 +282,7 @@ ngx_module_t  ngx_http_compliance_module = {
     ngx_http_compliance_init_process,      /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_compliance_exit_process,      /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -133,6 +301,38 @@ static ngx_http_variable_t  ngx_http_compliance_vars[] = {
     { ngx_string("compliance_reason"), NULL,
       ngx_http_compliance_variable_reason, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_principal"), NULL,
+      ngx_http_compliance_variable_identity,
+      offsetof(ngx_http_compliance_ctx_t, principal),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_org"), NULL,
+      ngx_http_compliance_variable_identity,
+      offsetof(ngx_http_compliance_ctx_t, org),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_key_id"), NULL,
+      ngx_http_compliance_variable_identity,
+      offsetof(ngx_http_compliance_ctx_t, key_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_scopes"), NULL,
+      ngx_http_compliance_variable_identity,
+      offsetof(ngx_http_compliance_ctx_t, scopes),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_safe_uri"), NULL,
+      ngx_http_compliance_variable_safe, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_safe_args"), NULL,
+      ngx_http_compliance_variable_safe, 1,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("compliance_jwt_claim_"), NULL,
+      ngx_http_compliance_jwt_claim_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
 
       ngx_http_null_variable
 };
@@ -196,7 +396,11 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
     }
 
-    return NGX_OK;
+    if (ngx_http_compliance_audit_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_compliance_vault_init(cf);
 }
 
 
@@ -237,6 +441,23 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     conf->https_port = NGX_CONF_UNSET;
     conf->tls_min = NGX_CONF_UNSET_UINT;
 
+    conf->auth_conf = NGX_CONF_UNSET_UINT;
+    conf->scopes = NGX_CONF_UNSET_PTR;
+    conf->jwt_keys = NGX_CONF_UNSET_PTR;
+    conf->jwt_algs_conf = NGX_CONF_UNSET_UINT;
+    conf->jwt_issuers = NGX_CONF_UNSET_PTR;
+    conf->jwt_audiences = NGX_CONF_UNSET_PTR;
+    conf->jwt_leeway = NGX_CONF_UNSET;
+    conf->jwt_max_lifetime = NGX_CONF_UNSET;
+    conf->api_keys = NGX_CONF_UNSET_PTR;
+
+    conf->audit_log = NGX_CONF_UNSET_PTR;
+    conf->audit_failure = NGX_CONF_UNSET_UINT;
+    conf->redact_mask = NGX_CONF_UNSET_UINT;
+
+    ngx_http_compliance_limit_create_loc_conf(&conf->limit);
+    ngx_http_compliance_vault_create_loc_conf(&conf->vault);
+
     return conf;
 }
 
@@ -269,6 +490,81 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->hsts, prev->hsts, "");
 
+    if (conf->audit_sensitive.data == NULL) {
+        conf->audit_sensitive = prev->audit_sensitive;
+    }
+
+    if (conf->audit_resource_type.data == NULL) {
+        conf->audit_resource_type = prev->audit_resource_type;
+        conf->audit_resource_id = prev->audit_resource_id;
+    }
+
+    if (ngx_http_compliance_audit_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_compliance_redact_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_compliance_merge_auth(cf, prev, conf);
+}
+
+
+static char *
+ngx_http_compliance_merge_auth(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
+{
+    char        *rv;
+    ngx_uint_t   avail;
+
+    ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+    ngx_conf_merge_ptr_value(conf->api_keys, prev->api_keys, NULL);
+    ngx_conf_merge_str_value(conf->api_key_header, prev->api_key_header,
+                             "X-API-Key");
+
+    rv = ngx_http_compliance_jwt_merge(cf, prev, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    rv = ngx_http_compliance_limit_merge_loc_conf(cf, &prev->limit,
+                                                  &conf->limit);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    rv = ngx_http_compliance_vault_merge_loc_conf(cf, &prev->vault,
+                                                  &conf->vault);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    ngx_conf_merge_uint_value(conf->auth_conf, prev->auth_conf,
+                              NGX_CONF_UNSET_UINT);
+
+    avail = (conf->jwt_keys ? NGX_HTTP_COMPLIANCE_METHOD_JWT : 0)
+            | (conf->api_keys ? NGX_HTTP_COMPLIANCE_METHOD_API_KEY : 0);
+
+    if (conf->auth_conf == NGX_CONF_UNSET_UINT) {
+        conf->auth = avail;
+        return NGX_CONF_OK;
+    }
+
+    if (conf->auth_conf & ~avail) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_auth %s\" needs \"%s\" here",
+                           (conf->auth_conf & ~avail
+                            & NGX_HTTP_COMPLIANCE_METHOD_JWT)
+                           ? "jwt" : "api_key",
+                           (conf->auth_conf & ~avail
+                            & NGX_HTTP_COMPLIANCE_METHOD_JWT)
+                           ? "compliance_jwt_keys" : "compliance_api_keys");
+        return NGX_CONF_ERROR;
+    }
+
+    conf->auth = conf->auth_conf;
+
     return NGX_CONF_OK;
 }
 
@@ -276,7 +572,22 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_compliance_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_compliance_reqid_init_process(cycle);
+    if (ngx_http_compliance_reqid_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_compliance_jwt_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_compliance_audit_init_process(cycle);
+}
+
+
+static void
+ngx_http_compliance_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_compliance_jwt_exit_process(cycle);
 }
 
 
@@ -347,7 +658,11 @@ ngx_http_compliance_ctx_cleanup(void *data)
 {
     ngx_http_compliance_ctx_t  *ctx = data;
 
-    /* nothing secret lives in the ctx itself; clear it all the same */
+    if (ctx->jwt_payload) {
+        json_decref(ctx->jwt_payload);
+    }
+
+    /* the identity is not secret, but nothing outlives the request */
     ngx_explicit_memzero(ctx, sizeof(ngx_http_compliance_ctx_t));
 }
 
@@ -404,6 +719,70 @@ ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->public_reason = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_audit_failure(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t  *value;
+
+    if (clcf->audit_failure != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "open") == 0) {
+        clcf->audit_failure = NGX_HTTP_COMPLIANCE_AUDIT_OPEN;
+
+    } else if (ngx_strcmp(value[1].data, "closed") == 0) {
+        clcf->audit_failure = NGX_HTTP_COMPLIANCE_AUDIT_CLOSED;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\", "
+                           "it must be \"open\" or \"closed\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_cors_preflight(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t  *value;
+
+    if (clcf->cors_preflight != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "pass") == 0) {
+        clcf->cors_preflight = NGX_HTTP_COMPLIANCE_CORS_PASS;
+
+    } else if (ngx_strcmp(value[1].data, "deny") == 0) {
+        clcf->cors_preflight = NGX_HTTP_COMPLIANCE_CORS_DENY;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\", "
+                           "it must be \"pass\" or \"deny\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -602,6 +981,96 @@ ngx_http_compliance_hsts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i, mask;
+
+    if (clcf->auth_conf != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    mask = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "jwt") == 0) {
+            mask |= NGX_HTTP_COMPLIANCE_METHOD_JWT;
+
+        } else if (ngx_strcmp(value[i].data, "api_key") == 0) {
+            mask |= NGX_HTTP_COMPLIANCE_METHOD_API_KEY;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid method \"%V\" in \"%V\", "
+                               "it must be \"jwt\" or \"api_key\"",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clcf->auth_conf = mask;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    u_char      c;
+    ngx_str_t  *value, *s;
+    ngx_uint_t  i, j;
+
+    if (clcf->scopes != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    clcf->scopes = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                    sizeof(ngx_str_t));
+    if (clcf->scopes == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        /* RFC 6749 3.3 scope-token */
+        for (j = 0; j < value[i].len; j++) {
+            c = value[i].data[j];
+
+            if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
+                break;
+            }
+        }
+
+        if (value[i].len == 0 || j < value[i].len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid scope \"%V\" in \"%V\"",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(clcf->scopes);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_int_t
 ngx_http_compliance_variable_request_id(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -667,6 +1136,32 @@ ngx_http_compliance_variable_reason(ngx_http_request_t *r,
     v->no_cacheable = 1;
     v->not_found = 0;
     v->data = ctx->reason.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_variable_identity(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                  *s;
+    ngx_http_compliance_ctx_t  *ctx;
+
+    ctx = ngx_http_compliance_get_ctx(r);
+
+    if (ctx == NULL || !ctx->authenticated) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((u_char *) ctx + data);
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = s->data;
 
     return NGX_OK;
 }

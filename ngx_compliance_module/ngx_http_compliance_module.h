@@ -11,6 +11,17 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "compliance_apikey.h"
+#include "compliance_chain.h"
+#include "compliance_json.h"
+#include "compliance_jwt.h"
+#include "compliance_query.h"
+#include "compliance_redact.h"
+#include "compliance_secret.h"
+
+#include "ngx_http_compliance_limit.h"
+#include "ngx_http_compliance_vault.h"
+
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
 
@@ -20,6 +31,14 @@
 
 #define NGX_HTTP_COMPLIANCE_CORS_DENY   0
 #define NGX_HTTP_COMPLIANCE_CORS_PASS   1
+
+/* compliance_auth: accepted credential methods */
+#define NGX_HTTP_COMPLIANCE_METHOD_JWT      0x01
+#define NGX_HTTP_COMPLIANCE_METHOD_API_KEY  0x02
+
+
+#define NGX_HTTP_COMPLIANCE_AUDIT_OPEN    0
+#define NGX_HTTP_COMPLIANCE_AUDIT_CLOSED  1
 
 
 /* how a request was let in; also $compliance_auth_method */
@@ -31,10 +50,36 @@ typedef enum {
 } ngx_http_compliance_auth_e;
 
 
+typedef struct ngx_http_compliance_audit_sh_s  ngx_http_compliance_audit_sh_t;
+
+
+/* the one audit trail of a configuration (ngx_http_compliance_audit.c) */
+typedef struct {
+    ngx_str_t                   name;           /* path or syslog:... */
+    ngx_open_file_t            *file;
+    ngx_syslog_peer_t          *syslog;
+    size_t                      size;           /* buffer=, 0: none */
+    ngx_msec_t                  flush;
+    ngx_shm_zone_t             *zone;
+    ngx_http_compliance_audit_sh_t  *sh;        /* the shared state */
+    ngx_slab_pool_t            *shpool;         /* its mutex guards sh */
+    compliance_chain_t         *chain;          /* NULL: not chained */
+    ngx_event_t                *event;          /* flush timer */
+} ngx_http_compliance_audit_log_t;
+
+
 typedef struct {
     /* set by any directive that needs the request handler or filter */
     ngx_flag_t                  handler_needed;
     ngx_flag_t                  filter_needed;
+
+    ngx_http_compliance_audit_log_t       *audit;
+    compliance_chain_t                    *chain;
+    ngx_array_t                           *patterns;   /* redaction */
+    ngx_array_t                           *redactors;
+
+    ngx_http_compliance_limit_main_conf_t  limit;
+    ngx_http_compliance_vault_main_conf_t  vault;
 } ngx_http_compliance_main_conf_t;
 
 
@@ -48,6 +93,38 @@ typedef struct {
     ngx_uint_t                  tls_min;        /* TLS version number */
 
     ngx_str_t                   hsts;           /* header value, or empty */
+
+    ngx_uint_t                  auth_conf;      /* as written, or UNSET */
+    ngx_uint_t                  auth;           /* effective methods */
+    ngx_array_t                *scopes;         /* of ngx_str_t */
+
+    compliance_jwt_keyset_t    *jwt_keys;
+    ngx_uint_t                  jwt_keys_id;    /* never reused */
+    ngx_uint_t                  jwt_algs_conf;  /* allow-list as written */
+    ngx_uint_t                  jwt_algs;       /* effective mask */
+    ngx_array_t                *jwt_issuers;    /* compliance_jwt_str_t */
+    ngx_array_t                *jwt_audiences;
+    time_t                      jwt_leeway;
+    time_t                      jwt_max_lifetime;
+    ngx_str_t                   jwt_claim_principal;  /* NUL-terminated */
+    ngx_str_t                   jwt_claim_org;
+    ngx_str_t                   jwt_claim_scopes;
+    compliance_jwt_policy_t     jwt_policy;
+
+    compliance_apikey_set_t    *api_keys;
+    ngx_str_t                   api_key_header;
+
+    ngx_http_compliance_audit_log_t  *audit_log;
+    ngx_uint_t                  audit_failure;
+    ngx_str_t                   audit_sensitive;
+    ngx_str_t                   audit_resource_type;
+    ngx_http_complex_value_t   *audit_resource_id;
+
+    ngx_uint_t                  redact_mask;
+    compliance_redact_t        *redact;
+
+    ngx_http_compliance_limit_loc_conf_t  limit;
+    ngx_http_compliance_vault_loc_conf_t  vault;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -63,8 +140,19 @@ typedef struct {
     ngx_str_t                   reason;         /* SPEC reason, or empty */
     ngx_str_t                   public_reason;
 
+    /* the identity; points into the key set or the token's payload */
+    ngx_str_t                   principal;
+    ngx_str_t                   org;
+    ngx_str_t                   scopes;         /* space-separated */
+    ngx_str_t                   key_id;
+    json_t                     *jwt_payload;    /* a reference we hold */
+
+    ngx_str_t                   credential_id;  /* vault entry injected */
+    ngx_http_compliance_limit_ctx_t  limit;
+
     unsigned                    authenticated:1;
     unsigned                    refused:1;
+    unsigned                    logged:1;
 } ngx_http_compliance_ctx_t;
 
 
@@ -78,6 +166,107 @@ ngx_http_compliance_ctx_t *ngx_http_compliance_ensure_ctx(
 
 /* ngx_http_compliance_access.c */
 ngx_int_t ngx_http_compliance_access_handler(ngx_http_request_t *r);
+
+/* ngx_http_compliance_jwt.c */
+ngx_int_t ngx_http_compliance_jwt_init_process(ngx_cycle_t *cycle);
+void ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle);
+const char *ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    u_char *tok, size_t len, ngx_uint_t *internal);
+ngx_int_t ngx_http_compliance_jwt_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+char *ngx_http_compliance_jwt_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_jwt_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_jwt_audience(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_jwt_max_lifetime(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_jwt_claims(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_jwt_merge(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev,
+    ngx_http_compliance_loc_conf_t *conf);
+
+/* ngx_http_compliance_apikey.c */
+const char *ngx_http_compliance_apikey_authenticate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    u_char *key, size_t len);
+char *ngx_http_compliance_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_api_key_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_limit.c */
+char *ngx_http_compliance_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+void ngx_http_compliance_limit_create_loc_conf(
+    ngx_http_compliance_limit_loc_conf_t *conf);
+char *ngx_http_compliance_limit_merge_loc_conf(ngx_conf_t *cf,
+    ngx_http_compliance_limit_loc_conf_t *prev,
+    ngx_http_compliance_limit_loc_conf_t *conf);
+ngx_int_t ngx_http_compliance_lockout_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+void ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+ngx_int_t ngx_http_compliance_limit_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx);
+
+/* ngx_http_compliance_vault.c */
+char *ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_upstream_credential(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+void ngx_http_compliance_vault_create_loc_conf(
+    ngx_http_compliance_vault_loc_conf_t *conf);
+char *ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
+    ngx_http_compliance_vault_loc_conf_t *prev,
+    ngx_http_compliance_vault_loc_conf_t *conf);
+ngx_int_t ngx_http_compliance_vault_init(ngx_conf_t *cf);
+
+/* ngx_http_compliance_audit.c */
+void ngx_http_compliance_audit_event(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
+    const char *reason);
+ngx_int_t ngx_http_compliance_audit_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+ngx_int_t ngx_http_compliance_audit_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_compliance_audit_init_process(ngx_cycle_t *cycle);
+char *ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_audit_chain(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_audit_sensitive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_audit_resource(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_audit_merge(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev,
+    ngx_http_compliance_loc_conf_t *conf);
+
+/* ngx_http_compliance_redact.c */
+char *ngx_http_compliance_redact(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_redact_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_redact_merge(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev,
+    ngx_http_compliance_loc_conf_t *conf);
+ngx_int_t ngx_http_compliance_redact_str(ngx_http_request_t *r,
+    compliance_redact_t *rd, ngx_str_t *in, ngx_str_t *out);
+ngx_int_t ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+ngx_int_t ngx_http_compliance_variable_safe(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);

@@ -21,6 +21,8 @@ static ngx_str_t  ngx_http_compliance_www_auth_missing =
     ngx_string("Bearer realm=\"api\"");
 static ngx_str_t  ngx_http_compliance_www_auth_invalid =
     ngx_string("Bearer realm=\"api\", error=\"invalid_token\"");
+static ngx_str_t  ngx_http_compliance_www_auth_scope =
+    ngx_string("Bearer realm=\"api\", error=\"insufficient_scope\"");
 
 
 static ngx_str_t *
@@ -127,12 +129,22 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
         r->headers_out.content_length = NULL;
     }
 
+    www = NULL;
+
     if (status == NGX_HTTP_UNAUTHORIZED) {
         www = (rlen == sizeof("missing_credentials") - 1
                && ngx_strcmp(reason, "missing_credentials") == 0)
               ? &ngx_http_compliance_www_auth_missing
               : &ngx_http_compliance_www_auth_invalid;
 
+    } else if (rlen == sizeof("insufficient_scope") - 1
+               && ngx_strcmp(reason, "insufficient_scope") == 0)
+    {
+        /* RFC 6750 3.1 */
+        www = &ngx_http_compliance_www_auth_scope;
+    }
+
+    if (www) {
         if (ngx_http_compliance_set_header(r,
                                            &ngx_http_compliance_www_auth_name,
                                            www)

@@ -1296,6 +1296,14 @@ sub finish {
         'no alert, emerg, crit or sanitizer lines in the logs')
         or Test::More::diag(join "\n", @bad);
 
+    if (@{ $self->{forbidden} || [] }) {
+        my @leaks = $self->secrets_in_logs;
+
+        Test::More::ok(!@leaks,
+            'no credential, secret or PII sent by the test is in any log')
+            or Test::More::diag(join "\n", @leaks);
+    }
+
     $self->{finished} = 1;
     $self->{port_locks} = [];
     $self->_cleanup_dir;
@@ -1304,6 +1312,42 @@ sub finish {
     Test::More::done_testing() if $done;
 
     return !@bad;
+}
+
+# Secrets a test sent: finish() fails if any appears in a file under logs/.
+sub forbid_in_logs {
+    my ($self, @secrets) = @_;
+
+    push @{ $self->{forbidden} }, grep { defined && length >= 6 } @secrets;
+
+    return $self;
+}
+
+# "file: secret" for each forbidden string found under logs/ (the secret
+# itself is shown shortened so the report does not repeat it whole).
+sub secrets_in_logs {
+    my ($self) = @_;
+
+    my @found;
+    my $dir = "$self->{prefix}/logs";
+
+    opendir(my $dh, $dir) or return ();
+    my @files = grep { -f "$dir/$_" } readdir $dh;
+    closedir $dh;
+
+    for my $f (sort @files) {
+        open(my $fh, '<:raw', "$dir/$f") or next;
+        local $/;
+        my $text = <$fh>;
+        close $fh;
+
+        for my $s (@{ $self->{forbidden} || [] }) {
+            push @found, "logs/$f: " . substr($s, 0, 6) . '...'
+                if index($text, $s) >= 0;
+        }
+    }
+
+    return @found;
 }
 
 sub _skipped {
@@ -1599,6 +1643,11 @@ directories of C<%%TEST_GLOBALS_HTTP%%> owned by the worker user.  Files a
 worker must read at request time need to be world-readable (the default
 for C<write_file> under umask 022).  C<new(user =E<gt> 'root')> adds
 C<user root;> to C<%%TEST_GLOBALS%%> when a test really needs it.
+
+=head2 forbid_in_logs(@secrets) / secrets_in_logs
+
+Registers strings (tokens, keys, card numbers...) the test sends;
+C<finish> then fails if any of them appears in any file under C<logs/>.
 
 =head1 METHODS
 

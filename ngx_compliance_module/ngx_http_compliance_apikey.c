@@ -1,0 +1,156 @@
+/*
+ * API-key authentication: the key file is parsed once at config time;
+ * a request costs one SHA-256 and a constant-time compare.
+ */
+
+#include "ngx_http_compliance_module.h"
+
+
+static void ngx_http_compliance_apikey_cleanup(void *data);
+
+
+/*
+ * Returns NULL when the key is good (ctx then holds the identity), or the
+ * SPEC reason of the refusal.
+ */
+const char *
+ngx_http_compliance_apikey_authenticate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    u_char *key, size_t len)
+{
+    int                             rc;
+    const compliance_apikey_rec_t  *rec;
+
+    rec = NULL;
+
+    rc = compliance_apikey_verify(clcf->api_keys, key, len,
+                                  r->connection->sockaddr,
+                                  (long long) ngx_time(), &rec);
+
+    if (rc != COMPLIANCE_APIKEY_OK) {
+        return compliance_apikey_reason(rc);
+    }
+
+    ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_API_KEY;
+    ctx->principal.data = (u_char *) rec->principal;
+    ctx->principal.len = rec->principal_len;
+    ctx->org.data = (u_char *) rec->org;
+    ctx->org.len = rec->org_len;
+    ctx->scopes.data = (u_char *) rec->scopes;
+    ctx->scopes.len = rec->scopes_len;
+    ctx->key_id.data = (u_char *) rec->id;
+    ctx->key_id.len = COMPLIANCE_APIKEY_ID_LEN;
+
+    return NULL;
+}
+
+
+static void
+ngx_http_compliance_apikey_cleanup(void *data)
+{
+    compliance_apikey_set_t  *set = data;
+
+    compliance_apikey_set_free(set);
+}
+
+
+char *
+ngx_http_compliance_api_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    char                      err[512];
+    unsigned                  mode;
+    ngx_str_t                *value, file;
+    ngx_pool_cleanup_t       *cln;
+    compliance_apikey_set_t  *set;
+
+    if (clcf->api_keys != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    set = ngx_pcalloc(cf->pool, sizeof(compliance_apikey_set_t));
+    if (set == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_compliance_apikey_cleanup;
+    cln->data = set;
+
+    mode = 0;
+
+    if (compliance_apikey_set_load(set, (char *) file.data, &mode, err,
+                                   sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid key file \"%V\" in \"%V\": %s",
+                           &value[1], &cmd->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mode & 0007) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "key file \"%V\" in \"%V\" is accessible by "
+                           "others (mode %04o): chmod o-rwx it",
+                           &value[1], &cmd->name, mode);
+    }
+
+    clcf->api_keys = set;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_api_key_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (clcf->api_key_header.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < value[1].len; i++) {
+        if (!((value[1].data[i] >= 'a' && value[1].data[i] <= 'z')
+              || (value[1].data[i] >= 'A' && value[1].data[i] <= 'Z')
+              || (value[1].data[i] >= '0' && value[1].data[i] <= '9')
+              || value[1].data[i] == '-' || value[1].data[i] == '_'))
+        {
+            break;
+        }
+    }
+
+    if (value[1].len == 0 || i < value[1].len
+        || (value[1].len == sizeof("Authorization") - 1
+            && ngx_strncasecmp(value[1].data, (u_char *) "Authorization",
+                               value[1].len) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid header name \"%V\" in \"%V\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf->api_key_header = value[1];
+
+    return NGX_CONF_OK;
+}

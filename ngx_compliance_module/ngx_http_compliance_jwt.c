@@ -1,0 +1,725 @@
+/*
+ * JWT authentication: directives, keys parsed once at config time, and a
+ * per-worker cache of verified tokens so a repeated token does not pay
+ * for its signature again.
+ */
+
+#include <openssl/evp.h>
+
+#include "ngx_http_compliance_module.h"
+
+
+/*
+ * Direct-mapped, per worker.  An entry is only ever written after a good
+ * signature, so a failure can never be cached or mask a later good token;
+ * claims (exp, nbf, iss, aud, lifetime) are checked on every request.
+ */
+#define NGX_HTTP_COMPLIANCE_JWT_CACHE  4096
+
+
+typedef struct {
+    u_char                          digest[32];
+    ngx_uint_t                      keys_id;
+    const compliance_jwt_key_t     *key;
+    int                             alg;
+    time_t                          exp;
+    json_t                         *payload;
+} ngx_http_compliance_jwt_cache_t;
+
+
+static void ngx_http_compliance_jwt_keys_cleanup(void *data);
+static ngx_int_t ngx_http_compliance_jwt_digest(const u_char *tok,
+    size_t len, u_char *digest);
+static ngx_http_compliance_jwt_cache_t *ngx_http_compliance_jwt_cache_slot(
+    const u_char *digest);
+static time_t ngx_http_compliance_jwt_exp(json_t *payload);
+static ngx_int_t ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    compliance_jwt_t *jwt);
+static char *ngx_http_compliance_jwt_str_list(ngx_conf_t *cf,
+    ngx_array_t **list);
+static ngx_uint_t ngx_http_compliance_jwt_printable(const u_char *p,
+    size_t len);
+
+
+static ngx_http_compliance_jwt_cache_t  *ngx_http_compliance_jwt_cache;
+static EVP_MD                           *ngx_http_compliance_sha256;
+
+/*
+ * Key sets are told apart by an id that is never reused in a process,
+ * not by address: with "master_process off" the cache outlives a reload
+ * and a new key set may be allocated where a freed one was.
+ */
+static ngx_uint_t                        ngx_http_compliance_jwt_keys_ids;
+
+
+ngx_int_t
+ngx_http_compliance_jwt_init_process(ngx_cycle_t *cycle)
+{
+    size_t  size;
+
+    ngx_http_compliance_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (ngx_http_compliance_sha256 == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "compliance: SHA256 unavailable in libcrypto");
+        return NGX_ERROR;
+    }
+
+    size = NGX_HTTP_COMPLIANCE_JWT_CACHE
+           * sizeof(ngx_http_compliance_jwt_cache_t);
+
+    ngx_http_compliance_jwt_cache = ngx_calloc(size, cycle->log);
+    if (ngx_http_compliance_jwt_cache == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                        i;
+    ngx_http_compliance_jwt_cache_t  *e;
+
+    if (ngx_http_compliance_jwt_cache) {
+        for (i = 0; i < NGX_HTTP_COMPLIANCE_JWT_CACHE; i++) {
+            e = &ngx_http_compliance_jwt_cache[i];
+
+            if (e->payload) {
+                json_decref(e->payload);
+            }
+        }
+
+        ngx_free(ngx_http_compliance_jwt_cache);
+        ngx_http_compliance_jwt_cache = NULL;
+    }
+
+    if (ngx_http_compliance_sha256) {
+        EVP_MD_free(ngx_http_compliance_sha256);
+        ngx_http_compliance_sha256 = NULL;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_compliance_jwt_digest(const u_char *tok, size_t len, u_char *digest)
+{
+    unsigned int  n;
+
+    if (EVP_Digest(tok, len, digest, &n, ngx_http_compliance_sha256, NULL)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_compliance_jwt_cache_t *
+ngx_http_compliance_jwt_cache_slot(const u_char *digest)
+{
+    uint32_t  h;
+
+    ngx_memcpy(&h, digest, sizeof(uint32_t));
+
+    return &ngx_http_compliance_jwt_cache[h % NGX_HTTP_COMPLIANCE_JWT_CACHE];
+}
+
+
+static time_t
+ngx_http_compliance_jwt_exp(json_t *payload)
+{
+    json_t  *exp;
+
+    exp = json_object_get(payload, "exp");
+
+    if (exp == NULL || !json_is_number(exp)) {
+        return 0;
+    }
+
+    return (time_t) json_number_value(exp);
+}
+
+
+/*
+ * Returns NULL when the token is good (ctx then holds the identity), or
+ * the SPEC reason of the refusal.  *internal is set on a server fault.
+ */
+const char *
+ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    u_char *tok, size_t len, ngx_uint_t *internal)
+{
+    int                               rc;
+    u_char                            digest[32];
+    ngx_uint_t                        hit;
+    compliance_jwt_t                  jwt;
+    ngx_http_compliance_jwt_cache_t  *e;
+
+    *internal = 0;
+
+    if (len > COMPLIANCE_JWT_MAX_TOKEN) {
+        return "malformed_token";
+    }
+
+    e = NULL;
+    hit = 0;
+
+    ngx_memzero(&jwt, sizeof(compliance_jwt_t));
+
+    if (ngx_http_compliance_jwt_cache
+        && ngx_http_compliance_jwt_digest(tok, len, digest) == NGX_OK)
+    {
+        e = ngx_http_compliance_jwt_cache_slot(digest);
+
+        if (e->payload
+            && e->keys_id == clcf->jwt_keys_id
+            && (clcf->jwt_algs & COMPLIANCE_JWT_ALG_BIT(e->alg))
+            && ngx_memcmp(e->digest, digest, 32) == 0)
+        {
+            hit = 1;
+            jwt.alg = e->alg;
+            jwt.key = e->key;
+            jwt.payload = e->payload;
+        }
+    }
+
+    if (!hit) {
+        rc = compliance_jwt_verify(clcf->jwt_keys, clcf->jwt_algs, tok, len,
+                                   &jwt);
+
+        if (rc == COMPLIANCE_JWT_NOMEM) {
+            *internal = 1;
+            return "internal_error";
+        }
+
+        if (rc != COMPLIANCE_JWT_OK) {
+            return compliance_jwt_reason(rc);
+        }
+
+        if (e) {
+            if (e->payload) {
+                json_decref(e->payload);
+            }
+
+            ngx_memcpy(e->digest, digest, 32);
+            e->keys_id = clcf->jwt_keys_id;
+            e->key = jwt.key;
+            e->alg = jwt.alg;
+            e->exp = ngx_http_compliance_jwt_exp(jwt.payload);
+            e->payload = json_incref(jwt.payload);
+        }
+
+        /* only the payload is kept; the request holds its own reference */
+        json_decref(jwt.header);
+        jwt.header = NULL;
+
+    } else {
+        json_incref(jwt.payload);
+    }
+
+    ctx->jwt_payload = jwt.payload;
+
+    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt_policy,
+                                     (long long) ngx_time());
+
+    if (rc != COMPLIANCE_JWT_OK) {
+
+        /* an expired token will never be good again: free its slot */
+        if (rc == COMPLIANCE_JWT_EXPIRED && e && e->payload == jwt.payload) {
+            json_decref(e->payload);
+            e->payload = NULL;
+        }
+
+        return compliance_jwt_reason(rc);
+    }
+
+    if (ngx_http_compliance_jwt_identity(r, clcf, ctx, &jwt) != NGX_OK) {
+        if (ctx->principal.len == 0) {
+            return "malformed_token";
+        }
+
+        *internal = 1;
+        return "internal_error";
+    }
+
+    ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    compliance_jwt_t *jwt)
+{
+    u_char        *buf;
+    size_t         len, n;
+    const u_char  *kid, *p;
+
+    /* a token that names no principal cannot be audited: refused */
+    buf = ngx_pnalloc(r->pool, COMPLIANCE_JWT_NUM_BUF);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt_claim_principal.data,
+                                 buf, COMPLIANCE_JWT_NUM_BUF, &p, &len)
+        != 0 || len == 0 || !ngx_http_compliance_jwt_printable(p, len))
+    {
+        ctx->principal.len = 0;
+        return NGX_ERROR;
+    }
+
+    ctx->principal.data = (u_char *) p;
+    ctx->principal.len = len;
+
+    buf = ngx_pnalloc(r->pool, COMPLIANCE_JWT_NUM_BUF);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt_claim_org.data,
+                                 buf, COMPLIANCE_JWT_NUM_BUF, &p, &len)
+        == 0)
+    {
+        if (!ngx_http_compliance_jwt_printable(p, len)) {
+            ctx->principal.len = 0;
+            return NGX_ERROR;
+        }
+
+        ctx->org.data = (u_char *) p;
+        ctx->org.len = len;
+    }
+
+    n = compliance_jwt_scopes(jwt, (char *) clcf->jwt_claim_scopes.data,
+                              NULL, 0);
+    if (n) {
+        buf = ngx_pnalloc(r->pool, n);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->scopes.len = compliance_jwt_scopes(jwt,
+                                       (char *) clcf->jwt_claim_scopes.data,
+                                       buf, n);
+        ctx->scopes.data = buf;
+    }
+
+    if (jwt->key) {
+        kid = compliance_jwt_key_kid(jwt->key, &len);
+        if (kid) {
+            ctx->key_id.data = (u_char *) kid;
+            ctx->key_id.len = len;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Identity values end up in headers (proxy_set_header, add_header) and
+ * logs: no control character may pass (UTF-8 above 0x7f may).
+ */
+static ngx_uint_t
+ngx_http_compliance_jwt_printable(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* $compliance_jwt_claim_<name>: top-level string and number claims */
+ngx_int_t
+ngx_http_compliance_jwt_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                     *buf, *name;
+    size_t                      len;
+    ngx_str_t                  *var = (ngx_str_t *) data;
+    const u_char               *p;
+    compliance_jwt_t            jwt;
+    ngx_http_compliance_ctx_t  *ctx;
+
+    ctx = ngx_http_compliance_get_ctx(r);
+
+    if (ctx == NULL || ctx->jwt_payload == NULL
+        || ctx->auth_method != NGX_HTTP_COMPLIANCE_AUTH_JWT)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    len = var->len - (sizeof("compliance_jwt_claim_") - 1);
+
+    name = ngx_pnalloc(r->pool, len + 1 + COMPLIANCE_JWT_NUM_BUF);
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(name, var->data + sizeof("compliance_jwt_claim_") - 1, len);
+    name[len] = '\0';
+    buf = name + len + 1;
+
+    ngx_memzero(&jwt, sizeof(compliance_jwt_t));
+    jwt.payload = ctx->jwt_payload;
+
+    /* a value with CR/LF would split headers it is copied into */
+    if (compliance_jwt_claim_str(&jwt, (char *) name, buf,
+                                 COMPLIANCE_JWT_NUM_BUF, &p, &len)
+        != 0 || !ngx_http_compliance_jwt_printable(p, len))
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) p;
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* --- directives */
+
+
+static void
+ngx_http_compliance_jwt_keys_cleanup(void *data)
+{
+    compliance_jwt_keyset_t  *ks = data;
+
+    compliance_jwt_keyset_free(ks);
+}
+
+
+char *
+ngx_http_compliance_jwt_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    char                 err[512];
+    ngx_str_t           *value, file;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    value = cf->args->elts;
+    file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (clcf->jwt_keys == NGX_CONF_UNSET_PTR) {
+        clcf->jwt_keys = compliance_jwt_keyset_create();
+        if (clcf->jwt_keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            compliance_jwt_keyset_free(clcf->jwt_keys);
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_compliance_jwt_keys_cleanup;
+        cln->data = clcf->jwt_keys;
+
+        clcf->jwt_keys_id = ++ngx_http_compliance_jwt_keys_ids;
+    }
+
+    if (compliance_jwt_keyset_load(clcf->jwt_keys, (char *) file.data,
+                                   err, sizeof(err))
+        != COMPLIANCE_JWT_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid key file \"%V\" in \"%V\": %s",
+                           &value[1], &cmd->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    /* a JWKS may hold HMAC secrets: others must not read it */
+    if (ngx_file_info(file.data, &fi) != NGX_FILE_ERROR
+        && (ngx_file_access(&fi) & 0007))
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "key file \"%V\" in \"%V\" is accessible by "
+                           "others (mode %04o): chmod o-rwx it",
+                           &value[1], &cmd->name,
+                           (unsigned) ngx_file_access(&fi));
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    int          alg;
+    ngx_str_t   *value;
+    ngx_uint_t   i, mask;
+
+    if (clcf->jwt_algs_conf != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    mask = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 4
+            && ngx_strncasecmp(value[i].data, (u_char *) "none", 4) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid algorithm \"%V\" in \"%V\": "
+                               "unsigned tokens are never accepted",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        alg = compliance_jwt_alg_parse(value[i].data, value[i].len);
+
+        if (alg < 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid algorithm \"%V\" in \"%V\"",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        mask |= COMPLIANCE_JWT_ALG_BIT(alg);
+    }
+
+    clcf->jwt_algs_conf = mask;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_jwt_str_list(ngx_conf_t *cf, ngx_array_t **list)
+{
+    ngx_str_t             *value;
+    ngx_uint_t             i;
+    compliance_jwt_str_t  *s;
+
+    if (*list != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *list = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                             sizeof(compliance_jwt_str_t));
+    if (*list == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0) {
+            return "has an empty value";
+        }
+
+        s = ngx_array_push(*list);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        s->data = value[i].data;
+        s->len = value[i].len;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_jwt_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    return ngx_http_compliance_jwt_str_list(cf, &clcf->jwt_issuers);
+}
+
+
+char *
+ngx_http_compliance_jwt_audience(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    return ngx_http_compliance_jwt_str_list(cf, &clcf->jwt_audiences);
+}
+
+
+char *
+ngx_http_compliance_jwt_max_lifetime(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t  *value;
+
+    if (clcf->jwt_max_lifetime != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        clcf->jwt_max_lifetime = 0;
+        return NGX_CONF_OK;
+    }
+
+    clcf->jwt_max_lifetime = ngx_parse_time(&value[1], 1);
+
+    if (clcf->jwt_max_lifetime == (time_t) NGX_ERROR
+        || clcf->jwt_max_lifetime == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_jwt_claims(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    u_char      *eq;
+    ngx_str_t   *value, name, claim, *dst;
+    ngx_uint_t   i;
+
+    if (clcf->jwt_claim_principal.data != NULL
+        || clcf->jwt_claim_org.data != NULL
+        || clcf->jwt_claim_scopes.data != NULL)
+    {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+        if (eq == NULL || eq == value[i].data
+            || eq == value[i].data + value[i].len - 1)
+        {
+            goto invalid;
+        }
+
+        name.data = value[i].data;
+        name.len = eq - value[i].data;
+        claim.data = eq + 1;
+        claim.len = value[i].data + value[i].len - claim.data;
+
+        if (name.len == 9 && ngx_strncmp(name.data, "principal", 9) == 0) {
+            dst = &clcf->jwt_claim_principal;
+
+        } else if (name.len == 3 && ngx_strncmp(name.data, "org", 3) == 0) {
+            dst = &clcf->jwt_claim_org;
+
+        } else if (name.len == 6 && ngx_strncmp(name.data, "scopes", 6) == 0)
+        {
+            dst = &clcf->jwt_claim_scopes;
+
+        } else {
+            goto invalid;
+        }
+
+        if (dst->data != NULL) {
+            goto invalid;
+        }
+
+        /* value[] strings are NUL-terminated: the core takes C strings */
+        *dst = claim;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\"",
+                       &value[i], &cmd->name);
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_compliance_jwt_merge(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
+{
+    ngx_uint_t  avail;
+
+    if (conf->jwt_keys == NGX_CONF_UNSET_PTR) {
+        conf->jwt_keys = (prev->jwt_keys == NGX_CONF_UNSET_PTR)
+                         ? NULL : prev->jwt_keys;
+        conf->jwt_keys_id = prev->jwt_keys_id;
+    }
+    ngx_conf_merge_ptr_value(conf->jwt_issuers, prev->jwt_issuers, NULL);
+    ngx_conf_merge_ptr_value(conf->jwt_audiences, prev->jwt_audiences, NULL);
+    ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
+    ngx_conf_merge_sec_value(conf->jwt_max_lifetime, prev->jwt_max_lifetime,
+                             0);
+    ngx_conf_merge_str_value(conf->jwt_claim_principal,
+                             prev->jwt_claim_principal, "sub");
+    ngx_conf_merge_str_value(conf->jwt_claim_org, prev->jwt_claim_org,
+                             "org_id");
+    ngx_conf_merge_str_value(conf->jwt_claim_scopes, prev->jwt_claim_scopes,
+                             "scope");
+
+    ngx_conf_merge_uint_value(conf->jwt_algs_conf, prev->jwt_algs_conf,
+                              NGX_CONF_UNSET_UINT);
+
+    /* without an allow-list: what the keys of this level can verify */
+    avail = conf->jwt_keys ? compliance_jwt_keyset_algs(conf->jwt_keys) : 0;
+
+    conf->jwt_algs = (conf->jwt_algs_conf != NGX_CONF_UNSET_UINT)
+                     ? conf->jwt_algs_conf : avail;
+
+    if (conf->jwt_keys && (conf->jwt_algs & avail) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no key loaded by \"compliance_jwt_keys\" can "
+                           "verify any algorithm allowed by "
+                           "\"compliance_jwt_algorithms\"");
+        return NGX_CONF_ERROR;
+    }
+
+    conf->jwt_policy.issuers = conf->jwt_issuers ? conf->jwt_issuers->elts
+                                                 : NULL;
+    conf->jwt_policy.nissuers = conf->jwt_issuers ? conf->jwt_issuers->nelts
+                                                  : 0;
+    conf->jwt_policy.audiences = conf->jwt_audiences
+                                 ? conf->jwt_audiences->elts : NULL;
+    conf->jwt_policy.naudiences = conf->jwt_audiences
+                                  ? conf->jwt_audiences->nelts : 0;
+    conf->jwt_policy.leeway = conf->jwt_leeway;
+    conf->jwt_policy.max_lifetime = conf->jwt_max_lifetime;
+
+    return NGX_CONF_OK;
+}

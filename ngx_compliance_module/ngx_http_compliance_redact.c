@@ -1,0 +1,348 @@
+/*
+ * Redaction glue: detector sets per location, operator patterns, one
+ * compiled redactor per distinct detector set, and the variables that
+ * make an existing log_format safe ($compliance_safe_uri/_args).
+ */
+
+#include "ngx_http_compliance_module.h"
+
+
+typedef struct {
+    ngx_str_t             name;
+    ngx_str_t             regex;
+} ngx_http_compliance_pattern_t;
+
+
+typedef struct {
+    unsigned              mask;
+    compliance_redact_t  *redact;
+} ngx_http_compliance_redactor_t;
+
+
+static void ngx_http_compliance_redact_cleanup(void *data);
+static void ngx_http_compliance_log_writer(ngx_log_t *log, ngx_uint_t level,
+    u_char *buf, size_t len);
+
+
+static void
+ngx_http_compliance_redact_cleanup(void *data)
+{
+    compliance_redact_t  *rd = data;
+
+    compliance_redact_free(rd);
+}
+
+
+char *
+ngx_http_compliance_redact(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    unsigned     bit, mask;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (clcf->redact_mask != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    mask = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        bit = compliance_redact_detector_parse(value[i].data, value[i].len);
+
+        if (bit == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid detector \"%V\" in \"%V\", it must "
+                               "be one of pan ssn email jwt api_key bearer "
+                               "secret_params", &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        mask |= bit;
+    }
+
+    clcf->redact_mask = mask;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_redact_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_main_conf_t  *cmf = conf;
+
+    char                            err[256];
+    ngx_str_t                      *value;
+    ngx_uint_t                      i;
+    compliance_redact_t            *probe;
+    ngx_http_compliance_pattern_t  *pat;
+
+    value = cf->args->elts;
+
+    if (cmf->patterns == NULL) {
+        cmf->patterns = ngx_array_create(cf->pool, 4,
+                                         sizeof(ngx_http_compliance_pattern_t));
+        if (cmf->patterns == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    pat = cmf->patterns->elts;
+
+    for (i = 0; i < cmf->patterns->nelts; i++) {
+        if (pat[i].name.len == value[1].len
+            && ngx_strncmp(pat[i].name.data, value[1].data, value[1].len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate pattern name \"%V\" in \"%V\"",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /* compile once now so a bad name or regex fails nginx -t here */
+    probe = compliance_redact_create(0, err, sizeof(err));
+    if (probe == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s",
+                           &cmd->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (compliance_redact_add_pattern(probe, (char *) value[1].data,
+                                      value[2].data, value[2].len,
+                                      err, sizeof(err))
+        != 0)
+    {
+        compliance_redact_free(probe);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pattern \"%V\" \"%V\" in \"%V\": %s",
+                           &value[1], &value[2], &cmd->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    compliance_redact_free(probe);
+
+    pat = ngx_array_push(cmf->patterns);
+    if (pat == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pat->name = value[1];
+    pat->regex = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/* one compiled redactor per distinct detector set, shared by locations */
+char *
+ngx_http_compliance_redact_merge(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
+{
+    char                              err[256];
+    ngx_uint_t                        i;
+    ngx_pool_cleanup_t               *cln;
+    compliance_redact_t              *rd;
+    ngx_http_compliance_pattern_t    *pat;
+    ngx_http_compliance_redactor_t   *r;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    ngx_conf_merge_uint_value(conf->redact_mask, prev->redact_mask,
+                              COMPLIANCE_REDACT_DEFAULT);
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    if (cmf->redactors == NULL) {
+        cmf->redactors = ngx_array_create(cf->pool, 2,
+                                     sizeof(ngx_http_compliance_redactor_t));
+        if (cmf->redactors == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    r = cmf->redactors->elts;
+
+    for (i = 0; i < cmf->redactors->nelts; i++) {
+        if (r[i].mask == conf->redact_mask) {
+            conf->redact = r[i].redact;
+            return NGX_CONF_OK;
+        }
+    }
+
+    rd = compliance_redact_create(conf->redact_mask, err, sizeof(err));
+    if (rd == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "compliance redaction: %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        compliance_redact_free(rd);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_compliance_redact_cleanup;
+    cln->data = rd;
+
+    if (cmf->patterns) {
+        pat = cmf->patterns->elts;
+
+        for (i = 0; i < cmf->patterns->nelts; i++) {
+            if (compliance_redact_add_pattern(rd, (char *) pat[i].name.data,
+                                              pat[i].regex.data,
+                                              pat[i].regex.len,
+                                              err, sizeof(err))
+                != 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "compliance redaction: %s", err);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    r = ngx_array_push(cmf->redactors);
+    if (r == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    r->mask = conf->redact_mask;
+    r->redact = rd;
+    conf->redact = rd;
+
+    return NGX_CONF_OK;
+}
+
+
+/* out = in when nothing matches (the common case): no copy */
+ngx_int_t
+ngx_http_compliance_redact_str(ngx_http_request_t *r,
+    compliance_redact_t *rd, ngx_str_t *in, ngx_str_t *out)
+{
+    size_t   len;
+    u_char  *p;
+
+    if (rd == NULL || in->len == 0
+        || !compliance_redact_needed(rd, in->data, in->len))
+    {
+        *out = *in;
+        return NGX_OK;
+    }
+
+    len = compliance_redact_len(rd, in->data, in->len);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = compliance_redact_apply(rd, in->data, in->len, p, len);
+    out->data = p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Under "compliance on" nginx's own logs are made safe too.  $request
+ * (the stock "combined" format) prints r->request_line: it is replaced
+ * by its redacted form.  error.log lines quote request lines, upstream
+ * URIs and file paths: the connection's log (nginx sets it from the
+ * location's error_log on every location change) gets a writer that
+ * redacts the whole line before writing it to the same file.  A syslog
+ * error_log keeps its own writer and is not covered.
+ */
+ngx_int_t
+ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf)
+{
+    ngx_str_t   out;
+    ngx_log_t  *log;
+
+    log = r->connection->log;
+
+    if (clcf->redact && log->writer == NULL && log->file) {
+        log->writer = ngx_http_compliance_log_writer;
+        log->wdata = clcf->redact;
+    }
+
+    if (r->request_line.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_compliance_redact_str(r, clcf->redact, &r->request_line,
+                                       &out)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    r->request_line = out;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_compliance_log_writer(ngx_log_t *log, ngx_uint_t level, u_char *buf,
+    size_t len)
+{
+    size_t                n;
+    u_char                out[2 * NGX_MAX_ERROR_STR];
+    compliance_redact_t  *rd;
+
+    rd = log->wdata;
+
+    if (rd && compliance_redact_needed(rd, buf, len)) {
+        /* the redactor never cuts inside a match: a short line is safe */
+        n = compliance_redact_apply(rd, buf, len, out, sizeof(out));
+
+        if (n == sizeof(out)) {
+            out[n - 1] = LF;
+        }
+
+        buf = out;
+        len = n;
+    }
+
+    (void) ngx_write_fd(log->file->fd, buf, len);
+}
+
+
+ngx_int_t
+ngx_http_compliance_variable_safe(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                        in, out;
+    ngx_http_request_t              *mr;
+    ngx_http_compliance_loc_conf_t  *clcf;
+
+    mr = r->main;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
+
+    if (data == 0) {
+        in = mr->unparsed_uri;
+
+    } else {
+        in = mr->args;
+    }
+
+    if (ngx_http_compliance_redact_str(r, clcf->redact, &in, &out)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    v->data = out.data;
+    v->len = out.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}

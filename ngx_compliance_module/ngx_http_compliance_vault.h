@@ -1,0 +1,46 @@
+/*
+ * Credential proxy: the conf pieces embedded in the module's structs (see
+ * ngx_http_compliance_module.h).  The per-request state is private to
+ * ngx_http_compliance_vault.c.
+ */
+
+#ifndef _NGX_HTTP_COMPLIANCE_VAULT_H_INCLUDED_
+#define _NGX_HTTP_COMPLIANCE_VAULT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "compliance_vault.h"
+
+
+/* embedded in ngx_http_compliance_main_conf_t as .vault */
+typedef struct {
+    compliance_vault_t              *vault;     /* decrypted at config load */
+    ngx_str_t                        file;      /* for messages */
+
+    /* some location uses compliance_upstream_credential */
+    ngx_flag_t                       used;
+} ngx_http_compliance_vault_main_conf_t;
+
+
+/* embedded in ngx_http_compliance_loc_conf_t as .vault */
+typedef struct {
+    ngx_str_t                        name;      /* credential, or empty */
+    ngx_str_t                        header;    /* as written */
+    ngx_str_t                        prefix;
+
+    /* resolved at merge; the entry lives as long as the cycle */
+    const compliance_vault_entry_t  *entry;
+    u_char                          *lowcase_header;
+    ngx_uint_t                       hash;
+    ngx_int_t                        var_index; /* $http_<header> */
+
+    /* where the directive was written, for errors found at merge */
+    ngx_str_t                        conf_file;
+    ngx_uint_t                       conf_line;
+} ngx_http_compliance_vault_loc_conf_t;
+
+
+#endif /* _NGX_HTTP_COMPLIANCE_VAULT_H_INCLUDED_ */
