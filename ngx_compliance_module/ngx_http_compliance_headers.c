@@ -84,37 +84,11 @@ ngx_http_compliance_header_filter(ngx_http_request_t *r)
 }
 
 
-/* one authoritative value: an upstream's own copy is dropped */
 static ngx_int_t
 ngx_http_compliance_replace_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash != 0
-            && h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            h[i].hash = 0;
-        }
-    }
+    ngx_http_compliance_drop_header(r, name);
 
     return ngx_http_compliance_set_header(r, name, value);
 }

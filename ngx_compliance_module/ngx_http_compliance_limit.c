@@ -165,8 +165,6 @@ static ngx_uint_t ngx_http_compliance_limit_charged(
     ngx_http_compliance_ctx_t *ctx, ngx_shm_zone_t *shm_zone);
 static ngx_int_t ngx_http_compliance_limit_retry_after(ngx_http_request_t *r,
     uint64_t seconds);
-static void ngx_http_compliance_limit_drop_header(ngx_http_request_t *r,
-    ngx_str_t *name);
 static u_char *ngx_http_compliance_limit_uint(u_char *p, uint64_t n);
 
 
@@ -1436,7 +1434,7 @@ ngx_http_compliance_limit_retry_after(ngx_http_request_t *r,
     value.len = ngx_http_compliance_limit_uint(value.data, seconds)
                 - value.data;
 
-    ngx_http_compliance_limit_drop_header(r,
+    ngx_http_compliance_drop_header(r,
                                      &ngx_http_compliance_retry_after_name);
 
     return ngx_http_compliance_set_header(r,
@@ -1528,9 +1526,9 @@ ngx_http_compliance_limit_headers(ngx_http_request_t *r,
     state.len = s - state.data;
 
     /* ours are the limits in force: an upstream's copies would mislead */
-    ngx_http_compliance_limit_drop_header(r,
+    ngx_http_compliance_drop_header(r,
                                      &ngx_http_compliance_limit_policy_name);
-    ngx_http_compliance_limit_drop_header(r,
+    ngx_http_compliance_drop_header(r,
                                       &ngx_http_compliance_limit_state_name);
 
     if (ngx_http_compliance_set_header(r,
@@ -1546,37 +1544,6 @@ ngx_http_compliance_limit_headers(ngx_http_request_t *r,
                                           &state);
 }
 
-
-static void
-ngx_http_compliance_limit_drop_header(ngx_http_request_t *r, ngx_str_t *name)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash != 0
-            && h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            h[i].hash = 0;
-        }
-    }
-}
 
 
 static u_char *

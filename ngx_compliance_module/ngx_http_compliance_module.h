@@ -276,6 +276,7 @@ ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
+void ngx_http_compliance_drop_header(ngx_http_request_t *r, ngx_str_t *name);
 
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);
