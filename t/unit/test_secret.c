@@ -14,6 +14,7 @@ test_parse(void **state)
 {
     char    err[256];
     u_char  key[COMPLIANCE_SECRET_LEN], raw[COMPLIANCE_SECRET_LEN];
+    u_char  longer[2 * COMPLIANCE_SECRET_LEN + 2];
     int     c, i;
     char    hex[2 * COMPLIANCE_SECRET_LEN + 2];
 
@@ -56,10 +57,13 @@ test_parse(void **state)
     }
 
     /* wrong lengths */
+    memset(longer, 'a', sizeof(longer));
     assert_int_equal(compliance_secret_parse(raw, 31, key, err, sizeof(err)),
                      -1);
-    assert_int_equal(compliance_secret_parse(raw, 33, key, err, sizeof(err)),
-                     -1);
+    assert_int_equal(compliance_secret_parse(longer, 33, key, err,
+                                             sizeof(err)), -1);
+    assert_int_equal(compliance_secret_parse(longer, 66, key, err,
+                                             sizeof(err)), -1);
     assert_int_equal(compliance_secret_parse(raw, 0, key, err, sizeof(err)),
                      -1);
 }
