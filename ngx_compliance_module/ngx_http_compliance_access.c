@@ -20,6 +20,11 @@ static ngx_int_t ngx_http_compliance_find_api_key(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_compliance_authorize(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+static ngx_int_t ngx_http_compliance_recheck(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+static ngx_int_t ngx_http_compliance_strip(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_uint_t method,
+    ngx_uint_t header);
 static ngx_uint_t ngx_http_compliance_has_scope(ngx_str_t *have,
     ngx_str_t *want);
 
@@ -42,13 +47,8 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
-    rc = ngx_http_compliance_transport(r, clcf);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (!clcf->enable) {
-        return NGX_DECLINED;
+        return ngx_http_compliance_transport(r, clcf);
     }
 
     ctx = ngx_http_compliance_ensure_ctx(r);
@@ -56,9 +56,31 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a refused request never gets a second chance in another location */
+    if (ctx->refused) {
+        return ctx->status;
+    }
+
     /* from here on nginx's own logs print the redacted request line */
     if (ngx_http_compliance_redact_request_line(r, clcf) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * A credential in a URL has already leaked into logs and caches; it
+     * is refused before the HTTPS redirect, which would echo it back.
+     */
+    if (!ctx->authenticated
+        && r->args.len
+        && compliance_query_has_credential(r->args.data, r->args.len))
+    {
+        return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "credential_in_url");
+    }
+
+    rc = ngx_http_compliance_transport(r, clcf);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     rc = ngx_http_compliance_audit_check(r, clcf, ctx);
@@ -69,8 +91,14 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
     if (ctx->authenticated) {
         /*
          * a later pass after an internal redirect or "rewrite ... last":
-         * the identity stands, the new location's scopes and limits apply
+         * the identity must be one this location accepts, and its scopes
+         * and limits apply
          */
+        rc = ngx_http_compliance_recheck(r, clcf, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
         rc = ngx_http_compliance_authorize(r, clcf, ctx);
         if (rc != NGX_DECLINED) {
             return rc;
@@ -83,14 +111,6 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
     rc = ngx_http_compliance_lockout_check(r, clcf, ctx);
     if (rc != NGX_DECLINED) {
         return rc;
-    }
-
-    /* a credential in a URL has already leaked into logs and caches */
-    if (r->args.len
-        && compliance_query_has_credential(r->args.data, r->args.len))
-    {
-        return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "credential_in_url");
     }
 
     if (clcf->public_reason.data) {
@@ -212,6 +232,96 @@ ngx_http_compliance_authenticate(ngx_http_request_t *r,
     }
 
     ctx->authenticated = 1;
+
+    if (ngx_http_compliance_strip(r, clcf, method, auth != NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The gateway credential stops here: the upstream learns the identity
+ * from variables, never the API key that proved it.  A bearer token is
+ * passed on (applications may read its claims), but an API-key header
+ * the client sent as well, checked or not, is dropped.
+ */
+static ngx_int_t
+ngx_http_compliance_strip(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_uint_t method,
+    ngx_uint_t header)
+{
+    if (method == NGX_HTTP_COMPLIANCE_METHOD_API_KEY && header) {
+        if (ngx_http_compliance_strip_request_header(r,
+                                             (u_char *) "authorization",
+                                             sizeof("authorization") - 1)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_compliance_strip_request_header(r,
+                                                clcf->api_key_header_lc.data,
+                                                clcf->api_key_header_lc.len);
+}
+
+
+/*
+ * After an internal redirect the identity was proved under another
+ * location's rules: it stands only if this location would have accepted
+ * it too (method, key set, and for a token its claims under this
+ * location's issuer, audience and lifetime policy).
+ */
+static ngx_int_t
+ngx_http_compliance_recheck(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx)
+{
+    int               rc;
+    compliance_jwt_t  jwt;
+
+    if (clcf->public_reason.data) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_JWT) {
+
+        if (!(clcf->auth & NGX_HTTP_COMPLIANCE_METHOD_JWT)) {
+            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                               "missing_credentials");
+        }
+
+        if (ctx->jwt_keys_id != clcf->jwt_keys_id) {
+            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                               "unknown_key");
+        }
+
+        ngx_memzero(&jwt, sizeof(compliance_jwt_t));
+        jwt.payload = ctx->jwt_payload;
+
+        rc = compliance_jwt_check_claims(&jwt, &clcf->jwt_policy,
+                                         (long long) ngx_time());
+        if (rc != COMPLIANCE_JWT_OK) {
+            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                               compliance_jwt_reason(rc));
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_API_KEY) {
+
+        if (!(clcf->auth & NGX_HTTP_COMPLIANCE_METHOD_API_KEY)) {
+            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                               "missing_credentials");
+        }
+
+        if (ctx->api_keys != clcf->api_keys) {
+            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                               "unknown_api_key");
+        }
+    }
 
     return NGX_DECLINED;
 }

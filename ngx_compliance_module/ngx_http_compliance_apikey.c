@@ -40,6 +40,7 @@ ngx_http_compliance_apikey_authenticate(ngx_http_request_t *r,
     ctx->scopes.len = rec->scopes_len;
     ctx->key_id.data = (u_char *) rec->id;
     ctx->key_id.len = COMPLIANCE_APIKEY_ID_LEN;
+    ctx->api_keys = clcf->api_keys;
 
     return NULL;
 }

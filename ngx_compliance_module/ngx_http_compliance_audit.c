@@ -24,6 +24,14 @@
 /* a chain checkpoint in error.log at most this often */
 #define NGX_HTTP_COMPLIANCE_AUDIT_CKPT_S   1
 
+/*
+ * The zone has one size whatever "buffer=" says: nginx hands a zone to
+ * the new cycle only when its size is unchanged, and a new zone beside
+ * workers of the old cycle that still hold buffered records would fork
+ * the chain.  buffer= is the flush threshold within it.
+ */
+#define NGX_HTTP_COMPLIANCE_AUDIT_BUFFER_MAX  (1024 * 1024)
+
 /* how much of the file's tail is read to resume the chain */
 #define NGX_HTTP_COMPLIANCE_AUDIT_TAIL     65536
 
@@ -263,8 +271,8 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     s.len = sizeof("compliance_audit") - 1;
 
     log->zone = ngx_shared_memory_add(cf, &s,
-                                      8 * ngx_pagesize + ngx_align(size,
-                                                              ngx_pagesize),
+                                      8 * ngx_pagesize
+                                      + NGX_HTTP_COMPLIANCE_AUDIT_BUFFER_MAX,
                                       &ngx_http_compliance_module);
     if (log->zone == NULL) {
         return NGX_CONF_ERROR;
@@ -484,17 +492,28 @@ ngx_http_compliance_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     log = shm_zone->data;
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    size = shm_zone->shm.size - 4 * ngx_pagesize;
+    size = NGX_HTTP_COMPLIANCE_AUDIT_BUFFER_MAX;
 
-    if (olog && olog->sh
-        && olog->sh->magic == NGX_HTTP_COMPLIANCE_AUDIT_MAGIC
-        && olog->sh->layout == NGX_HTTP_COMPLIANCE_AUDIT_LAYOUT
-        && olog->sh->size == size)
-    {
-        /* a reload: the chain head, the buffer and the gap count go on */
-        log->sh = olog->sh;
-        log->shpool = shpool;
-        return NGX_OK;
+    if (olog && olog->sh) {
+        if (olog->sh->magic == NGX_HTTP_COMPLIANCE_AUDIT_MAGIC
+            && olog->sh->layout == NGX_HTTP_COMPLIANCE_AUDIT_LAYOUT
+            && olog->sh->size == size)
+        {
+            /* a reload: the chain head, the buffer and the gap count go on */
+            log->sh = olog->sh;
+            log->shpool = shpool;
+            return NGX_OK;
+        }
+
+        /*
+         * A new module build with another layout: workers of the old
+         * cycle still write through the old one, so the reload is refused
+         * rather than the chain forked.
+         */
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "compliance audit: the shared state layout changed, "
+                      "restart nginx instead of reloading it");
+        return NGX_ERROR;
     }
 
     if (shm_zone->shm.exists) {
@@ -510,12 +529,6 @@ ngx_http_compliance_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
     }
 
-    if (olog && olog->sh) {
-        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
-                      "compliance audit: buffer size changed, "
-                      "the audit state starts afresh");
-    }
-
     sh = ngx_slab_alloc(shpool, sizeof(ngx_http_compliance_audit_sh_t)
                                 + size);
     if (sh == NULL) {
@@ -529,13 +542,7 @@ ngx_http_compliance_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     sh->size = size;
     ngx_memcpy(sh->chain, compliance_chain_zero, COMPLIANCE_CHAIN_HEX_LEN);
 
-    if (olog && olog->sh) {
-        /* a resize keeps the trail's continuity and its debt */
-        sh->seq = olog->sh->seq;
-        sh->lost = olog->sh->lost;
-        ngx_memcpy(sh->chain, olog->sh->chain, COMPLIANCE_CHAIN_HEX_LEN);
-
-    } else if (log->file) {
+    if (log->file) {
         ngx_http_compliance_audit_resume(log, sh, shm_zone->shm.log);
     }
 
@@ -1139,7 +1146,7 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
                                            len);
         sh->used = p - sh->data;
 
-        if (sh->used + need > sh->size / 2) {
+        if (sh->used + need > log->size) {
             ngx_http_compliance_audit_flush_locked(log, sh, elog);
 
         } else if (log->event && !log->event->timer_set) {

@@ -221,6 +221,10 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
         json_incref(jwt.payload);
     }
 
+    if (ctx->jwt_payload) {
+        json_decref(ctx->jwt_payload);
+    }
+
     ctx->jwt_payload = jwt.payload;
 
     rc = compliance_jwt_check_claims(&jwt, &clcf->jwt_policy,
@@ -247,6 +251,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     }
 
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;
+    ctx->jwt_keys_id = clcf->jwt_keys_id;
 
     return NULL;
 }

@@ -8,6 +8,7 @@
 
 static ngx_int_t ngx_http_compliance_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_compliance_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_compliance_post_read_handler(ngx_http_request_t *r);
 static void *ngx_http_compliance_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_compliance_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -388,6 +389,17 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
 
         *h = ngx_http_compliance_access_handler;
+
+        /*
+         * nginx may refuse a request before REWRITE (413 for its body
+         * size, say) and log its request line: redact it at once
+         */
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_compliance_post_read_handler;
     }
 
     if (cmf->filter_needed) {
@@ -401,6 +413,27 @@ ngx_http_compliance_init(ngx_conf_t *cf)
     }
 
     return ngx_http_compliance_vault_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_post_read_handler(ngx_http_request_t *r)
+{
+    ngx_http_compliance_loc_conf_t  *clcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
+
+    if (clcf->enable
+        && ngx_http_compliance_redact_request_line(r, clcf) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -470,6 +503,21 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
+    /*
+     * Scopes written in a location that is public only by inheritance
+     * would silently never be checked: the operator meant it protected.
+     */
+    if (conf->public_reason.data == NULL && prev->public_reason.data
+        && conf->scopes != NGX_CONF_UNSET_PTR)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_require_scope\" in a location "
+                           "that inherits \"compliance_public \"%V\"\" "
+                           "would never be checked",
+                           &prev->public_reason);
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->public_reason.data == NULL) {
         conf->public_reason = prev->public_reason;
     }
@@ -516,12 +564,26 @@ ngx_http_compliance_merge_auth(ngx_conf_t *cf,
     ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
 {
     char        *rv;
-    ngx_uint_t   avail;
+    u_char       c;
+    ngx_uint_t   i, avail;
 
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->api_keys, prev->api_keys, NULL);
     ngx_conf_merge_str_value(conf->api_key_header, prev->api_key_header,
                              "X-API-Key");
+
+    /* matched the way $http_<name> matches: any case, "_" as "-" */
+    conf->api_key_header_lc.len = conf->api_key_header.len;
+    conf->api_key_header_lc.data = ngx_pnalloc(cf->pool,
+                                               conf->api_key_header.len);
+    if (conf->api_key_header_lc.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < conf->api_key_header.len; i++) {
+        c = ngx_tolower(conf->api_key_header.data[i]);
+        conf->api_key_header_lc.data[i] = (c == '_') ? '-' : c;
+    }
 
     rv = ngx_http_compliance_jwt_merge(cf, prev, conf);
     if (rv != NGX_CONF_OK) {

@@ -113,6 +113,7 @@ typedef struct {
 
     compliance_apikey_set_t    *api_keys;
     ngx_str_t                   api_key_header;
+    ngx_str_t                   api_key_header_lc;  /* lowercase, "-" */
 
     ngx_http_compliance_audit_log_t  *audit_log;
     ngx_uint_t                  audit_failure;
@@ -138,6 +139,7 @@ typedef struct {
 
     ngx_http_compliance_auth_e  auth_method;
     ngx_str_t                   reason;         /* SPEC reason, or empty */
+    ngx_uint_t                  status;         /* of the refusal */
     ngx_str_t                   public_reason;
 
     /* the identity; points into the key set or the token's payload */
@@ -146,6 +148,8 @@ typedef struct {
     ngx_str_t                   scopes;         /* space-separated */
     ngx_str_t                   key_id;
     json_t                     *jwt_payload;    /* a reference we hold */
+    ngx_uint_t                  jwt_keys_id;    /* the key set it passed */
+    compliance_apikey_set_t    *api_keys;       /* the key set it passed */
 
     ngx_str_t                   credential_id;  /* vault entry injected */
     ngx_http_compliance_limit_ctx_t  limit;
@@ -232,6 +236,8 @@ char *ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
     ngx_http_compliance_vault_loc_conf_t *prev,
     ngx_http_compliance_vault_loc_conf_t *conf);
 ngx_int_t ngx_http_compliance_vault_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_compliance_strip_request_header(ngx_http_request_t *r,
+    u_char *lowcase, size_t len);
 
 /* ngx_http_compliance_audit.c */
 void ngx_http_compliance_audit_event(ngx_http_request_t *r,

@@ -121,10 +121,15 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
     ctx->reason.data = (u_char *) reason;
     ctx->reason.len = rlen;
     ctx->refused = 1;
+    ctx->status = status;
 
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
+    /*
+     * A body that cannot be discarded (a broken chunked encoding) must
+     * not turn the refusal into nginx's 400, which error_page could send
+     * to another location: the refusal is sent, the connection closed.
+     */
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
     }
 
     title = ngx_http_compliance_title(status);

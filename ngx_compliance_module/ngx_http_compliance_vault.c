@@ -687,6 +687,15 @@ ngx_http_compliance_vault_inject(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* a third party never sees the caller's own token either */
+    if (ngx_http_compliance_strip_request_header(r,
+                                         (u_char *) "authorization",
+                                         sizeof("authorization") - 1)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     h = ngx_list_push(&r->headers_in.headers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -808,6 +817,54 @@ ngx_http_compliance_vault_copy_headers(ngx_http_request_t *r, u_char *name,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Drops every request header named "lowcase" (lowercase, "-" for "_")
+ * from what the upstream and later variables see.
+ */
+ngx_int_t
+ngx_http_compliance_strip_request_header(ngx_http_request_t *r,
+    u_char *lowcase, size_t len)
+{
+    ngx_uint_t        i, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_compliance_vault_same_name(&h[i].key, lowcase, len)) {
+            found = 1;
+            break;
+        }
+    }
+
+    if (!found) {
+        return NGX_OK;
+    }
+
+    if (len == sizeof("authorization") - 1
+        && ngx_strncmp(lowcase, "authorization", len) == 0)
+    {
+        r->headers_in.authorization = NULL;
+    }
+
+    return ngx_http_compliance_vault_copy_headers(r, lowcase, len, NULL, 0);
 }
 
 

@@ -200,6 +200,22 @@ is($rc, 0, 'a truncated tail alone still verifies (documented limit)');
                      $t->path('logs/error.log'));
 isnt($rc, 0, 'checkpoints reveal the truncated tail');
 
+# --- a reload that changes buffer= keeps one chain (the zone is reused)
+my $conf = $t->read_file('nginx.conf');
+$t->run;
+$t->http(uri => "/before-resize/$_") for 1 .. 20;
+(my $bigger = $conf) =~ s/buffer=16k/buffer=64k/;
+$t->write_file('nginx.conf', $bigger);
+$t->reload;
+$t->http(uri => "/after-resize/$_") for 1 .. 20;
+$t->stop;
+
+($rc, $out) = verify($file, '--prev', $last_chain);
+is($rc, 0, 'one chain across a reload that resizes the buffer')
+    or diag($out);
+like($t->read_file('logs/audit.jsonl'), qr/after-resize\/20/,
+     'records after the resize are there');
+
 # --- summary
 $out = `$audit summary $file.1 2>&1`;
 is($? >> 8, 0, 'summary runs');
