@@ -12,7 +12,11 @@
 
 
 /* Claim times are clamped here so exp + leeway can never overflow. */
-#define COMPLIANCE_JWT_TIME_MAX  (1LL << 62)
+/*
+ * Claim times are clamped to +-2^61 so that exp - iat, exp + leeway and
+ * nbf - leeway (leeway clamped to half of it) never overflow.
+ */
+#define COMPLIANCE_JWT_TIME_MAX  (1LL << 61)
 
 
 typedef struct {
@@ -567,6 +571,13 @@ compliance_jwt_check_claims(const compliance_jwt_t *jwt,
         leeway = COMPLIANCE_JWT_TIME_MAX / 2;
     }
 
+    if (now > COMPLIANCE_JWT_TIME_MAX) {
+        now = COMPLIANCE_JWT_TIME_MAX;
+
+    } else if (now < -COMPLIANCE_JWT_TIME_MAX) {
+        now = -COMPLIANCE_JWT_TIME_MAX;
+    }
+
     if (now > exp + leeway) {
         return COMPLIANCE_JWT_EXPIRED;
     }
@@ -575,7 +586,13 @@ compliance_jwt_check_claims(const compliance_jwt_t *jwt,
         return COMPLIANCE_JWT_NOT_YET_VALID;
     }
 
-    if (max > 0 && (!has_iat || exp - iat > max)) {
+    /*
+     * A lifetime counted from an iat in the future bounds nothing: such a
+     * token would stay valid until its far exp.
+     */
+    if (max > 0
+        && (!has_iat || exp - iat > max || iat > now + leeway))
+    {
         return COMPLIANCE_JWT_LIFETIME_TOO_LONG;
     }
 

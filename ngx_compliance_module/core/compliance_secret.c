@@ -80,7 +80,7 @@ compliance_secret_parse(const u_char *p, size_t len,
         lo = compliance_secret_hexval(p[2 * i + 1]);
 
         bad |= hi | lo;
-        key[i] = (u_char) ((hi << 4) | (lo & 0x0f));
+        key[i] = (u_char) (((unsigned) hi << 4) | ((unsigned) lo & 0x0f));
     }
 
     if (bad < 0) {

@@ -1348,9 +1348,9 @@ test_claims_times(void **state)
                      COMPLIANCE_JWT_EXPIRED);
     pol.leeway = 9223372036854775807LL;
     assert_int_equal(claims("{\"exp\":9223372036854775807}", &pol,
-                            4000000000000000000LL),
+                            2000000000000000000LL),
                      COMPLIANCE_JWT_OK);
-    assert_int_equal(claims("{\"exp\":10}", &pol, 4000000000000000000LL),
+    assert_int_equal(claims("{\"exp\":10}", &pol, 2000000000000000000LL),
                      COMPLIANCE_JWT_EXPIRED);
 
     /* nbf, with and without leeway */
@@ -1383,6 +1383,17 @@ test_claims_times(void **state)
     assert_int_equal(claims("{\"exp\":4600}", &pol, 3000),
                      COMPLIANCE_JWT_LIFETIME_TOO_LONG);
     assert_int_equal(claims("{\"exp\":1e300,\"iat\":1000}", &pol, 3000),
+                     COMPLIANCE_JWT_LIFETIME_TOO_LONG);
+
+    /* clamped extremes must not overflow exp - iat into a pass */
+    assert_int_equal(claims("{\"exp\":4611686018427387904,"
+                            "\"iat\":-4611686018427387904}", &pol, 3000),
+                     COMPLIANCE_JWT_LIFETIME_TOO_LONG);
+    assert_int_equal(claims("{\"exp\":1e300,\"iat\":-1e300}", &pol, 3000),
+                     COMPLIANCE_JWT_LIFETIME_TOO_LONG);
+
+    /* an iat in the future bounds nothing */
+    assert_int_equal(claims("{\"exp\":900100,\"iat\":900000}", &pol, 3000),
                      COMPLIANCE_JWT_LIFETIME_TOO_LONG);
 
     /* expiry is reported before lifetime */
