@@ -923,21 +923,24 @@ ngx_http_compliance_limit_create(ngx_http_compliance_limit_zone_t *zone,
 /*
  * With the zone locked, as limit_req: removes up to two idle full buckets
  * from the LRU end; "force" removes the least recently used one first,
- * whatever its state.  Returns the number of nodes removed.
+ * whatever its state, except a running lockout: flooding the zone with
+ * new keys must not free a locked-out address.  Returns the number of
+ * nodes removed.
  */
 static ngx_uint_t
 ngx_http_compliance_limit_expire(ngx_http_compliance_limit_zone_t *zone,
     ngx_uint_t force)
 {
     uint32_t                           now;
-    ngx_uint_t                         n;
+    ngx_uint_t                         n, spared;
     ngx_queue_t                       *q;
     ngx_rbtree_node_t                 *node;
     ngx_http_compliance_limit_node_t  *lr;
 
     now = (uint32_t) (ngx_current_msec / 1000);
+    spared = 0;
 
-    for (n = 0; n < 3; n++) {
+    for (n = 0; n < 3; /* void */) {
 
         if (ngx_queue_empty(&zone->sh->queue)) {
             break;
@@ -947,9 +950,19 @@ ngx_http_compliance_limit_expire(ngx_http_compliance_limit_zone_t *zone,
 
         lr = ngx_queue_data(q, ngx_http_compliance_limit_node_t, queue);
 
+        if (force && n == 0 && lr->until > ngx_current_msec
+            && spared++ < NGX_HTTP_COMPLIANCE_LIMIT_EVICT)
+        {
+            ngx_queue_remove(q);
+            ngx_queue_insert_head(&zone->sh->queue, q);
+            continue;
+        }
+
         if ((n > 0 || !force) && now < lr->expire) {
             break;
         }
+
+        n++;
 
         ngx_queue_remove(q);
 
@@ -1014,8 +1027,12 @@ ngx_http_compliance_limit_addr_key(ngx_http_request_t *r, u_char type,
             key->data.len = sizeof(struct in_addr);
 
         } else {
+            /*
+             * a /64 is the smallest block one subscriber is given: keyed
+             * by the full /128 a client could rotate out of a lockout
+             */
             key->data.data = p;
-            key->data.len = sizeof(struct in6_addr);
+            key->data.len = 8;
         }
 
         break;
