@@ -153,10 +153,16 @@ cmd_run() {
     exec "$top/examples/run-quickstart.sh" "$top"
 }
 
+cmd_bench() {
+    cmd_build
+    NGINX_BIN="$NGINX_BIN" "$top/bench/run"
+}
+
 case "${1:-build}" in
     build)  cmd_build ;;
     run)    cmd_run ;;
     test)   cmd_test ;;
     asan)   cmd_asan ;;
+    bench)  cmd_bench ;;
     *)      die "usage: ./build.sh [build|run|test|asan]" ;;
 esac

@@ -45,6 +45,9 @@ static ngx_uint_t ngx_http_compliance_jwt_printable(const u_char *p,
 static ngx_http_compliance_jwt_cache_t  *ngx_http_compliance_jwt_cache;
 static EVP_MD                           *ngx_http_compliance_sha256;
 
+/* reused for every token: EVP_Digest() would allocate one per call */
+static EVP_MD_CTX                       *ngx_http_compliance_sha256_ctx;
+
 /*
  * Key sets are told apart by an id that is never reused in a process,
  * not by address: with "master_process off" the cache outlives a reload
@@ -62,6 +65,11 @@ ngx_http_compliance_jwt_init_process(ngx_cycle_t *cycle)
     if (ngx_http_compliance_sha256 == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "compliance: SHA256 unavailable in libcrypto");
+        return NGX_ERROR;
+    }
+
+    ngx_http_compliance_sha256_ctx = EVP_MD_CTX_new();
+    if (ngx_http_compliance_sha256_ctx == NULL) {
         return NGX_ERROR;
     }
 
@@ -96,6 +104,11 @@ ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle)
         ngx_http_compliance_jwt_cache = NULL;
     }
 
+    if (ngx_http_compliance_sha256_ctx) {
+        EVP_MD_CTX_free(ngx_http_compliance_sha256_ctx);
+        ngx_http_compliance_sha256_ctx = NULL;
+    }
+
     if (ngx_http_compliance_sha256) {
         EVP_MD_free(ngx_http_compliance_sha256);
         ngx_http_compliance_sha256 = NULL;
@@ -106,10 +119,14 @@ ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_compliance_jwt_digest(const u_char *tok, size_t len, u_char *digest)
 {
-    unsigned int  n;
+    unsigned int   n;
+    EVP_MD_CTX    *ctx;
 
-    if (EVP_Digest(tok, len, digest, &n, ngx_http_compliance_sha256, NULL)
-        != 1)
+    ctx = ngx_http_compliance_sha256_ctx;
+
+    if (EVP_DigestInit_ex2(ctx, ngx_http_compliance_sha256, NULL) != 1
+        || EVP_DigestUpdate(ctx, tok, len) != 1
+        || EVP_DigestFinal_ex(ctx, digest, &n) != 1)
     {
         return NGX_ERROR;
     }
