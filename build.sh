@@ -158,11 +158,114 @@ cmd_bench() {
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
 }
 
+# libFuzzer harnesses of core/ (fuzz/README.md); not part of test or CI.
+# Each harness runs FUZZ_SECONDS (default 60); FUZZ_TARGETS picks some of
+# "jwt text vault".  Keys, corpora and crash inputs go under build/fuzz/.
+cmd_fuzz() {
+    local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
+    local max runs crash targets failed=()
+    # shellcheck disable=SC2054
+    local cflags=(-std=gnu11 -O1 -g -Wall -Wextra -Werror
+                  -fno-omit-frame-pointer -fsanitize=address,undefined
+                  -fno-sanitize-recover=undefined
+                  -I"$top/ngx_compliance_module/core" -I"$top/fuzz")
+    local libs=(-ljansson -lpcre2-8 -lcrypto)
+
+    [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault}"
+
+    install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
+        libpcre2-dev openssl
+
+    mkdir -p "$out/keys" "$out/corpus" "$out/crashes"
+
+    # test keys made here, never committed; the seeds are signed with them
+    for k in rsa ec256 ec384; do
+        if [ -s "$out/keys/$k.pub" ]; then
+            continue
+        fi
+
+        case $k in
+            rsa)   set -- -algorithm RSA -pkeyopt rsa_keygen_bits:2048 ;;
+            ec256) set -- -algorithm EC -pkeyopt ec_paramgen_curve:P-256 ;;
+            ec384) set -- -algorithm EC -pkeyopt ec_paramgen_curve:P-384 ;;
+        esac
+        if ! openssl genpkey "$@" -out "$out/keys/$k.pem" 2>/dev/null \
+           || ! openssl pkey -in "$out/keys/$k.pem" -pubout \
+                    -out "$out/keys/$k.pub"
+        then
+            die "openssl: cannot make the $k test key"
+        fi
+    done
+
+    # core/*.c compiled into every binary, instrumented (not the gcc .a)
+    for h in "${targets[@]}" seeds; do
+        src="$top/fuzz/fuzz_$h.c"
+        bin="$out/fuzz_$h"
+        [ -f "$src" ] || die "no harness $src (FUZZ_TARGETS: jwt text vault)"
+
+        if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
+                "$top/ngx_compliance_module/core" -name '*.[ch]' \
+                -newer "$bin")" ]; then
+            continue
+        fi
+
+        say "== clang $src"
+        if [ "$h" = seeds ]; then
+            clang "${cflags[@]}" -o "$bin" "$src" \
+                "$top"/ngx_compliance_module/core/*.c "${libs[@]}"
+        else
+            clang "${cflags[@]}" -fsanitize=fuzzer -o "$bin" "$src" \
+                "$top"/ngx_compliance_module/core/*.c "${libs[@]}"
+        fi || die "fuzz_$h build failed"
+    done
+
+    export COMPLIANCE_FUZZ_KEYS="$out/keys"
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+    "$out/fuzz_seeds" "$out/corpus" || die "seed generation failed"
+
+    for h in "${targets[@]}"; do
+        bin="$out/fuzz_$h"
+        log="$out/fuzz_$h.log"
+        case $h in
+            jwt)   max=9000 ;;
+            text)  max=16384 ;;
+            *)     max=20000 ;;
+        esac
+
+        mkdir -p "$out/corpus/$h" "$out/crashes/$h"
+        say "== fuzz_$h, ${secs}s (log: ${log#"$top"/})"
+
+        if "$bin" -max_total_time="$secs" -timeout=25 -max_len="$max" \
+               -print_final_stats=1 -artifact_prefix="$out/crashes/$h/" \
+               "$out/corpus/$h" >"$log" 2>&1; then
+            runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+            say "   fuzz_$h: ${runs:-?} runs, no crash"
+            continue
+        fi
+
+        failed+=("fuzz_$h")
+        grep -E 'ERROR:|FAIL|runtime error:|^fuzz_' "$log" | head -5 >&2 \
+            || true
+        crash=$(sed -n 's/.*Test unit written to //p' "$log" | tail -1)
+        say "   fuzz_$h FAILED; input: ${crash:-none written, see $log}"
+        if [ -n "$crash" ]; then
+            say "   reproduce: COMPLIANCE_FUZZ_KEYS=${out#"$top"/}/keys" \
+                "${bin#"$top"/} ${crash#"$top"/}"
+        fi
+    done
+
+    [ ${#failed[@]} -eq 0 ] || die "fuzzing found problems: ${failed[*]}"
+    say "fuzzing found nothing (corpora in ${out#"$top"/}/corpus)"
+}
+
 case "${1:-build}" in
     build)  cmd_build ;;
     run)    cmd_run ;;
     test)   cmd_test ;;
     asan)   cmd_asan ;;
     bench)  cmd_bench ;;
-    *)      die "usage: ./build.sh [build|run|test|asan]" ;;
+    fuzz)   cmd_fuzz ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz]" ;;
 esac

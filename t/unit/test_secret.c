@@ -51,9 +51,16 @@ test_parse(void **state)
             continue;
         }
 
+        /* the low and the high digit of a byte */
         hex[17] = (char) c;
         assert_int_equal(compliance_secret_parse((u_char *) hex, 64, key, err,
                                                  sizeof(err)), -1);
+        hex[17] = '0';
+
+        hex[16] = (char) c;
+        assert_int_equal(compliance_secret_parse((u_char *) hex, 64, key, err,
+                                                 sizeof(err)), -1);
+        hex[16] = '0';
     }
 
     /* wrong lengths */
