@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "compliance_apikey.h"
+#include "compliance_io.h"
 
 
 #define COMPLIANCE_APIKEY_F_PRINCIPAL  0
@@ -815,24 +816,9 @@ compliance_apikey_set_load(compliance_apikey_set_t *set, const char *path,
         return -1;
     }
 
-    len = 0;
-    n = 0;
-
-    while (len < size) {
-        n = read(fd, text + len, size - len);
-
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-
-        if (n <= 0) {
-            break;
-        }
-
-        len += (size_t) n;
-    }
-
+    n = compliance_read_full(fd, (u_char *) text, size);
     close(fd);
+    len = (n > 0) ? (size_t) n : 0;
 
     if (n == -1) {
         snprintf(err, errlen, "cannot read key file \"%s\": %s", path,

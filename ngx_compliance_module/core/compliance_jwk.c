@@ -30,6 +30,7 @@
 
 #include "compliance_b64url.h"
 #include "compliance_jwt.h"
+#include "compliance_io.h"
 
 
 /* Largest accepted values, bounding every decode buffer. */
@@ -306,24 +307,9 @@ compliance_jwt_keyset_load(compliance_jwt_keyset_t *ks, const char *path,
         return -1;
     }
 
-    len = 0;
-    n = 0;
-
-    while (len < COMPLIANCE_JWT_MAX_KEY_FILE + 1) {
-        n = read(fd, buf + len, COMPLIANCE_JWT_MAX_KEY_FILE + 1 - len);
-
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-
-        if (n <= 0) {
-            break;
-        }
-
-        len += (size_t) n;
-    }
-
+    n = compliance_read_full(fd, buf, COMPLIANCE_JWT_MAX_KEY_FILE + 1);
     close(fd);
+    len = (n > 0) ? (size_t) n : 0;
 
     if (n == -1) {
         compliance_jwk_error(err, errlen, path, "cannot read: %s",

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "compliance_secret.h"
+#include "compliance_io.h"
 
 
 /* A key file is tiny; anything larger is refused before it is read. */
@@ -118,27 +119,9 @@ compliance_secret_load(const char *path,
         return -1;
     }
 
-    len = 0;
-
-    for ( ;; ) {
-        n = read(fd, buf + len, sizeof(buf) - len);
-
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-
-        if (n <= 0) {
-            break;
-        }
-
-        len += (size_t) n;
-
-        if (len == sizeof(buf)) {
-            break;
-        }
-    }
-
+    n = compliance_read_full(fd, buf, sizeof(buf));
     close(fd);
+    len = (n > 0) ? (size_t) n : 0;
 
     if (n == -1) {
         compliance_secret_wipe(buf, sizeof(buf));

@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include "compliance_vault.h"
+#include "compliance_io.h"
 
 
 /* Bytes an entry takes in the table besides its name and secret. */
@@ -821,31 +822,18 @@ compliance_vault_load(compliance_vault_t **v, const char *path,
         return COMPLIANCE_VAULT_NOMEM;
     }
 
-    len = 0;
+    n = compliance_read_full(fd, buf, size);
 
-    while (len < size) {
-        n = read(fd, buf + len, size - len);
-
-        if (n == -1 && errno == EINTR) {
-            continue;
-        }
-
-        if (n == -1) {
-            snprintf(err, errlen, "cannot read vault file \"%s\": %s", path,
-                     strerror(errno));
-            close(fd);
-            free(buf);
-            return COMPLIANCE_VAULT_IO;
-        }
-
-        if (n == 0) {
-            break;
-        }
-
-        len += (size_t) n;
+    if (n == -1) {
+        snprintf(err, errlen, "cannot read vault file \"%s\": %s", path,
+                 strerror(errno));
+        close(fd);
+        free(buf);
+        return COMPLIANCE_VAULT_IO;
     }
 
     close(fd);
+    len = (size_t) n;
 
     if (len == size) {
         free(buf);
