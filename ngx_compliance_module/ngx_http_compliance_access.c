@@ -16,7 +16,7 @@ static ngx_int_t ngx_http_compliance_redirect(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_compliance_is_preflight(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_authenticate(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
-static ngx_int_t ngx_http_compliance_find_api_key(ngx_http_request_t *r,
+static ngx_uint_t ngx_http_compliance_count_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_compliance_authorize(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
@@ -149,9 +149,8 @@ ngx_http_compliance_authenticate(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx)
 {
     u_char           *p, *last;
-    ngx_int_t         rc;
     ngx_str_t         cred;
-    ngx_uint_t        internal, method;
+    ngx_uint_t        n, internal, method;
     const char       *reason;
     ngx_table_elt_t  *auth;
 
@@ -186,12 +185,12 @@ ngx_http_compliance_authenticate(ngx_http_request_t *r,
         cred.len = last - p;
 
     } else {
-        rc = ngx_http_compliance_find_api_key(r, &clcf->api_key_header,
-                                              &cred);
-        if (rc == NGX_OK) {
+        n = ngx_http_compliance_count_header(r, &clcf->api_key_header, &cred);
+
+        if (n == 1) {
             method = NGX_HTTP_COMPLIANCE_METHOD_API_KEY;
 
-        } else if (rc == NGX_DECLINED) {
+        } else if (n > 1) {
             /* the header twice: which one would the upstream believe? */
             return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                                "unknown_api_key");
@@ -328,11 +327,11 @@ ngx_http_compliance_recheck(ngx_http_request_t *r,
 
 
 /*
- * NGX_OK: exactly one header found; NGX_DECLINED: more than one;
- * NGX_ABORT: none.
+ * How many request headers are named "name" (any case); the first one's
+ * value goes to *value when value is not NULL.
  */
-static ngx_int_t
-ngx_http_compliance_find_api_key(ngx_http_request_t *r, ngx_str_t *name,
+static ngx_uint_t
+ngx_http_compliance_count_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
     ngx_uint_t        i, found;
@@ -358,15 +357,13 @@ ngx_http_compliance_find_api_key(ngx_http_request_t *r, ngx_str_t *name,
         if (h[i].key.len == name->len
             && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
         {
-            if (found++) {
-                return NGX_DECLINED;
+            if (found++ == 0 && value) {
+                *value = h[i].value;
             }
-
-            *value = h[i].value;
         }
     }
 
-    return found ? NGX_OK : NGX_ABORT;
+    return found;
 }
 
 
@@ -537,47 +534,10 @@ ngx_http_compliance_redirect(ngx_http_request_t *r,
 static ngx_uint_t
 ngx_http_compliance_is_preflight(ngx_http_request_t *r)
 {
-    ngx_uint_t        i, origin, method;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    static ngx_str_t  origin = ngx_string("Origin");
+    static ngx_str_t  method = ngx_string("Access-Control-Request-Method");
 
-    if (r->method != NGX_HTTP_OPTIONS) {
-        return 0;
-    }
-
-    origin = 0;
-    method = 0;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Origin") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
-                               sizeof("Origin") - 1) == 0)
-        {
-            origin = 1;
-
-        } else if (h[i].key.len == sizeof("Access-Control-Request-Method") - 1
-                   && ngx_strncasecmp(h[i].key.data,
-                                  (u_char *) "Access-Control-Request-Method",
-                                  sizeof("Access-Control-Request-Method") - 1)
-                      == 0)
-        {
-            method = 1;
-        }
-    }
-
-    return origin && method;
+    return r->method == NGX_HTTP_OPTIONS
+           && ngx_http_compliance_count_header(r, &origin, NULL)
+           && ngx_http_compliance_count_header(r, &method, NULL);
 }
