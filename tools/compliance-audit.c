@@ -1,7 +1,8 @@
 /*
  * compliance-audit: checks and summarises the audit trail.
  *
- *   compliance-audit verify --key K [--prev HEX] [--checkpoints LOG] FILE
+ *   compliance-audit verify --key K [--prev HEX | --continuation]
+ *       [--checkpoints LOG] FILE
  *   compliance-audit summary FILE
  *
  * verify exits 0 printing "OK <n> records", 1 naming the first bad line
@@ -56,8 +57,9 @@ static int cp_cmp(const void *a, const void *b);
 static int load_checkpoints(const char *path, audit_checkpoints_t *cps);
 static int verify(int argc, char **argv);
 static int verify_line(compliance_chain_t *c, u_char *line, size_t len,
-    unsigned long lineno, int first, const u_char *prev_opt, u_char *prev,
-    uint64_t *last_seq, audit_checkpoints_t *cps);
+    unsigned long lineno, int first, const u_char *prev_opt,
+    uint64_t *unanchored,
+    u_char *prev, uint64_t *last_seq, audit_checkpoints_t *cps);
 static void count(json_t *map, const char *key);
 static int count_cmp(const void *a, const void *b);
 static int print_counts(const char *title, json_t *map, size_t limit);
@@ -69,8 +71,8 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: compliance-audit verify --key KEYFILE [--prev HEX] "
-        "[--checkpoints LOG] FILE\n"
+        "usage: compliance-audit verify --key KEYFILE "
+        "[--prev HEX | --continuation] [--checkpoints LOG] FILE\n"
         "       compliance-audit summary FILE\n");
 }
 
@@ -200,8 +202,9 @@ load_checkpoints(const char *path, audit_checkpoints_t *cps)
 /* one record; prints the reason and returns -1 when it is bad */
 static int
 verify_line(compliance_chain_t *c, u_char *line, size_t len,
-    unsigned long lineno, int first, const u_char *prev_opt, u_char *prev,
-    uint64_t *last_seq, audit_checkpoints_t *cps)
+    unsigned long lineno, int first, const u_char *prev_opt,
+    uint64_t *unanchored,
+    u_char *prev, uint64_t *last_seq, audit_checkpoints_t *cps)
 {
     int            rc, check_link;
     json_t        *rec, *v;
@@ -269,11 +272,26 @@ verify_line(compliance_chain_t *c, u_char *line, size_t len,
         } else if (prev_opt) {
             memcpy(prev, prev_opt, COMPLIANCE_CHAIN_HEX_LEN);
 
-        } else {
+        } else if (*unanchored) {
+            /* explicitly accepted: the head is trusted, not checked */
             fprintf(stderr, "note: first record (seq %" PRIu64 ") taken as "
-                    "the anchor: its own link cannot be checked without "
-                    "--prev\n", seq);
+                    "the anchor (--continuation): its own link is not "
+                    "checked\n", seq);
+            *unanchored = seq;
             check_link = 0;
+
+        } else {
+            /*
+             * a file that does not start the chain proves nothing about
+             * its head: deleted or edited first records look the same
+             */
+            fprintf(stderr, "line %lu: the file starts at seq %" PRIu64
+                    ", not 1, and nothing anchors it: the head of the chain "
+                    "is missing or was cut; pass --prev HEX (the last "
+                    "\"chain\" of the previous file or a checkpoint) or "
+                    "--continuation to accept an unchecked head\n",
+                    lineno, seq);
+            return -1;
         }
 
     } else if (seq != *last_seq + 1) {
@@ -339,7 +357,7 @@ verify(int argc, char **argv)
     u_char                prev[COMPLIANCE_CHAIN_HEX_LEN];
     size_t                cap, len;
     ssize_t               n;
-    uint64_t              last_seq, records;
+    uint64_t              last_seq, records, unanchored;
     const char           *key_path, *prev_hex, *cp_path, *file;
     unsigned long         lineno;
     compliance_chain_t   *c;
@@ -349,6 +367,7 @@ verify(int argc, char **argv)
     prev_hex = NULL;
     cp_path = NULL;
     file = NULL;
+    unanchored = 0;
 
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
@@ -359,6 +378,9 @@ verify(int argc, char **argv)
 
         } else if (strcmp(argv[i], "--checkpoints") == 0 && i + 1 < argc) {
             cp_path = argv[++i];
+
+        } else if (strcmp(argv[i], "--continuation") == 0) {
+            unanchored = 1;
 
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "compliance-audit: unknown option \"%s\"\n",
@@ -376,6 +398,13 @@ verify(int argc, char **argv)
     }
 
     if (key_path == NULL || file == NULL) {
+        usage();
+        return 2;
+    }
+
+    if (prev_hex && unanchored) {
+        fprintf(stderr, "compliance-audit: --prev and --continuation "
+                "exclude each other\n");
         usage();
         return 2;
     }
@@ -449,7 +478,8 @@ verify(int argc, char **argv)
         }
 
         if (verify_line(c, (u_char *) buf, len - 1, lineno, records == 0,
-                        prev_hex ? prev_opt : NULL, prev, &last_seq, &cps)
+                        prev_hex ? prev_opt : NULL, &unanchored, prev,
+                        &last_seq, &cps)
             != 0)
         {
             rc = 1;
@@ -474,7 +504,11 @@ verify(int argc, char **argv)
         rc = 1;
     }
 
-    if (rc == 0) {
+    if (rc == 0 && unanchored > 1) {
+        printf("OK %" PRIu64 " records (head unanchored at seq %" PRIu64
+               ")\n", records, unanchored);
+
+    } else if (rc == 0) {
         printf("OK %" PRIu64 " records\n", records);
     }
 
