@@ -102,12 +102,7 @@ ngx_http_compliance_api_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (mode & 0007) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "key file \"%V\" in \"%V\" is accessible by "
-                           "others (mode %04o): chmod o-rwx it",
-                           &value[1], &cmd->name, mode);
-    }
+    ngx_http_compliance_warn_file_mode(cf, &cmd->name, &value[1], mode, 0007);
 
     clcf->api_keys = set;
 

@@ -332,12 +332,7 @@ ngx_http_compliance_audit_chain(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (mode & 0077) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "key file \"%V\" in \"%V\" is accessible by group "
-                           "or others (mode %04o): chmod 600 it",
-                           &value[1], &cmd->name, mode);
-    }
+    ngx_http_compliance_warn_file_mode(cf, &cmd->name, &value[1], mode, 0077);
 
     cmf->chain = compliance_chain_create(key);
     compliance_secret_wipe(key, sizeof(key));

@@ -475,14 +475,9 @@ ngx_http_compliance_jwt_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     /* a JWKS may hold HMAC secrets: others must not read it */
-    if (ngx_file_info(file.data, &fi) != NGX_FILE_ERROR
-        && (ngx_file_access(&fi) & 0007))
-    {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "key file \"%V\" in \"%V\" is accessible by "
-                           "others (mode %04o): chmod o-rwx it",
-                           &value[1], &cmd->name,
-                           (unsigned) ngx_file_access(&fi));
+    if (ngx_file_info(file.data, &fi) != NGX_FILE_ERROR) {
+        ngx_http_compliance_warn_file_mode(cf, &cmd->name, &value[1],
+                                           ngx_file_access(&fi), 0007);
     }
 
     return NGX_CONF_OK;

@@ -1227,3 +1227,34 @@ ngx_http_compliance_variable_identity(ngx_http_request_t *r,
 
     return NGX_OK;
 }
+
+
+/*
+ * The one warning for a key file that group or others may read: the
+ * caller passes the bits it forbids (0007 for files nginx's group may
+ * read, 0077 for secrets only nginx's user may read).  nginx's
+ * formatter has no "%o", so the mode is spelled here.
+ */
+void
+ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *path, ngx_uint_t mode, ngx_uint_t forbidden)
+{
+    u_char  buf[sizeof("0777")];
+
+    if ((mode & forbidden) == 0) {
+        return;
+    }
+
+    buf[0] = '0';
+    buf[1] = (u_char) ('0' + ((mode >> 6) & 7));
+    buf[2] = (u_char) ('0' + ((mode >> 3) & 7));
+    buf[3] = (u_char) ('0' + (mode & 7));
+    buf[4] = '\0';
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "key file \"%V\" in \"%V\" is accessible by %s "
+                       "(mode %s): chmod %s it",
+                       path, directive,
+                       (forbidden & 0070) ? "group or others" : "others",
+                       buf, (forbidden & 0070) ? "600" : "o-rwx");
+}

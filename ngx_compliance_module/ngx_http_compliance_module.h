@@ -284,6 +284,10 @@ ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 void ngx_http_compliance_drop_header(ngx_http_request_t *r, ngx_str_t *name);
 
+/* ngx_http_compliance_module.c */
+void ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *path, ngx_uint_t mode, ngx_uint_t forbidden);
+
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_compliance_reqid_generate(u_char *dst);

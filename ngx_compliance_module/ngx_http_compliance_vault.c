@@ -151,15 +151,7 @@ ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (mode & 077) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"%V\": key file \"%V\" is accessible by group "
-                           "or others (mode 0%ui%ui%ui), it should be 0600",
-                           &cmd->name, &keyfile,
-                           (ngx_uint_t) (mode >> 6) & 7,
-                           (ngx_uint_t) (mode >> 3) & 7,
-                           (ngx_uint_t) mode & 7);
-    }
+    ngx_http_compliance_warn_file_mode(cf, &cmd->name, &keyfile, mode, 0077);
 
     v = NULL;
     rc = compliance_vault_load(&v, (const char *) file.data, key, err,

@@ -130,7 +130,7 @@ ok($ok, 'a nested public location next to a credential');
 chmod 0644, $t->path('vault.key');
 ($ok, $out) = check($V);
 ok($ok, 'group/other-readable key file: accepted');
-like($out, qr/\[warn\].*"compliance_vault": key file ".*vault\.key" is (?x)
+like($out, qr/\[warn\].*key\ file\ ".*vault\.key"\ in\ "compliance_vault"\ is (?x)
               accessible\ by\ group\ or\ others\ \(mode\ 0644\)/,
      'with a warning');
 chmod 0600, $t->path('vault.key');
