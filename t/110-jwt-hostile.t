@@ -163,6 +163,11 @@ raw('pay-not-json', $hh, 'sub=mallory', $HS);
 raw('pay-array', $hh, '[1,2,3]', $HS);
 raw('pay-empty', $hh, '', $HS);
 raw('pay-trailing', $hh, $pay . 'x', $HS);
+raw('exp-1e300', $hh, '{"sub":"mallory","exp":1e300}', $HS);
+raw('exp-year-10000', $hh, '{"sub":"mallory","exp":253402300800}', $HS);
+raw('exp-negative', $hh, '{"sub":"mallory","exp":-1}', $HS);
+raw('nbf-negative', $hh,
+    '{"sub":"mallory","exp":' . ($now + 600) . ',"nbf":-1e300}', $HS);
 raw('pay-dup-sub', $hh,
     '{"sub":"alice","sub":"root","exp":' . ($now + 600) . '}', $HS);
 
@@ -440,6 +445,12 @@ bad('not yet valid', '/mixed', $tok{'nbf-future'}, 'token_not_yet_valid');
 bad('exp missing', '/mixed', $tok{'exp-missing'}, 'malformed_token');
 bad('exp a string', '/mixed', $tok{'exp-string'}, 'malformed_token');
 bad('exp null', '/mixed', $tok{'exp-null'}, 'malformed_token');
+bad('exp 1e300, not a token that never expires', '/mixed',
+    $tok{'exp-1e300'}, 'malformed_token');
+bad('exp after 9999-12-31', '/mixed', $tok{'exp-year-10000'},
+    'malformed_token');
+bad('exp negative', '/mixed', $tok{'exp-negative'}, 'malformed_token');
+bad('nbf -1e300', '/mixed', $tok{'nbf-negative'}, 'malformed_token');
 bad('sub missing', '/mixed', $tok{'sub-missing'}, 'malformed_token');
 bad('sub empty', '/mixed', $tok{'sub-empty'}, 'malformed_token');
 bad('sub null', '/mixed', $tok{'sub-null'}, 'malformed_token');

@@ -11,12 +11,14 @@
 #include "compliance_jwt.h"
 
 
-/* Claim times are clamped here so exp + leeway can never overflow. */
 /*
- * Claim times are clamped to +-2^61 so that exp - iat, exp + leeway and
- * nbf - leeway (leeway clamped to half of it) never overflow.
+ * A NumericDate (RFC 7519 2) is accepted from 1970-01-01 to
+ * 9999-12-31T23:59:59Z; a token outside that range ("exp": 1e300, a
+ * negative "nbf") is malformed, not a token that never expires.  With
+ * times and the leeway (clamped to the same bound) this small,
+ * exp - iat, exp + leeway and nbf - leeway never overflow.
  */
-#define COMPLIANCE_JWT_TIME_MAX  (1LL << 61)
+#define COMPLIANCE_JWT_TIME_MAX  253402300799LL
 
 
 typedef struct {
@@ -446,7 +448,7 @@ compliance_jwt_release(compliance_jwt_t *jwt)
 }
 
 
-/* A NumericDate, floored and clamped; -1 when not a finite number. */
+/* A NumericDate, floored; -1 when not a number in the accepted range. */
 
 static int
 compliance_jwt_num(json_t *v, long long *n)
@@ -460,34 +462,20 @@ compliance_jwt_num(json_t *v, long long *n)
     } else if (json_is_real(v)) {
         d = json_real_value(v);
 
-        if (!isfinite(d)) {
+        /* NaN fails both comparisons */
+        if (!(d >= 0.0 && d < (double) COMPLIANCE_JWT_TIME_MAX + 1.0)) {
             return -1;
         }
 
-        if (d >= (double) COMPLIANCE_JWT_TIME_MAX) {
-            i = COMPLIANCE_JWT_TIME_MAX;
-
-        } else if (d <= (double) -COMPLIANCE_JWT_TIME_MAX) {
-            i = -COMPLIANCE_JWT_TIME_MAX;
-
-        } else {
-            /* floor without libm: the cast truncates towards zero */
-            i = (long long) d;
-
-            if ((double) i > d) {
-                i--;
-            }
-        }
+        /* floor without libm: d is not negative, the cast truncates */
+        i = (long long) d;
 
     } else {
         return -1;
     }
 
-    if (i > COMPLIANCE_JWT_TIME_MAX) {
-        i = COMPLIANCE_JWT_TIME_MAX;
-
-    } else if (i < -COMPLIANCE_JWT_TIME_MAX) {
-        i = -COMPLIANCE_JWT_TIME_MAX;
+    if (i < 0 || i > COMPLIANCE_JWT_TIME_MAX) {
+        return -1;
     }
 
     *n = i;
@@ -567,15 +555,15 @@ compliance_jwt_check_claims(const compliance_jwt_t *jwt,
     if (leeway < 0) {
         leeway = 0;
 
-    } else if (leeway > COMPLIANCE_JWT_TIME_MAX / 2) {
-        leeway = COMPLIANCE_JWT_TIME_MAX / 2;
+    } else if (leeway > COMPLIANCE_JWT_TIME_MAX) {
+        leeway = COMPLIANCE_JWT_TIME_MAX;
     }
 
-    if (now > COMPLIANCE_JWT_TIME_MAX) {
-        now = COMPLIANCE_JWT_TIME_MAX;
+    if (now < 0) {
+        now = 0;
 
-    } else if (now < -COMPLIANCE_JWT_TIME_MAX) {
-        now = -COMPLIANCE_JWT_TIME_MAX;
+    } else if (now > COMPLIANCE_JWT_TIME_MAX) {
+        now = COMPLIANCE_JWT_TIME_MAX;
     }
 
     if (now > exp + leeway) {
