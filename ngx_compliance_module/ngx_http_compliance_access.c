@@ -16,8 +16,6 @@ static ngx_int_t ngx_http_compliance_redirect(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_compliance_is_preflight(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_authenticate(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
-static ngx_uint_t ngx_http_compliance_count_header(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_compliance_authorize(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 static ngx_int_t ngx_http_compliance_recheck(ngx_http_request_t *r,
@@ -185,7 +183,8 @@ ngx_http_compliance_authenticate(ngx_http_request_t *r,
         cred.len = last - p;
 
     } else {
-        n = ngx_http_compliance_count_header(r, &clcf->api_key_header, &cred);
+        n = ngx_http_compliance_header_count(r, &clcf->api_key_header_in,
+                                             &cred);
 
         if (n == 1) {
             method = NGX_HTTP_COMPLIANCE_METHOD_API_KEY;
@@ -251,19 +250,19 @@ ngx_http_compliance_strip(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_uint_t method,
     ngx_uint_t header)
 {
+    ngx_http_compliance_main_conf_t  *cmf;
+
     if (method == NGX_HTTP_COMPLIANCE_METHOD_API_KEY && header) {
-        if (ngx_http_compliance_strip_request_header(r,
-                                             (u_char *) "authorization",
-                                             sizeof("authorization") - 1)
+        cmf = ngx_http_get_module_main_conf(r, ngx_http_compliance_module);
+
+        if (ngx_http_compliance_header_strip(r, &cmf->authorization)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
 
-    return ngx_http_compliance_strip_request_header(r,
-                                                clcf->api_key_header_lc.data,
-                                                clcf->api_key_header_lc.len);
+    return ngx_http_compliance_header_strip(r, &clcf->api_key_header_in);
 }
 
 
@@ -323,47 +322,6 @@ ngx_http_compliance_recheck(ngx_http_request_t *r,
     }
 
     return NGX_DECLINED;
-}
-
-
-/*
- * How many request headers are named "name" (any case); the first one's
- * value goes to *value when value is not NULL.
- */
-static ngx_uint_t
-ngx_http_compliance_count_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *value)
-{
-    ngx_uint_t        i, found;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    found = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            if (found++ == 0 && value) {
-                *value = h[i].value;
-            }
-        }
-    }
-
-    return found;
 }
 
 
@@ -534,10 +492,12 @@ ngx_http_compliance_redirect(ngx_http_request_t *r,
 static ngx_uint_t
 ngx_http_compliance_is_preflight(ngx_http_request_t *r)
 {
-    static ngx_str_t  origin = ngx_string("Origin");
-    static ngx_str_t  method = ngx_string("Access-Control-Request-Method");
+    static ngx_http_compliance_header_t  origin =
+        ngx_http_compliance_header("origin");
+    static ngx_http_compliance_header_t  method =
+        ngx_http_compliance_header("access-control-request-method");
 
     return r->method == NGX_HTTP_OPTIONS
-           && ngx_http_compliance_count_header(r, &origin, NULL)
-           && ngx_http_compliance_count_header(r, &method, NULL);
+           && ngx_http_compliance_header_count(r, &origin, NULL)
+           && ngx_http_compliance_header_count(r, &method, NULL);
 }

@@ -350,7 +350,10 @@ static ngx_str_t  ngx_http_compliance_auth_names[] = {
 static ngx_int_t
 ngx_http_compliance_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
+    ngx_http_variable_t              *var, *v;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    static ngx_str_t  authorization = ngx_string("Authorization");
 
     for (v = ngx_http_compliance_vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
@@ -362,7 +365,11 @@ ngx_http_compliance_add_variables(ngx_conf_t *cf)
         var->data = v->data;
     }
 
-    return NGX_OK;
+    /* nginx's variables exist from its own preconfiguration on */
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    return ngx_http_compliance_header_init(cf, &cmf->authorization,
+                                           &authorization);
 }
 
 
@@ -564,25 +571,18 @@ ngx_http_compliance_merge_auth(ngx_conf_t *cf,
     ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
 {
     char        *rv;
-    u_char       c;
-    ngx_uint_t   i, avail;
+    ngx_uint_t   avail;
 
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->api_keys, prev->api_keys, NULL);
     ngx_conf_merge_str_value(conf->api_key_header, prev->api_key_header,
                              "X-API-Key");
 
-    /* matched the way $http_<name> matches: any case, "_" as "-" */
-    conf->api_key_header_lc.len = conf->api_key_header.len;
-    conf->api_key_header_lc.data = ngx_pnalloc(cf->pool,
-                                               conf->api_key_header.len);
-    if (conf->api_key_header_lc.data == NULL) {
+    if (ngx_http_compliance_header_init(cf, &conf->api_key_header_in,
+                                        &conf->api_key_header)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; i < conf->api_key_header.len; i++) {
-        c = ngx_tolower(conf->api_key_header.data[i]);
-        conf->api_key_header_lc.data[i] = (c == '_') ? '-' : c;
     }
 
     rv = ngx_http_compliance_jwt_merge(cf, prev, conf);

@@ -19,6 +19,7 @@
 #include "compliance_redact.h"
 #include "compliance_secret.h"
 
+#include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
 
@@ -78,6 +79,9 @@ typedef struct {
     ngx_array_t                           *patterns;   /* redaction */
     ngx_array_t                           *redactors;
 
+    /* the Authorization request header, and $http_authorization */
+    ngx_http_compliance_header_t           authorization;
+
     ngx_http_compliance_limit_main_conf_t  limit;
     ngx_http_compliance_vault_main_conf_t  vault;
 } ngx_http_compliance_main_conf_t;
@@ -113,7 +117,7 @@ typedef struct {
 
     compliance_apikey_set_t    *api_keys;
     ngx_str_t                   api_key_header;
-    ngx_str_t                   api_key_header_lc;  /* lowercase, "-" */
+    ngx_http_compliance_header_t  api_key_header_in;  /* as matched */
 
     ngx_http_compliance_audit_log_t  *audit_log;
     ngx_uint_t                  audit_failure;
@@ -236,8 +240,6 @@ char *ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
     ngx_http_compliance_vault_loc_conf_t *prev,
     ngx_http_compliance_vault_loc_conf_t *conf);
 ngx_int_t ngx_http_compliance_vault_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_compliance_strip_request_header(ngx_http_request_t *r,
-    u_char *lowcase, size_t len);
 
 /* ngx_http_compliance_audit.c */
 void ngx_http_compliance_audit_event(ngx_http_request_t *r,

@@ -47,6 +47,8 @@ static char *ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
     ngx_http_compliance_vault_loc_conf_t *conf);
 
 static ngx_int_t ngx_http_compliance_vault_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_vault_redirect_handler(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_vault_header_filter(
     ngx_http_request_t *r);
 static ngx_http_compliance_vault_req_t *ngx_http_compliance_vault_state(
@@ -58,13 +60,6 @@ static ngx_int_t ngx_http_compliance_vault_inject(ngx_http_request_t *r,
     ngx_http_compliance_vault_req_t *st);
 static void ngx_http_compliance_vault_withdraw(ngx_http_request_t *r,
     ngx_http_compliance_vault_req_t *st);
-static ngx_int_t ngx_http_compliance_vault_copy_headers(
-    ngx_http_request_t *r, u_char *name, size_t len, ngx_table_elt_t *elt,
-    ngx_uint_t extra);
-static ngx_uint_t ngx_http_compliance_vault_same_name(ngx_str_t *key,
-    u_char *name, size_t len);
-static void ngx_http_compliance_vault_invalidate(ngx_http_request_t *r,
-    ngx_int_t index);
 static void ngx_http_compliance_vault_scrub_upstream(ngx_http_request_t *r,
     ngx_http_compliance_vault_req_t *st);
 static void ngx_http_compliance_vault_request_cleanup(void *data);
@@ -342,7 +337,7 @@ ngx_http_compliance_vault_create_loc_conf(
      * entry and the rest start empty
      */
 
-    conf->var_index = NGX_ERROR;
+    conf->match.var = NGX_ERROR;
 }
 
 
@@ -382,9 +377,6 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
     ngx_http_compliance_loc_conf_t *clcf,
     ngx_http_compliance_vault_loc_conf_t *conf)
 {
-    u_char                           *p;
-    size_t                            i;
-    ngx_str_t                         var;
     const char                       *why;
     ngx_http_compliance_main_conf_t  *cmf;
 
@@ -435,32 +427,18 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    conf->lowcase_header = ngx_pnalloc(cf->pool, conf->header.len);
-    if (conf->lowcase_header == NULL) {
+    /*
+     * the name has no "_" (see check_header), so the matching name is the
+     * lowercase key; $http_<header>'s cached value must not outlive the
+     * secret
+     */
+    if (ngx_http_compliance_header_init(cf, &conf->match, &conf->header)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
-    ngx_strlow(conf->lowcase_header, conf->header.data, conf->header.len);
-    conf->hash = ngx_hash_key(conf->lowcase_header, conf->header.len);
-
-    /* $http_<header>, whose cached value must not outlive the secret */
-    var.len = sizeof("http_") - 1 + conf->header.len;
-    var.data = ngx_pnalloc(cf->pool, var.len);
-    if (var.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_cpymem(var.data, "http_", sizeof("http_") - 1);
-
-    for (i = 0; i < conf->header.len; i++) {
-        p[i] = (conf->lowcase_header[i] == '-') ? '_'
-                                                : conf->lowcase_header[i];
-    }
-
-    conf->var_index = ngx_http_get_variable_index(cf, &var);
-    if (conf->var_index == NGX_ERROR) {
-        return NGX_CONF_ERROR;
-    }
+    conf->hash = ngx_hash_key(conf->match.name.data, conf->match.name.len);
 
     return NGX_CONF_OK;
 }
@@ -498,6 +476,26 @@ ngx_http_compliance_vault_init(ngx_conf_t *cf)
     ngx_memmove(&h[1], &h[0],
                 (handlers->nelts - 1) * sizeof(ngx_http_handler_pt));
     h[0] = ngx_http_compliance_vault_handler;
+
+    /*
+     * An internal redirect starts again at SERVER_REWRITE, a named
+     * location at REWRITE: the secret goes before anything there (a
+     * "set", a "return", the rewrite module's handlers registered before
+     * ours and so run after them) can read it
+     */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_SERVER_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_compliance_vault_redirect_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_compliance_vault_redirect_handler;
 
     /* on top: ahead of add_header and of every filter that reads $http_ */
     ngx_http_compliance_vault_next = ngx_http_top_header_filter;
@@ -579,6 +577,35 @@ ngx_http_compliance_vault_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The secret was injected for the location the request has left
+ * (error_page, X-Accel-Redirect, try_files, a named location): the target
+ * gets its own credential in PRECONTENT, or none.
+ */
+static ngx_int_t
+ngx_http_compliance_vault_redirect_handler(ngx_http_request_t *r)
+{
+    ngx_http_compliance_vault_req_t  *st;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    st = ngx_http_compliance_vault_state(r);
+
+    if (st != NULL && st->header != NULL) {
+        /* the upstream the request had is done with its copy too */
+        ngx_http_compliance_vault_scrub_upstream(r, st);
+        ngx_http_compliance_vault_withdraw(r, st);
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "compliance: credential withdrawn on redirect");
+    }
+
+    return NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_http_compliance_vault_header_filter(ngx_http_request_t *r)
 {
@@ -652,9 +679,10 @@ ngx_http_compliance_vault_inject(ngx_http_request_t *r,
     ngx_http_compliance_vault_loc_conf_t *vlcf,
     ngx_http_compliance_vault_req_t *st)
 {
-    u_char           *p;
-    size_t            len;
-    ngx_table_elt_t  *h;
+    u_char                           *p;
+    size_t                            len;
+    ngx_table_elt_t                  *h;
+    ngx_http_compliance_main_conf_t  *cmf;
 
     len = vlcf->prefix.len + vlcf->entry->secret_len;
 
@@ -672,19 +700,14 @@ ngx_http_compliance_vault_inject(ngx_http_request_t *r,
     ngx_memcpy(p, vlcf->entry->secret, vlcf->entry->secret_len);
 
     /* every client header of that name goes, "_" spelled as "-" too */
-    if (ngx_http_compliance_vault_copy_headers(r, vlcf->lowcase_header,
-                                               vlcf->header.len, NULL, 1)
-        != NGX_OK)
-    {
+    if (ngx_http_compliance_header_copy(r, &vlcf->match, NULL, 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
     /* a third party never sees the caller's own token either */
-    if (ngx_http_compliance_strip_request_header(r,
-                                         (u_char *) "authorization",
-                                         sizeof("authorization") - 1)
-        != NGX_OK)
-    {
+    cmf = ngx_http_get_module_main_conf(r, ngx_http_compliance_module);
+
+    if (ngx_http_compliance_header_strip(r, &cmf->authorization) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -695,21 +718,21 @@ ngx_http_compliance_vault_inject(ngx_http_request_t *r,
 
     h->hash = vlcf->hash;
     h->key = vlcf->header;
-    h->lowcase_key = vlcf->lowcase_header;
+    h->lowcase_key = vlcf->match.name.data;
     h->value.data = st->value;
     h->value.len = st->len;
 
     st->header = h;
 
     if (vlcf->header.len == sizeof("authorization") - 1
-        && ngx_strncmp(vlcf->lowcase_header, "authorization",
+        && ngx_strncmp(vlcf->match.name.data, "authorization",
                        sizeof("authorization") - 1) == 0)
     {
         /* the client's credential: $remote_user and the like see none */
         r->headers_in.authorization = NULL;
     }
 
-    ngx_http_compliance_vault_invalidate(r, vlcf->var_index);
+    ngx_http_compliance_header_invalidate(r, &vlcf->match);
 
     return NGX_OK;
 }
@@ -734,169 +757,14 @@ ngx_http_compliance_vault_withdraw(ngx_http_request_t *r,
         /* still the last header, as injected */
         last->nelts--;
 
-    } else if (ngx_http_compliance_vault_copy_headers(r, NULL, 0, h, 0)
-               != NGX_OK)
+    } else if (ngx_http_compliance_header_copy(r, NULL, h, 0) != NGX_OK)
     {
         /* no memory for a copy: an empty value, which variables skip */
         h->hash = 0;
         h->value.len = 0;
     }
 
-    ngx_http_compliance_vault_invalidate(r, st->conf->var_index);
-}
-
-
-/*
- * Replaces r->headers_in.headers by a copy without the headers named
- * "name" (lowercase) and without "elt", with room for "extra" more.  The
- * old list is left as it was for subrequests that copied it.
- */
-static ngx_int_t
-ngx_http_compliance_vault_copy_headers(ngx_http_request_t *r, u_char *name,
-    size_t len, ngx_table_elt_t *elt, ngx_uint_t extra)
-{
-    ngx_uint_t        i, n;
-    ngx_list_t        old;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *nh;
-
-    old = r->headers_in.headers;
-
-    n = 0;
-
-    for (part = &old.part; part; part = part->next) {
-        n += part->nelts;
-    }
-
-    if (ngx_list_init(&r->headers_in.headers, r->pool, n + extra + 1,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        r->headers_in.headers = old;
-        return NGX_ERROR;
-    }
-
-    part = &old.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (&h[i] == elt
-            || (name != NULL
-                && ngx_http_compliance_vault_same_name(&h[i].key, name,
-                                                       len)))
-        {
-            continue;
-        }
-
-        /* never fails: the first part has room for all */
-        nh = ngx_list_push(&r->headers_in.headers);
-        if (nh == NULL) {
-            return NGX_ERROR;
-        }
-
-        *nh = h[i];
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * Drops every request header named "lowcase" (lowercase, "-" for "_")
- * from what the upstream and later variables see.
- */
-ngx_int_t
-ngx_http_compliance_strip_request_header(ngx_http_request_t *r,
-    u_char *lowcase, size_t len)
-{
-    ngx_uint_t        i, found;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    found = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (ngx_http_compliance_vault_same_name(&h[i].key, lowcase, len)) {
-            found = 1;
-            break;
-        }
-    }
-
-    if (!found) {
-        return NGX_OK;
-    }
-
-    if (len == sizeof("authorization") - 1
-        && ngx_strncmp(lowcase, "authorization", len) == 0)
-    {
-        r->headers_in.authorization = NULL;
-    }
-
-    return ngx_http_compliance_vault_copy_headers(r, lowcase, len, NULL, 0);
-}
-
-
-/* as $http_<name> matches: case-insensitive, "_" equal to "-" */
-static ngx_uint_t
-ngx_http_compliance_vault_same_name(ngx_str_t *key, u_char *name, size_t len)
-{
-    u_char  c;
-    size_t  i;
-
-    if (key->len != len) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = ngx_tolower(key->data[i]);
-
-        if (c == '_') {
-            c = '-';
-        }
-
-        if (c != name[i]) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static void
-ngx_http_compliance_vault_invalidate(ngx_http_request_t *r, ngx_int_t index)
-{
-    if (index == NGX_ERROR || r->variables == NULL) {
-        return;
-    }
-
-    /* evaluated again on next use, from the header list as it is now */
-    r->variables[index].valid = 0;
-    r->variables[index].not_found = 0;
+    ngx_http_compliance_header_invalidate(r, &st->conf->match);
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "compliance_vault.h"
+#include "ngx_http_compliance_reqheaders.h"
 
 
 /* embedded in ngx_http_compliance_main_conf_t as .vault */
@@ -33,9 +34,8 @@ typedef struct {
 
     /* resolved at merge; the entry lives as long as the cycle */
     const compliance_vault_entry_t  *entry;
-    u_char                          *lowcase_header;
+    ngx_http_compliance_header_t     match;     /* also the lowcase key */
     ngx_uint_t                       hash;
-    ngx_int_t                        var_index; /* $http_<header> */
 
     /* where the directive was written, for errors found at merge */
     ngx_str_t                        conf_file;
