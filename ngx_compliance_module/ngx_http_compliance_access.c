@@ -269,15 +269,16 @@ ngx_http_compliance_strip(ngx_http_request_t *r,
 /*
  * After an internal redirect the identity was proved under another
  * location's rules: it stands only if this location would have accepted
- * it too (method, key set, and for a token its claims under this
- * location's issuer, audience and lifetime policy).
+ * it too (method and key set; for a token also its algorithm and claims
+ * under this location's policy, and the identity as this location maps
+ * the claims).
  */
 static ngx_int_t
 ngx_http_compliance_recheck(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx)
 {
-    int               rc;
-    compliance_jwt_t  jwt;
+    ngx_uint_t   internal;
+    const char  *reason;
 
     if (clcf->public_reason.data) {
         return NGX_DECLINED;
@@ -290,19 +291,14 @@ ngx_http_compliance_recheck(ngx_http_request_t *r,
                                                "missing_credentials");
         }
 
-        if (ctx->jwt_keys_id != clcf->jwt_keys_id) {
-            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                               "unknown_key");
-        }
+        reason = ngx_http_compliance_jwt_recheck(r, clcf, ctx, &internal);
 
-        ngx_memzero(&jwt, sizeof(compliance_jwt_t));
-        jwt.payload = ctx->jwt_payload;
-
-        rc = compliance_jwt_check_claims(&jwt, &clcf->jwt_policy,
-                                         (long long) ngx_time());
-        if (rc != COMPLIANCE_JWT_OK) {
-            return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                               compliance_jwt_reason(rc));
+        if (reason != NULL) {
+            return ngx_http_compliance_problem(r, ctx,
+                                               internal
+                                               ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                               : NGX_HTTP_UNAUTHORIZED,
+                                               reason);
         }
 
         return NGX_DECLINED;

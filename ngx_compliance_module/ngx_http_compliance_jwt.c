@@ -269,6 +269,62 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;
     ctx->jwt_keys_id = clcf->jwt_keys_id;
+    ctx->jwt_key = jwt.key;
+    ctx->jwt_alg = jwt.alg;
+
+    return NULL;
+}
+
+
+/*
+ * A later pass after an internal redirect or "rewrite ... last": the
+ * token stands only if this location would have accepted it (its key
+ * set, its algorithm allow-list, its issuer, audience and lifetime
+ * policy), and the identity is read again with this location's claim
+ * mapping.  The signature was checked against the same key set.
+ */
+const char *
+ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    ngx_uint_t *internal)
+{
+    int               rc;
+    compliance_jwt_t  jwt;
+
+    *internal = 0;
+
+    if (ctx->jwt_keys_id != clcf->jwt_keys_id) {
+        return "unknown_key";
+    }
+
+    if (!(clcf->jwt_algs & COMPLIANCE_JWT_ALG_BIT(ctx->jwt_alg))) {
+        return "alg_not_allowed";
+    }
+
+    ngx_memzero(&jwt, sizeof(compliance_jwt_t));
+    jwt.alg = ctx->jwt_alg;
+    jwt.key = ctx->jwt_key;
+    jwt.payload = ctx->jwt_payload;
+
+    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt_policy,
+                                     (long long) ngx_time());
+    if (rc != COMPLIANCE_JWT_OK) {
+        return compliance_jwt_reason(rc);
+    }
+
+    ngx_str_null(&ctx->principal);
+    ngx_str_null(&ctx->org);
+    ngx_str_null(&ctx->scopes);
+    ngx_str_null(&ctx->key_id);
+
+    if (ngx_http_compliance_jwt_identity(r, clcf, ctx, &jwt) != NGX_OK) {
+        if (ctx->principal.len == 0) {
+            return "malformed_token";
+        }
+
+        *internal = 1;
+        return "internal_error";
+    }
 
     return NULL;
 }

@@ -153,6 +153,8 @@ typedef struct {
     ngx_str_t                   key_id;
     json_t                     *jwt_payload;    /* a reference we hold */
     ngx_uint_t                  jwt_keys_id;    /* the key set it passed */
+    const compliance_jwt_key_t *jwt_key;        /* the key that verified */
+    int                         jwt_alg;        /* its header's alg */
     compliance_apikey_set_t    *api_keys;       /* the key set it passed */
 
     ngx_str_t                   credential_id;  /* vault entry injected */
@@ -181,6 +183,9 @@ void ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle);
 const char *ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
     u_char *tok, size_t len, ngx_uint_t *internal);
+const char *ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    ngx_uint_t *internal);
 ngx_int_t ngx_http_compliance_jwt_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 char *ngx_http_compliance_jwt_keys(ngx_conf_t *cf, ngx_command_t *cmd,
