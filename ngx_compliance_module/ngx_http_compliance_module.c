@@ -279,7 +279,7 @@ ngx_module_t  ngx_http_compliance_module = {
     ngx_http_compliance_commands,          /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_compliance_vault_check_debug_connection, /* init module */
     ngx_http_compliance_init_process,      /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */

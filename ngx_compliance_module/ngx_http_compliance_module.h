@@ -245,6 +245,8 @@ char *ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
     ngx_http_compliance_vault_loc_conf_t *prev,
     ngx_http_compliance_vault_loc_conf_t *conf);
 ngx_int_t ngx_http_compliance_vault_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_compliance_vault_check_debug_connection(
+    ngx_cycle_t *cycle);
 
 /* ngx_http_compliance_audit.c */
 void ngx_http_compliance_audit_event(ngx_http_request_t *r,

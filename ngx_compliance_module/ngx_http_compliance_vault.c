@@ -39,6 +39,8 @@ typedef struct {
 
 
 static void ngx_http_compliance_vault_free(void *data);
+static void ngx_http_compliance_vault_check_debug(ngx_conf_t *cf,
+    ngx_http_compliance_vault_loc_conf_t *conf);
 static ngx_uint_t ngx_http_compliance_vault_valid_value(const u_char *p,
     size_t len);
 static const char *ngx_http_compliance_vault_check_header(ngx_str_t *name);
@@ -354,21 +356,93 @@ ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
                                            vault));
 
     if (conf->name.data != NULL) {
-        return ngx_http_compliance_vault_resolve(cf, clcf, conf);
-    }
+        if (ngx_http_compliance_vault_resolve(cf, clcf, conf)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
 
-    /*
-     * a nested public or unprotected location inherits nothing: its
-     * requests are not authenticated and would never get the credential
-     */
-    if (prev->name.data != NULL
-        && clcf->enable == 1
-        && clcf->public_reason.data == NULL)
+    } else if (prev->name.data != NULL
+               && clcf->enable == 1
+               && clcf->public_reason.data == NULL)
     {
+        /*
+         * a nested public or unprotected location inherits nothing: its
+         * requests are not authenticated and would never get the
+         * credential
+         */
         *conf = *prev;
     }
 
+    if (conf->entry != NULL) {
+        ngx_http_compliance_vault_check_debug(cf, conf);
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * nginx's debug log prints every upstream request header in clear: the
+ * error log of a location that sends a credential must not log at debug
+ * level (error_log ... debug at any level; debug_connection is checked
+ * once the events block is known, in ngx_http_compliance_vault_check_
+ * debug_connection)
+ */
+static void
+ngx_http_compliance_vault_check_debug(ngx_conf_t *cf,
+    ngx_http_compliance_vault_loc_conf_t *conf)
+{
+#if (NGX_DEBUG)
+    ngx_log_t                 *log;
+    ngx_http_core_loc_conf_t  *core;
+
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    for (log = core->error_log; log; log = log->next) {
+        if (log->log_level & NGX_LOG_DEBUG_HTTP) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "\"compliance_upstream_credential %V\": the "
+                          "error_log of location \"%V\" logs at debug "
+                          "level, which writes the headers of upstream "
+                          "requests, the credential included, in clear",
+                          &conf->name, &core->name);
+            return;
+        }
+    }
+#endif
+}
+
+
+/* debug_connection logs every header of the connections it names */
+ngx_int_t
+ngx_http_compliance_vault_check_debug_connection(ngx_cycle_t *cycle)
+{
+#if (NGX_DEBUG)
+    void                             ***ctx;
+    ngx_event_conf_t                   *ecf;
+    ngx_http_compliance_main_conf_t    *cmf;
+
+    cmf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_compliance_module);
+
+    ctx = (void ***) ngx_get_conf(cycle->conf_ctx, ngx_events_module);
+
+    if (cmf == NULL || !cmf->vault.used || ctx == NULL) {
+        return NGX_OK;
+    }
+
+    ecf = (*ctx)[ngx_event_core_module.ctx_index];
+
+    if (ecf != NULL && ecf->debug_connection.nelts) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "\"debug_connection\" writes the headers of upstream "
+                      "requests, injected credentials included, in clear "
+                      "to the error log");
+    }
+#endif
+
+    return NGX_OK;
 }
 
 
@@ -451,9 +525,6 @@ ngx_http_compliance_vault_init(ngx_conf_t *cf)
     ngx_http_handler_pt              *h;
     ngx_http_core_main_conf_t        *cmcf;
     ngx_http_compliance_main_conf_t  *cmf;
-#if (NGX_DEBUG)
-    ngx_log_t                        *log;
-#endif
 
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
 
@@ -500,18 +571,6 @@ ngx_http_compliance_vault_init(ngx_conf_t *cf)
     /* on top: ahead of add_header and of every filter that reads $http_ */
     ngx_http_compliance_vault_next = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_compliance_vault_header_filter;
-
-#if (NGX_DEBUG)
-    for (log = &cf->cycle->new_log; log; log = log->next) {
-        if (log->log_level & NGX_LOG_DEBUG_HTTP) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "debug logging writes the headers of upstream "
-                               "requests, injected credentials included, to "
-                               "the error log");
-            break;
-        }
-    }
-#endif
 
     return NGX_OK;
 }

@@ -66,13 +66,13 @@ sub check {
     my ($http, $loc, %o) = @_;
 
     $loc //= 'compliance_upstream_credential svc-a;';
-    $o{$_} //= '' for qw(main server public off after);
+    $o{$_} //= '' for qw(main events server public off after);
 
     my ($ok, $out) = $t->test_config_text(<<"EOF");
 %%LOAD_MODULE%%
 %%TEST_GLOBALS%%
 $o{main}
-events {}
+events { $o{events} }
 http {
     %%TEST_GLOBALS_HTTP%%
     $http
@@ -135,11 +135,46 @@ like($out, qr/\[warn\].*key\ file\ ".*vault\.key"\ in\ "compliance_vault"\ is (?
      'with a warning');
 chmod 0600, $t->path('vault.key');
 
+# debug logs print upstream request headers: a warning wherever one is
+# in effect for a location that sends a credential
+my $dbg = '"compliance_upstream_credential svc-a": the error_log of location '
+    . '"/" logs at debug level, which writes the headers of upstream '
+    . 'requests, the credential included, in clear';
+$dbg = qr/\[warn\].*\Q$dbg\E/;
+my $DL = 'error_log %%PREFIX%%/logs/debug.log debug;';
+
+for my $c ([ 'main', $V, undef, main => $DL ],
+           [ 'http', $V . $DL ],
+           [ 'server', $V, undef, server => $DL ],
+           [ 'location', $V, "compliance_upstream_credential svc-a; $DL" ])
+{
+    my ($level, @args) = @$c;
+
+    ($ok, $out) = check(@args);
+    ok($ok, "debug error_log at $level level: accepted") or diag($out);
+    like($out, $dbg, "debug error_log at $level level: warning");
+}
+
+($ok, $out) = check($V, "compliance_upstream_credential svc-a;\n"
+                    . "location /in/ { proxy_pass http://127.0.0.1:1; $DL }");
+like($out, qr/the error_log of location "\/in\/" logs at debug/,
+     'a nested location that inherits the credential: warning');
+
+($ok, $out) = check($V, undef, public => $DL, off => $DL);
+ok($ok, 'debug error_log where no credential is sent: accepted');
+unlike($out, qr/\[warn\]/, 'without a warning');
+
 ($ok, $out) = check($V, undef,
-                    main => 'error_log %%PREFIX%%/logs/debug.log debug;');
-ok($ok, 'debug error log: accepted');
-like($out, qr/\[warn\].*debug logging writes the headers of upstream/,
-     'with a warning about debug logging');
+                    main => 'error_log %%PREFIX%%/logs/err.log info;');
+unlike($out, qr/\[warn\]/, 'error_log at info: no warning');
+
+($ok, $out) = check($V, undef, events => 'debug_connection 127.0.0.1;');
+ok($ok, 'debug_connection: accepted');
+like($out, qr/\[warn\].*"debug_connection" writes the headers of upstream/,
+     'debug_connection: warning');
+
+($ok, $out) = check('', '', events => 'debug_connection 127.0.0.1;');
+unlike($out, qr/\[warn\]/, 'debug_connection without a vault: no warning');
 
 # --- compliance_upstream_credential
 refused('no compliance_vault',
