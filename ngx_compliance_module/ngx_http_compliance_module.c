@@ -368,8 +368,15 @@ ngx_http_compliance_add_variables(ngx_conf_t *cf)
     /* nginx's variables exist from its own preconfiguration on */
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
 
-    return ngx_http_compliance_header_init(cf, &cmf->authorization,
-                                           &authorization);
+    if (ngx_http_compliance_header_init(cf, &cmf->authorization,
+                                        &authorization)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_compliance_credential_variable(cf,
+                                                   cmf->authorization.var);
 }
 
 
@@ -407,6 +414,10 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
 
         *h = ngx_http_compliance_post_read_handler;
+
+        if (ngx_http_compliance_redact_check_log_formats(cf) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     if (cmf->filter_needed) {
@@ -580,7 +591,10 @@ ngx_http_compliance_merge_auth(ngx_conf_t *cf,
 
     if (ngx_http_compliance_header_init(cf, &conf->api_key_header_in,
                                         &conf->api_key_header)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_compliance_credential_variable(cf,
+                                                   conf->api_key_header_in.var)
+           != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }

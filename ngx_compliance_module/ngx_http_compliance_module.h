@@ -81,6 +81,7 @@ typedef struct {
 
     /* the Authorization request header, and $http_authorization */
     ngx_http_compliance_header_t           authorization;
+    ngx_array_t                           *credential_vars; /* ngx_int_t */
 
     ngx_http_compliance_limit_main_conf_t  limit;
     ngx_http_compliance_vault_main_conf_t  vault;
@@ -276,6 +277,9 @@ char *ngx_http_compliance_redact_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_compliance_redact_merge(ngx_conf_t *cf,
     ngx_http_compliance_loc_conf_t *prev,
     ngx_http_compliance_loc_conf_t *conf);
+ngx_int_t ngx_http_compliance_credential_variable(ngx_conf_t *cf,
+    ngx_int_t index);
+ngx_int_t ngx_http_compliance_redact_check_log_formats(ngx_conf_t *cf);
 ngx_int_t ngx_http_compliance_redact_str(ngx_http_request_t *r,
     compliance_redact_t *rd, ngx_str_t *in, ngx_str_t *out);
 ngx_int_t ngx_http_compliance_redact_request_line(ngx_http_request_t *r,

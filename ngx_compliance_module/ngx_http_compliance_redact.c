@@ -19,7 +19,40 @@ typedef struct {
 } ngx_http_compliance_redactor_t;
 
 
+/*
+ * The access log module keeps its formats private.  These mirror its
+ * structs in nginx 1.22 (unchanged since 1.7); a dynamic module is built
+ * against, and only loads into, the nginx it was configured with.
+ */
+typedef struct {
+    size_t                len;          /* 0: a variable, see getlen */
+    void                 *getlen;
+    void                 *run;
+    uintptr_t             data;         /* the variable's index */
+} ngx_http_compliance_log_op_t;
+
+
+typedef struct {
+    ngx_str_t             name;
+    ngx_array_t          *flushes;
+    ngx_array_t          *ops;          /* ngx_http_compliance_log_op_t */
+} ngx_http_compliance_log_fmt_t;
+
+
+typedef struct {
+    ngx_array_t           formats;      /* ngx_http_compliance_log_fmt_t */
+    ngx_uint_t            combined_used;
+} ngx_http_compliance_log_main_conf_t;
+
+
+extern ngx_module_t  ngx_http_log_module;
+
+
 static void ngx_http_compliance_redact_cleanup(void *data);
+static const char *ngx_http_compliance_log_var_risk(ngx_conf_t *cf,
+    ngx_int_t index, ngx_str_t *name);
+static ngx_int_t ngx_http_compliance_redact_header_in(ngx_http_request_t *r,
+    compliance_redact_t *rd, ngx_table_elt_t **hp);
 static void ngx_http_compliance_log_writer(ngx_log_t *log, ngx_uint_t level,
     u_char *buf, size_t len);
 
@@ -249,13 +282,16 @@ ngx_http_compliance_redact_str(ngx_http_request_t *r,
 
 
 /*
- * Under "compliance on" nginx's own logs are made safe too.  $request
- * (the stock "combined" format) prints r->request_line: it is replaced
- * by its redacted form.  error.log lines quote request lines, upstream
- * URIs and file paths: the connection's log (nginx sets it from the
- * location's error_log on every location change) gets a writer that
- * redacts the whole line before writing it to the same file.  A syslog
- * error_log keeps its own writer and is not covered.
+ * Under "compliance on" nginx's own logs are made safe too.  The stock
+ * "combined" format prints $request (r->request_line), $http_referer and
+ * $http_user_agent (r->headers_in.referer, .user_agent): each is replaced
+ * by its redacted form, the Referer and User-Agent by a redacted copy of
+ * the header, so the upstream still gets the headers as sent.
+ * error.log lines quote request lines, upstream URIs and file paths: the
+ * connection's log (nginx sets it from the location's error_log on every
+ * location change) gets a writer that redacts the whole line before
+ * writing it to the same file.  A syslog error_log keeps its own writer
+ * and is not covered.
  */
 ngx_int_t
 ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
@@ -283,6 +319,51 @@ ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
     }
 
     r->request_line = out;
+
+    if (ngx_http_compliance_redact_header_in(r, clcf->redact,
+                                             &r->headers_in.referer)
+        != NGX_OK
+        || ngx_http_compliance_redact_header_in(r, clcf->redact,
+                                                &r->headers_in.user_agent)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* *hp points to a redacted copy of the header when it needs one */
+static ngx_int_t
+ngx_http_compliance_redact_header_in(ngx_http_request_t *r,
+    compliance_redact_t *rd, ngx_table_elt_t **hp)
+{
+    ngx_str_t         out;
+    ngx_table_elt_t  *h;
+
+    if (*hp == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_compliance_redact_str(r, rd, &(*hp)->value, &out)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (out.data == (*hp)->value.data) {
+        return NGX_OK;
+    }
+
+    h = ngx_palloc(r->pool, sizeof(ngx_table_elt_t));
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = **hp;
+    h->value = out;
+    *hp = h;
 
     return NGX_OK;
 }
@@ -345,4 +426,173 @@ ngx_http_compliance_variable_safe(ngx_http_request_t *r,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * Records a request header whose $http_<name> holds a credential of the
+ * gateway or of an upstream: a log_format that names it gets a warning.
+ */
+ngx_int_t
+ngx_http_compliance_credential_variable(ngx_conf_t *cf, ngx_int_t index)
+{
+    ngx_int_t                        *p;
+    ngx_uint_t                        i;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    if (cmf->credential_vars == NULL) {
+        cmf->credential_vars = ngx_array_create(cf->pool, 4,
+                                                sizeof(ngx_int_t));
+        if (cmf->credential_vars == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    p = cmf->credential_vars->elts;
+
+    for (i = 0; i < cmf->credential_vars->nelts; i++) {
+        if (p[i] == index) {
+            return NGX_OK;
+        }
+    }
+
+    p = ngx_array_push(cmf->credential_vars);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    *p = index;
+
+    return NGX_OK;
+}
+
+
+/*
+ * At config load, every log_format is read for variables that write a
+ * credential or an unredacted URI to the access log; each gets a warning
+ * that names the format, the variable and the safe replacement.  The
+ * stock "combined" format is safe: $request, $http_referer and
+ * $http_user_agent are redacted at the source.
+ */
+ngx_int_t
+ngx_http_compliance_redact_check_log_formats(ngx_conf_t *cf)
+{
+    ngx_str_t                             name;
+    ngx_uint_t                            i, j;
+    const char                           *risk;
+    ngx_http_compliance_log_op_t         *op;
+    ngx_http_compliance_log_fmt_t        *fmt;
+    ngx_http_compliance_log_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_log_module);
+
+    if (lmcf == NULL) {
+        return NGX_OK;
+    }
+
+    fmt = lmcf->formats.elts;
+
+    for (i = 0; i < lmcf->formats.nelts; i++) {
+
+        if (fmt[i].ops == NULL) {
+            continue;
+        }
+
+        op = fmt[i].ops->elts;
+
+        for (j = 0; j < fmt[i].ops->nelts; j++) {
+
+            if (op[j].len != 0 || op[j].getlen == NULL) {
+                continue;
+            }
+
+            risk = ngx_http_compliance_log_var_risk(cf, op[j].data, &name);
+
+            if (risk != NULL) {
+                ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                              "log_format \"%V\" writes \"$%V\" %s",
+                              &fmt[i].name, &name, risk);
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static const char *
+ngx_http_compliance_log_var_risk(ngx_conf_t *cf, ngx_int_t index,
+    ngx_str_t *name)
+{
+    ngx_int_t                        *cred;
+    ngx_uint_t                        i;
+    ngx_http_variable_t              *v;
+    ngx_http_core_main_conf_t        *cmcf;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    static ngx_str_t  uri[] = {
+        ngx_string("request_uri"), ngx_string("args"),
+        ngx_string("query_string"), ngx_string("request_body"),
+        ngx_null_string
+    };
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    if (index < 0 || (ngx_uint_t) index >= cmcf->variables.nelts) {
+        return NULL;
+    }
+
+    v = cmcf->variables.elts;
+    *name = v[index].name;
+
+    if (cmf->credential_vars) {
+        cred = cmf->credential_vars->elts;
+
+        for (i = 0; i < cmf->credential_vars->nelts; i++) {
+            if (cred[i] == index) {
+                goto credential;
+            }
+        }
+    }
+
+    if ((name->len == sizeof("http_cookie") - 1
+         && ngx_strncmp(name->data, "http_cookie", name->len) == 0)
+        || (name->len == sizeof("http_proxy_authorization") - 1
+            && ngx_strncmp(name->data, "http_proxy_authorization",
+                           name->len) == 0)
+        || (name->len > sizeof("cookie_") - 1
+            && ngx_strncmp(name->data, "cookie_", sizeof("cookie_") - 1)
+               == 0))
+    {
+        goto credential;
+    }
+
+    for (i = 0; uri[i].len; i++) {
+        if (name->len == uri[i].len
+            && ngx_strncmp(name->data, uri[i].data, uri[i].len) == 0)
+        {
+            goto unredacted;
+        }
+    }
+
+    if (name->len > sizeof("arg_") - 1
+        && ngx_strncmp(name->data, "arg_", sizeof("arg_") - 1) == 0)
+    {
+        goto unredacted;
+    }
+
+    return NULL;
+
+credential:
+
+    return "in clear, a credential: log $compliance_principal and "
+           "$compliance_key_id instead";
+
+unredacted:
+
+    return "unredacted: log $compliance_safe_uri, $compliance_safe_args or "
+           "$request instead";
 }

@@ -507,7 +507,9 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
      * secret
      */
     if (ngx_http_compliance_header_init(cf, &conf->match, &conf->header)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_compliance_credential_variable(cf, conf->match.var)
+           != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
