@@ -35,6 +35,11 @@ static char *ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_compliance_require_scope(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_compliance_leeway_check(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_compliance_merge_inert(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev,
+    ngx_http_compliance_loc_conf_t *conf);
 static char *ngx_http_compliance_merge_auth(ngx_conf_t *cf,
     ngx_http_compliance_loc_conf_t *prev,
     ngx_http_compliance_loc_conf_t *conf);
@@ -47,6 +52,13 @@ static ngx_int_t ngx_http_compliance_variable_reason(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_compliance_variable_identity(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* clock skew beyond this is a broken clock, and makes "exp" meaningless */
+#define NGX_HTTP_COMPLIANCE_MAX_LEEWAY  300
+
+static ngx_conf_post_t  ngx_http_compliance_leeway_post =
+    { ngx_http_compliance_leeway_check };
 
 
 static ngx_command_t  ngx_http_compliance_commands[] = {
@@ -140,7 +152,7 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_compliance_loc_conf_t, jwt_leeway),
-      NULL },
+      &ngx_http_compliance_leeway_post },
 
     { ngx_string("compliance_jwt_max_lifetime"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -519,20 +531,8 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_compliance_loc_conf_t  *prev = parent;
     ngx_http_compliance_loc_conf_t  *conf = child;
 
-    ngx_conf_merge_value(conf->enable, prev->enable, 0);
-
-    /*
-     * Scopes written in a location that is public only by inheritance
-     * would silently never be checked: the operator meant it protected.
-     */
-    if (conf->public_reason.data == NULL && prev->public_reason.data
-        && conf->scopes != NGX_CONF_UNSET_PTR)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_require_scope\" in a location "
-                           "that inherits \"compliance_public \"%V\"\" "
-                           "would never be checked",
-                           &prev->public_reason);
+    /* before anything is inherited: what this level wrote */
+    if (ngx_http_compliance_merge_inert(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -574,6 +574,100 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return ngx_http_compliance_merge_auth(cf, prev, conf);
+}
+
+
+static char *
+ngx_http_compliance_leeway_check(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *leeway = data;
+
+    if (*leeway > NGX_HTTP_COMPLIANCE_MAX_LEEWAY) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_jwt_leeway\" of %T seconds is "
+                           "over %d: fix the clocks (NTP) rather than "
+                           "accept expired tokens", *leeway,
+                           NGX_HTTP_COMPLIANCE_MAX_LEEWAY);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Controls written where they can never act are configuration errors,
+ * not silent no-ops: the operator meant them to hold.  Runs first in the
+ * merge, while a field still tells whether this level wrote it; merges
+ * "compliance" itself.
+ */
+static char *
+ngx_http_compliance_merge_inert(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
+{
+    ngx_str_t                 *where;
+    ngx_uint_t                 scope, limit, failure, off_here, location;
+    const char                *name, *open, *close;
+    ngx_http_core_loc_conf_t  *core;
+
+    static ngx_str_t  server_block = ngx_string("server block");
+
+    scope = (conf->scopes != NGX_CONF_UNSET_PTR);
+    limit = (conf->limit.limits != NULL);
+    failure = (conf->limit.failure != NULL);
+    off_here = (conf->enable == 0);
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    location = (core->name.len != 0);
+
+    /* for messages: in location "/x" | in the server block */
+    open = location ? "location \"" : "the ";
+    where = location ? &core->name : &server_block;
+    close = location ? "\"" : "";
+
+    /* scopes in a location public only by inheritance: never checked */
+    if (scope && conf->public_reason.data == NULL
+        && prev->public_reason.data != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_require_scope\" in a location "
+                           "that inherits \"compliance_public \"%V\"\" "
+                           "would never be checked",
+                           &prev->public_reason);
+        return NGX_CONF_ERROR;
+    }
+
+    if (scope && conf->public_reason.data != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_require_scope\" and "
+                           "\"compliance_public\" in %s%V%s: a public "
+                           "location checks no scopes", open, where, close);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * under "compliance off" nothing is enforced; a server may still
+     * write controls for the locations that turn it on
+     */
+    if (conf->enable || !(location || off_here)) {
+        return NGX_CONF_OK;
+    }
+
+    name = scope ? "compliance_require_scope"
+                 : limit ? "compliance_limit"
+                 : failure ? "compliance_auth_failure_limit" : NULL;
+
+    if (name != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" in %s%V%s, where \"compliance\" is "
+                           "off, would never be enforced", name, open, where,
+                           close);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -363,6 +363,7 @@ http {
     $in_http
     server {
         listen 127.0.0.1:%%PORT_5%%;
+        compliance on;
         $in_server
     }
 }

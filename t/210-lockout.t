@@ -223,6 +223,7 @@ http {
     compliance_limit_zone z 1m;
     server {
         listen 127.0.0.1:%%PORT_5%%;
+        compliance on;
         location / { $line }
     }
 }

@@ -116,6 +116,9 @@ static EVP_PKEY *compliance_jwk_ec(json_t *jwk, int *kty, size_t idx,
     const char *name, char *err, size_t errlen);
 static void compliance_jwk_wipe_secrets(json_t *root);
 static int compliance_jwk_has_pem(const u_char *p, size_t len);
+static int compliance_jwk_secret_is_public(const u_char *p, size_t len);
+static int compliance_jwk_kid_taken(const compliance_jwt_keyset_t *ks,
+    const char *kid, size_t len);
 static size_t compliance_jwk_der_int(u_char *out, const u_char *p,
     size_t n);
 static int compliance_jwk_hmac(const compliance_jwt_key_t *key, int alg,
@@ -408,6 +411,78 @@ compliance_jwk_has_pem(const u_char *p, size_t len)
         }
 
         if (memcmp(p, "-----BEGIN ", 11) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * An HMAC secret that is the text or encoding of a public key: PEM of any
+ * kind, a JWK, or DER that OpenSSL reads as a public key.
+ */
+static int
+compliance_jwk_secret_is_public(const u_char *p, size_t len)
+{
+    size_t          i;
+    EVP_PKEY       *pk;
+    const u_char   *q;
+
+    if (compliance_jwk_has_pem(p, len)) {
+        return 1;
+    }
+
+    for (i = 0; i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'
+                            || p[i] == '\n');
+         i++)
+    {
+        /* void */
+    }
+
+    if (i < len && p[i] == '{' && len - i >= 5) {
+        for (q = p + i; (size_t) (q - p) + 5 <= len; q++) {
+            if (memcmp(q, "\"kty\"", 5) == 0) {
+                return 1;
+            }
+        }
+    }
+
+    if (len == 0 || p[0] != 0x30) {
+        return 0;
+    }
+
+    q = p;
+    pk = d2i_PUBKEY(NULL, &q, (long) len);
+
+    if (pk == NULL) {
+        q = p;
+        pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long) len);
+    }
+
+    ERR_clear_error();
+
+    if (pk != NULL) {
+        EVP_PKEY_free(pk);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* kids name one key each within a set (RFC 7517 4.5) */
+static int
+compliance_jwk_kid_taken(const compliance_jwt_keyset_t *ks, const char *kid,
+    size_t len)
+{
+    size_t  k;
+
+    for (k = 0; k < ks->nkeys; k++) {
+        if (ks->keys[k]->kid != NULL && ks->keys[k]->kid_len == len
+            && memcmp(ks->keys[k]->kid, kid, len) == 0)
+        {
             return 1;
         }
     }
@@ -1079,6 +1154,16 @@ compliance_jwk_parse(compliance_jwt_keyset_t *ks, json_t *jwk, size_t idx,
             goto failed;
         }
 
+        /* RS->HS confusion set up by configuration: the secret is public */
+        if (compliance_jwk_secret_is_public(secret, slen)) {
+            compliance_jwk_error(err, errlen, name,
+                                 "key #%zu: oct \"k\" is a public key (PEM, "
+                                 "DER or JWK text): anyone who has that key "
+                                 "could sign tokens; use a random secret",
+                                 idx);
+            goto failed;
+        }
+
     } else if (kty == COMPLIANCE_JWT_KTY_RSA) {
         key->pkey = compliance_jwk_rsa(jwk, idx, name, err, errlen);
 
@@ -1104,6 +1189,16 @@ compliance_jwk_parse(compliance_jwt_keyset_t *ks, json_t *jwk, size_t idx,
         compliance_jwk_error(err, errlen, name,
                              "key #%zu: \"alg\" %s does not fit the key type",
                              idx, compliance_jwt_alg_name(alg));
+        goto failed;
+    }
+
+    if (kid && compliance_jwk_kid_taken(ks, json_string_value(kid),
+                                        json_string_length(kid)))
+    {
+        compliance_jwk_error(err, errlen, name,
+                             "key #%zu: \"kid\" \"%s\" is used by another "
+                             "key of this set: a token could not say which "
+                             "key signed it", idx, json_string_value(kid));
         goto failed;
     }
 

@@ -1704,6 +1704,77 @@ test_load_refusals(void **state)
     REFUSE(k, "unsupported \"alg\"");
     free(k);
 
+    /*
+     * RS->HS confusion by configuration: an oct secret that is a public
+     * key, as PEM (SPKI, PKCS#1, EC), DER or JWK text
+     */
+    {
+        char    *pem, *jwk;
+        u_char  *der, *dp;
+        int      dlen;
+
+        pem = pem_pub(fx->rsa, "SubjectPublicKeyInfo");
+        k = jwk_oct((u_char *) pem, strlen(pem), "c1", NULL);
+        REFUSE(k, "oct \"k\" is a public key");
+        free(k);
+        free(pem);
+
+        pem = pem_pub(fx->rsa, "type-specific");
+        k = jwk_oct((u_char *) pem, strlen(pem), "c2", NULL);
+        REFUSE(k, "oct \"k\" is a public key");
+        free(k);
+        free(pem);
+
+        k = jwk_oct((u_char *) fx->ec_pem, strlen(fx->ec_pem), "c3", NULL);
+        REFUSE(k, "oct \"k\" is a public key");
+        free(k);
+
+        dlen = i2d_PUBKEY(fx->rsa, NULL);
+        assert_true(dlen > 0);
+        der = malloc(dlen);
+        assert_non_null(der);
+        dp = der;
+        assert_int_equal(i2d_PUBKEY(fx->rsa, &dp), dlen);
+        k = jwk_oct(der, dlen, "c4", NULL);
+        REFUSE(k, "oct \"k\" is a public key");
+        free(k);
+
+        /* a random secret that happens to start like DER still loads */
+        der[0] = 0x30;
+        memset(der + 1, 0x5a, 40);
+        k = jwk_oct(der, 41, "c5", NULL);
+        assert_int_equal(load_str(ks, k, err, sizeof(err)), 0);
+        free(k);
+        free(der);
+        compliance_jwt_keyset_free(ks);
+        ks = compliance_jwt_keyset_create();
+        assert_non_null(ks);
+
+        jwk = jwk_rsa(fx->rsa, "r", NULL);
+        k = jwk_oct((u_char *) jwk, strlen(jwk), "c6", NULL);
+        REFUSE(k, "oct \"k\" is a public key");
+        free(k);
+        free(jwk);
+    }
+
+    /* one kid names one key in a set, across files too */
+    k = jwk_oct(secret, 32, "dup", NULL);
+    assert_int_equal(load_str(ks, k, err, sizeof(err)), 0);
+    free(k);
+    k = jwk_rsa(fx->rsa, "dup", NULL);
+    assert_int_equal(load_str(ks, k, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "\"kid\" \"dup\" is used by another key"));
+    assert_int_equal(compliance_jwt_keyset_count(ks), 1);
+    free(k);
+    compliance_jwt_keyset_free(ks);
+    ks = compliance_jwt_keyset_create();
+    assert_non_null(ks);
+    REFUSE("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"a\","
+           "\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\"},"
+           "{\"kty\":\"oct\",\"kid\":\"a\","
+           "\"k\":\"b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhlcm90aGVyb3RoZXI\"}]}",
+           "\"kid\" \"a\" is used by another key");
+
     /* EC coordinates: wrong length, off the curve, unknown curve */
     memset(x, 0x11, sizeof(x));
     b64(x, 31, cx);
@@ -1898,15 +1969,24 @@ test_load_files(void **state)
     unlink(path);
     free(path);
 
-    /* exactly 1 MiB is fine */
+    /* the same kids again in one set: refused, the set unchanged */
     path = write_temp(big, COMPLIANCE_JWT_MAX_KEY_FILE);
+    assert_int_equal(compliance_jwt_keyset_load(ks, path, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "is used by another key of this set"));
+    assert_int_equal(compliance_jwt_keyset_count(ks), 7);
+
+    /* exactly 1 MiB is fine */
+    compliance_jwt_keyset_free(ks);
+    ks = compliance_jwt_keyset_create();
+    assert_non_null(ks);
     assert_int_equal(compliance_jwt_keyset_load(ks, path, err, sizeof(err)),
                      0);
     unlink(path);
     free(path);
     free(big);
 
-    assert_int_equal(compliance_jwt_keyset_count(ks), 12);
+    assert_int_equal(compliance_jwt_keyset_count(ks), 5);
 
     /* a tiny error buffer is never overrun */
     assert_int_equal(compliance_jwt_keyset_load(ks, "/nonexistent/x", err,
