@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -32,6 +33,7 @@
 #include "compliance_cidr.h"
 #include "compliance_json.h"
 #include "compliance_query.h"
+#include "compliance_token.h"
 #include "compliance_redact.h"
 
 #include "fuzz.h"
@@ -50,6 +52,7 @@ static void fuzz_text_json(const u_char *in, size_t len);
 static void fuzz_text_apikey(const u_char *in, size_t len);
 static void fuzz_text_keyfile(const u_char *in, size_t len);
 static void fuzz_text_cidr(const u_char *in, size_t len);
+static void fuzz_text_token(const u_char *in, size_t size);
 
 
 static compliance_redact_t      *fuzz_text_all;
@@ -372,6 +375,70 @@ fuzz_text_cidr(const u_char *in, size_t len)
 }
 
 
+/*
+ * Q: the query scanner and the token shapes.  Oracles: every end a shape
+ * reports lies within the input and past its start; a shape found by
+ * the lenient reader at 0 makes the whole-value test agree when it spans
+ * the input; the query scanner finds a credential in "t=<input>" when
+ * the input is one.
+ */
+static void
+fuzz_text_token(const u_char *in, size_t size)
+{
+    u_char  *q;
+    size_t   i, e, v;
+
+    (void) compliance_query_has_credential(in, size);
+
+    for (i = 0; i < size && i < 64; i++) {
+        e = compliance_token_jwt(in, size, i);
+        if (e != 0 && (e <= i || e > size)) {
+            abort();
+        }
+
+        e = compliance_token_api_key(in, size, i, 0);
+        if (e != 0 && (e <= i || e > size)) {
+            abort();
+        }
+
+        e = compliance_token_api_key(in, size, i, COMPLIANCE_TOKEN_EXACT);
+        if (e != 0 && (e != i + COMPLIANCE_TOKEN_KEY_LEN || e > size)) {
+            abort();
+        }
+
+        e = compliance_token_scheme(in, size, i);
+        if (e != 0 && (e <= i || e > size)) {
+            abort();
+        }
+
+        v = 0;
+        (void) compliance_token_param(in, size, i, &v);
+        if (v < i || v > size) {
+            abort();
+        }
+    }
+
+    if (compliance_token_is_credential(in, size)
+        && memchr(in, '&', size) == NULL && memchr(in, ';', size) == NULL)
+    {
+        q = malloc(size + 2);
+        if (q == NULL) {
+            return;
+        }
+
+        q[0] = 't';
+        q[1] = '=';
+        memcpy(q + 2, in, size);
+
+        if (!compliance_query_has_credential(q, size + 2)) {
+            abort();
+        }
+
+        free(q);
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -406,9 +473,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     if (sel == 'Q' || sel == 0) {
-        (void) compliance_query_has_credential(in, size);
-        (void) compliance_query_is_jwt(in, size);
-        (void) compliance_query_is_api_key(in, size);
+        fuzz_text_token(in, size);
     }
 
     if (sel == 'A' || sel == 0) {

@@ -60,6 +60,15 @@ EOF
 $t->run;
 
 (my $jwt_pct = $jwt) =~ s/\./%2E/g;
+(my $jwt_pct2 = $jwt) =~ s/\./%252E/g;
+
+# a token whose JOSE header starts with a blank: " {" is base64url "IHs"
+my $ws_jwt = do {
+    require MIME::Base64;
+    my $h = MIME::Base64::encode_base64url(' {"alg":"HS256","kid":"hs"}');
+    (my $rest = $jwt) =~ s/^[^.]*//;
+    $h . $rest;
+};
 (my $key_pct = $key) =~ s/_/%5F/g;
 my @auth = ([ 'Authorization', "Bearer $jwt" ]);
 
@@ -82,6 +91,19 @@ my @refused = (
     "x=$key_pct",
     "a=1&state=$key&b=2",
     "token=$jwt",
+    # issue 11 item 7: recognised by decoding, not by the first bytes
+    "auth=Bearer+$jwt",
+    "auth=bearer%20$jwt",
+    "auth=ApiKey+$key",
+    "t=$jwt%20",
+    "t=%0A$key%09",
+    "a=1;t=$jwt",
+    'a=1;access_token=x',
+    'user[api_key]=x',
+    'access-token=x',
+    "k=\U$key",
+    "h=$ws_jwt",
+    "d=$jwt_pct2",
 );
 
 my @allowed = (
@@ -93,6 +115,9 @@ my @allowed = (
     'q=ck_short',
     'api_keys=x',
     'my_api_key=x',
+    'auth=Bearer+abc',
+    'file=app.min.js&v=1.2.3',
+    'a=1;b=2',
 );
 
 my @req = (

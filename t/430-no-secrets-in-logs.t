@@ -48,8 +48,18 @@ my $ssn = '123-45-6789';
 my $password = 'hunter2-correct-horse';
 my $custom = 'EMP-998877';
 
+# issue 11 item 8: other separators and encodings of the same data
+my $pan_dots = '4111.1111.1111.1111';
+my $pan_slash = '5500/0000/0000/0004';
+my $pan_twice = '4111%252D1111%252D1111%252D1111';
+my $ssn_dots = '987.65.4321';
+my $ssn_bare = '876543210';
+my $pw_array = 'array-form-secret-0042';
+my $pw_semi = 'semicolon-secret-0042';
+
 $t->forbid_in_logs($apikey, $good, $expired, $forged, $pan, $pan_dashed,
-                   $ssn, $password, $custom, $secret,
+                   $ssn, $password, $custom, $secret, $pan_dots, $pan_slash,
+                   $pan_twice, $ssn_dots, $ssn_bare, $pw_array, $pw_semi,
                    (split /_/, $apikey)[2]);
 
 $t->write_config(<<"EOF");
@@ -113,6 +123,9 @@ my @reqs = (
     [ "/upstream/$pan?token=$password" ],
     [ "/missing/$pan/$ssn?password=$password" ],
     [ "/orders/$pan", [['X-API-Key', $apikey]] ],
+    [ "/public/x?c=$pan_dots&d=$pan_slash&e=$pan_twice" ],
+    [ "/public/x?s=$ssn_dots&ssn=$ssn_bare" ],
+    [ "/public/x?user[password]=$pw_array&a=1;token=$pw_semi" ],
 );
 
 my %status;

@@ -882,11 +882,8 @@ compliance_apikey_parse_text(const u_char *p, size_t len,
 {
     memset(out, 0, sizeof(compliance_apikey_text_t));
 
-    if (len != COMPLIANCE_APIKEY_TEXT_LEN
-        || memcmp(p, "ck_", 3) != 0
-        || p[3 + COMPLIANCE_APIKEY_ID_LEN] != '_'
-        || !compliance_apikey_is_id(p + 3, COMPLIANCE_APIKEY_ID_LEN))
-    {
+    /* the shape the redactor and the query scanner know, as issued */
+    if (compliance_token_api_key(p, len, 0, COMPLIANCE_TOKEN_EXACT) != len) {
         return COMPLIANCE_APIKEY_MALFORMED;
     }
 
@@ -1035,7 +1032,7 @@ compliance_apikey_generate(char text[COMPLIANCE_APIKEY_TEXT_LEN + 1],
         id[i] = (u_char) compliance_apikey_b32[id[i] & 0x1f];
     }
 
-    memcpy(text, "ck_", 3);
+    memcpy(text, COMPLIANCE_TOKEN_KEY_PREFIX, 3);
     memcpy(text + 3, id, COMPLIANCE_APIKEY_ID_LEN);
     text[3 + COMPLIANCE_APIKEY_ID_LEN] = '_';
     compliance_apikey_b64_encode(secret, sizeof(secret),

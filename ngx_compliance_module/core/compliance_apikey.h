@@ -27,19 +27,20 @@
 #include <stddef.h>
 
 #include "compliance_cidr.h"
+#include "compliance_token.h"
 
 
-#define COMPLIANCE_APIKEY_ID_LEN       12
+/* the key's text shape is compliance_token.h's */
+#define COMPLIANCE_APIKEY_ID_LEN       COMPLIANCE_TOKEN_KEY_ID_LEN
 #define COMPLIANCE_APIKEY_SECRET_LEN   32
-#define COMPLIANCE_APIKEY_SECRET_TEXT  43
+#define COMPLIANCE_APIKEY_SECRET_TEXT  COMPLIANCE_TOKEN_KEY_SECRET_TEXT
 #define COMPLIANCE_APIKEY_SALT_LEN     16
 #define COMPLIANCE_APIKEY_SALT_TEXT    22
 #define COMPLIANCE_APIKEY_HASH_LEN     32
 #define COMPLIANCE_APIKEY_HASH_TEXT    43
 
 /* "ck_" id "_" secret */
-#define COMPLIANCE_APIKEY_TEXT_LEN                                            \
-    (3 + COMPLIANCE_APIKEY_ID_LEN + 1 + COMPLIANCE_APIKEY_SECRET_TEXT)
+#define COMPLIANCE_APIKEY_TEXT_LEN     COMPLIANCE_TOKEN_KEY_LEN
 
 /* "<id> sha256:<salt>:<hash>" */
 #define COMPLIANCE_APIKEY_HEAD_LEN                                            \

@@ -12,16 +12,14 @@
 
 /*
  * Returns 1 when the query string (without the leading '?') has a
- * parameter named api_key, apikey or access_token (any case, percent
- * encoding undone), or any parameter whose value is a JWT or a ck_ API
- * key; 0 otherwise.  Other secret-looking names (token, key, ...) are
- * not refused here: the redaction detectors cover them.
+ * parameter named api_key, apikey or access_token (any case, "-" for "_",
+ * "x[api_key]" forms, percent encoding undone), or any parameter whose
+ * value is a JWT or an API key (with blanks or a "Bearer " prefix around
+ * it); 0 otherwise.  Parameters are separated by '&' or ';'.  Other
+ * secret names (token, key, ...) are not refused here: the redaction
+ * detectors cover them.  Shapes and names: compliance_token.h.
  */
 int compliance_query_has_credential(const u_char *args, size_t len);
-
-/* The shape tests, shared with tests and tools. */
-int compliance_query_is_jwt(const u_char *p, size_t len);
-int compliance_query_is_api_key(const u_char *p, size_t len);
 
 
 #endif /* _COMPLIANCE_QUERY_H_INCLUDED_ */

@@ -18,6 +18,7 @@
 #include <pcre2.h>
 
 #include "compliance_redact.h"
+#include "compliance_token.h"
 
 
 #define COMPLIANCE_REDACT_NONE       ((size_t) -1)
@@ -25,9 +26,6 @@
 /* PAN: 13 to 19 digits */
 #define COMPLIANCE_REDACT_PAN_MIN    13
 #define COMPLIANCE_REDACT_PAN_MAX    19
-
-/* longest secret parameter name in the list ("client_secret") + slack */
-#define COMPLIANCE_REDACT_PARAM_MAX  16
 
 /* an operator regex may not backtrack without bound on client input */
 #define COMPLIANCE_REDACT_MATCH_LIMIT  1000000
@@ -41,6 +39,11 @@
 #define COMPLIANCE_REDACT_T_EMAIL    5
 #define COMPLIANCE_REDACT_T_PARAM    6
 #define COMPLIANCE_REDACT_T_PCT      7
+#define COMPLIANCE_REDACT_T_DOT      8
+
+/* the detectors that look at query parameter names */
+#define COMPLIANCE_REDACT_PARAMS                                             \
+    (COMPLIANCE_REDACT_SECRET_PARAMS | COMPLIANCE_REDACT_SSN)
 
 /* compliance_redact_cclass bits */
 #define COMPLIANCE_REDACT_C_DIGIT    0x01
@@ -108,13 +111,10 @@ typedef struct {
 } compliance_redact_detector_t;
 
 
-static inline int compliance_redact_hex(u_char c);
-static inline int compliance_redact_getc(const u_char *in, size_t len, size_t i,
-    size_t *n);
-static inline int compliance_redact_getc_back(const u_char *in, size_t floor,
-    size_t i, size_t *n);
 static int compliance_redact_luhn(const u_char *d, size_t n);
-static inline int compliance_redact_is_sep(int c, size_t n);
+static inline int compliance_redact_sep(int c, size_t n);
+static int compliance_redact_card_groups(const size_t *glen, size_t ng);
+static inline int compliance_redact_hex_letter(int c);
 static int compliance_redact_digits(const compliance_redact_t *r,
     const u_char *in, size_t len, size_t i, compliance_redact_match_t *m,
     size_t *skip);
@@ -130,8 +130,11 @@ static int compliance_redact_bearer(const u_char *in, size_t len, size_t i,
     size_t *start, size_t *end);
 static int compliance_redact_email(const u_char *in, size_t len,
     size_t floor, size_t i, size_t n, size_t *start, size_t *end);
-static int compliance_redact_param(const u_char *in, size_t len, size_t i,
-    size_t *start, size_t *end);
+static int compliance_redact_param(const compliance_redact_t *r,
+    const u_char *in, size_t len, size_t i, unsigned *bit, size_t *start,
+    size_t *end);
+static int compliance_redact_dot(const u_char *in, size_t len, size_t pos,
+    size_t i, size_t *start, size_t *end);
 static void compliance_redact_set(compliance_redact_match_t *m,
     unsigned bit, size_t start, size_t end);
 static int compliance_redact_builtin(const compliance_redact_t *r,
@@ -166,79 +169,6 @@ static const compliance_redact_detector_t  compliance_redact_detectors[] = {
       COMPLIANCE_REDACT_SECRET_PARAMS,
       compliance_redact_str("[REDACTED:secret_params]") },
     { NULL, 0, 0, NULL, 0 }
-};
-
-
-typedef struct {
-    const char    *name;
-    size_t         len;
-} compliance_redact_param_t;
-
-
-/*
- * Query parameter names whose values are secrets, lowercase, grouped by
- * length so that most parameter names are rejected by one lookup.
- */
-static const compliance_redact_param_t  compliance_redact_params3[] = {
-    { compliance_redact_str("pwd") },
-    { compliance_redact_str("key") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params5[] = {
-    { compliance_redact_str("token") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params6[] = {
-    { compliance_redact_str("passwd") },
-    { compliance_redact_str("secret") },
-    { compliance_redact_str("apikey") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params7[] = {
-    { compliance_redact_str("api_key") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params8[] = {
-    { compliance_redact_str("password") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params9[] = {
-    { compliance_redact_str("signature") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params12[] = {
-    { compliance_redact_str("access_token") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params13[] = {
-    { compliance_redact_str("refresh_token") },
-    { compliance_redact_str("client_secret") },
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t  compliance_redact_params0[] = {
-    { NULL, 0 }
-};
-
-static const compliance_redact_param_t
-    *compliance_redact_params[COMPLIANCE_REDACT_PARAM_MAX + 1] =
-{
-    compliance_redact_params0, compliance_redact_params0,
-    compliance_redact_params0, compliance_redact_params3,
-    compliance_redact_params0, compliance_redact_params5,
-    compliance_redact_params6, compliance_redact_params7,
-    compliance_redact_params8, compliance_redact_params9,
-    compliance_redact_params0, compliance_redact_params0,
-    compliance_redact_params12, compliance_redact_params13,
-    compliance_redact_params0, compliance_redact_params0,
-    compliance_redact_params0
 };
 
 
@@ -380,12 +310,15 @@ compliance_redact_create(unsigned detector_mask, char *err, size_t errlen)
         }
     }
 
+    /* "eyJ" starts most JWTs; a '.' ends the header of every one */
     if (m & COMPLIANCE_REDACT_JWT) {
         r->trigger['e'] = COMPLIANCE_REDACT_T_JWT;
+        r->trigger['.'] = COMPLIANCE_REDACT_T_DOT;
     }
 
     if (m & COMPLIANCE_REDACT_API_KEY) {
         r->trigger['c'] = COMPLIANCE_REDACT_T_KEY;
+        r->trigger['C'] = COMPLIANCE_REDACT_T_KEY;
     }
 
     if (m & COMPLIANCE_REDACT_BEARER) {
@@ -397,9 +330,10 @@ compliance_redact_create(unsigned detector_mask, char *err, size_t errlen)
         r->trigger['@'] = COMPLIANCE_REDACT_T_EMAIL;
     }
 
-    if (m & COMPLIANCE_REDACT_SECRET_PARAMS) {
+    if (m & COMPLIANCE_REDACT_PARAMS) {
         r->trigger['?'] = COMPLIANCE_REDACT_T_PARAM;
         r->trigger['&'] = COMPLIANCE_REDACT_T_PARAM;
+        r->trigger[';'] = COMPLIANCE_REDACT_T_PARAM;
     }
 
     /* %XX may encode any trigger byte except the parameter separators */
@@ -533,74 +467,6 @@ compliance_redact_free(compliance_redact_t *r)
 }
 
 
-static inline int
-compliance_redact_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
-/*
- * The byte at i as the detectors see it: %XX stands for the byte it
- * encodes (*n = 3), anything else for itself (*n = 1).
- */
-static inline int
-compliance_redact_getc(const u_char *in, size_t len, size_t i, size_t *n)
-{
-    int  hi, lo;
-
-    if (in[i] == '%' && len - i > 2) {
-        hi = compliance_redact_hex(in[i + 1]);
-        lo = compliance_redact_hex(in[i + 2]);
-
-        if (hi >= 0 && lo >= 0) {
-            *n = 3;
-            return hi << 4 | lo;
-        }
-    }
-
-    *n = 1;
-    return in[i];
-}
-
-
-/* the decoded byte that ends just before i, or -1 at floor */
-static inline int
-compliance_redact_getc_back(const u_char *in, size_t floor, size_t i,
-    size_t *n)
-{
-    int  hi, lo;
-
-    if (i <= floor) {
-        *n = 0;
-        return -1;
-    }
-
-    if (i - floor >= 3 && in[i - 3] == '%') {
-        hi = compliance_redact_hex(in[i - 2]);
-        lo = compliance_redact_hex(in[i - 1]);
-
-        if (hi >= 0 && lo >= 0) {
-            *n = 3;
-            return hi << 4 | lo;
-        }
-    }
-
-    *n = 1;
-    return in[i - 1];
-}
-
-
 static int
 compliance_redact_luhn(const u_char *d, size_t n)
 {
@@ -627,29 +493,63 @@ compliance_redact_luhn(const u_char *d, size_t n)
 }
 
 
-/* a raw '+' is a space in a query string; an encoded one is not */
+/*
+ * Separators inside a card number or an SSN: the classic ones (space,
+ * dash, a raw '+' that is a space in a query string; an encoded '+' is
+ * a plus) join any digit groups; the wide ones (dot, slash, underscore,
+ * tab) and doubled separators join only groups shaped like a card's.
+ */
+#define COMPLIANCE_REDACT_SEP_CLASSIC  1
+#define COMPLIANCE_REDACT_SEP_WIDE     2
+
 static inline int
-compliance_redact_is_sep(int c, size_t n)
+compliance_redact_sep(int c, size_t n)
 {
-    return c == ' ' || c == '-' || (c == '+' && n == 1);
+    if (c == ' ' || c == '-' || (c == '+' && n == 1)) {
+        return COMPLIANCE_REDACT_SEP_CLASSIC;
+    }
+
+    if (c == '.' || c == '/' || c == '_' || c == '\t') {
+        return COMPLIANCE_REDACT_SEP_WIDE;
+    }
+
+    return 0;
 }
 
 
 /*
- * SSN: the whole digit run at i is NNN-NN-NNNN (dashes, possibly
- * encoded), so a run that merely contains that shape is not one.
+ * SSN: the whole digit run at i is NNN?NN?NNNN with one separator, the
+ * same both times (possibly encoded), so a run that merely contains that
+ * shape is not one.
  */
 static int
 compliance_redact_ssn(const u_char *in, size_t len, size_t i, size_t *end)
 {
-    int            c;
-    size_t         n, g, k;
+    int     c, sep;
+    size_t  n, g, k, sn;
 
     static const size_t  groups[] = { 3, 2, 4 };
 
+    sep = -1;
+    sn = 0;
+
     for (g = 0; g < 3; g++) {
         if (g > 0) {
-            if (i >= len || compliance_redact_getc(in, len, i, &n) != '-') {
+            if (i >= len) {
+                return 0;
+            }
+
+            c = compliance_token_getc(in, len, i, &n);
+
+            if (sep == -1) {
+                if (!compliance_redact_sep(c, n)) {
+                    return 0;
+                }
+
+                sep = c;
+                sn = n;
+
+            } else if (c != sep || (c == '+' && n != sn)) {
                 return 0;
             }
 
@@ -661,7 +561,7 @@ compliance_redact_ssn(const u_char *in, size_t len, size_t i, size_t *end)
                 return 0;
             }
 
-            c = compliance_redact_getc(in, len, i, &n);
+            c = compliance_token_getc(in, len, i, &n);
 
             if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
                 return 0;
@@ -677,15 +577,16 @@ compliance_redact_ssn(const u_char *in, size_t len, size_t i, size_t *end)
         return 1;
     }
 
-    c = compliance_redact_getc(in, len, i, &n);
+    c = compliance_token_getc(in, len, i, &n);
 
     if (compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
         return 0;
     }
 
-    /* a separator and another digit: the run goes on */
-    if (compliance_redact_is_sep(c, n) && i + n < len
-        && compliance_redact_is(compliance_redact_getc(in, len, i + n, &k),
+    /* a space or dash and another digit: the run goes on */
+    if (compliance_redact_sep(c, n) == COMPLIANCE_REDACT_SEP_CLASSIC
+        && i + n < len
+        && compliance_redact_is(compliance_token_getc(in, len, i + n, &k),
                                 COMPLIANCE_REDACT_C_DIGIT))
     {
         return 0;
@@ -695,30 +596,76 @@ compliance_redact_ssn(const u_char *in, size_t len, size_t i, size_t *end)
 }
 
 
+static inline int
+compliance_redact_hex_letter(int c)
+{
+    c |= 0x20;
+
+    return c >= 'a' && c <= 'f';
+}
+
+
+/* card groupings: 4-4-4-4, 4-4-4-4-1 to 3 (19 digits), 4-6-5, 4-6-4 */
+static int
+compliance_redact_card_groups(const size_t *glen, size_t ng)
+{
+    size_t  g;
+
+    if (ng == 3) {
+        return glen[0] == 4 && glen[1] == 6
+               && (glen[2] == 4 || glen[2] == 5);
+    }
+
+    if (ng != 4 && ng != 5) {
+        return 0;
+    }
+
+    for (g = 0; g < 4; g++) {
+        if (glen[g] != 4) {
+            return 0;
+        }
+    }
+
+    return ng == 4 || glen[4] <= 3;
+}
+
+
 /*
  * PAN starting at the group start g of a digit run: the longest span of
- * whole groups holding 13 to 19 digits with a valid Luhn sum.  Returns
- * its end or 0.  *gend receives the end of the first group, *next the
- * start of the second one (NONE when the run ends after the first).
+ * whole groups holding 13 to 19 digits, starting with a payment-card
+ * major industry digit (2 to 6), with a valid Luhn sum.  Returns its end
+ * or 0.  *gend receives the end of the first group, *next the start of
+ * the second one (NONE when the run ends after the first).
  */
 static size_t
 compliance_redact_pan(const u_char *in, size_t len, size_t g, size_t *next,
     size_t *gend)
 {
-    int     c;
+    int     c, sep, wide, hex;
     u_char  d[COMPLIANCE_REDACT_PAN_MAX];
-    size_t  i, n, s, k, best;
+    size_t  i, j, n, s, k, k0, ng, best;
+    size_t  glen[COMPLIANCE_REDACT_PAN_MAX + 1];
 
     k = 0;
     i = g;
+    ng = 0;
     best = 0;
+    wide = 0;
     *next = COMPLIANCE_REDACT_NONE;
     *gend = 0;
 
+    /*
+     * digits glued to a hex letter are part of a hash or a UUID, not a
+     * card number ("x4111...y" still is one: x and y are not hex)
+     */
+    hex = compliance_redact_hex_letter(compliance_token_getc_back(in, 0, g,
+                                                                  &n));
+
     for ( ;; ) {
+        k0 = k;
 
         while (i < len) {
-            c = compliance_redact_getc(in, len, i, &n);
+            c = compliance_token_getc(in, len, i, &n);
 
             if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
                 break;
@@ -741,28 +688,56 @@ compliance_redact_pan(const u_char *in, size_t len, size_t g, size_t *next,
             break;
         }
 
-        if (k >= COMPLIANCE_REDACT_PAN_MIN && compliance_redact_luhn(d, k)) {
+        glen[ng++] = k - k0;
+
+        if (k >= COMPLIANCE_REDACT_PAN_MIN && d[0] >= 2 && d[0] <= 6
+            && !hex && compliance_redact_luhn(d, k)
+            && (!wide || compliance_redact_card_groups(glen, ng))
+            && (i == len
+                || !compliance_redact_hex_letter(
+                        compliance_token_getc(in, len, i, &n))))
+        {
             best = i;
         }
 
-        /* the run goes on only with a single separator and a digit */
+        /* the run goes on with one separator, or two, and a digit */
         if (i >= len) {
             break;
         }
 
-        c = compliance_redact_getc(in, len, i, &s);
+        c = compliance_token_getc(in, len, i, &s);
+        sep = compliance_redact_sep(c, s);
 
-        if (!compliance_redact_is_sep(c, s) || i + s >= len) {
+        if (sep == 0) {
             break;
         }
 
-        c = compliance_redact_getc(in, len, i + s, &n);
+        j = i + s;
+
+        if (j < len) {
+            c = compliance_token_getc(in, len, j, &n);
+
+            if (compliance_redact_sep(c, n)) {
+                j += n;
+                sep = COMPLIANCE_REDACT_SEP_WIDE;
+            }
+        }
+
+        if (j >= len) {
+            break;
+        }
+
+        c = compliance_token_getc(in, len, j, &n);
 
         if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
             break;
         }
 
-        i += s;
+        if (sep == COMPLIANCE_REDACT_SEP_WIDE) {
+            wide = 1;
+        }
+
+        i = j;
 
         if (*next == COMPLIANCE_REDACT_NONE) {
             *next = i;
@@ -794,8 +769,9 @@ compliance_redact_digits(const compliance_redact_t *r, const u_char *in,
     }
 
     if (!(r->mask & COMPLIANCE_REDACT_PAN)) {
+        /* without PAN, a wide separator ends the run (see below) */
         while (i < len) {
-            c = compliance_redact_getc(in, len, i, &n);
+            c = compliance_token_getc(in, len, i, &n);
 
             if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
                 break;
@@ -824,134 +800,117 @@ compliance_redact_digits(const compliance_redact_t *r, const u_char *in,
         }
 
         g = next;
+
+        /*
+         * a dot, slash, underscore or tab joins card groups, but for an
+         * SSN it ends a run: "/emp/998877/123-45-6789" holds one
+         */
+        if ((r->mask & COMPLIANCE_REDACT_SSN)
+            && compliance_redact_sep(compliance_token_getc_back(in, 0, g, &n),
+                                     n)
+               == COMPLIANCE_REDACT_SEP_WIDE
+            && compliance_redact_ssn(in, len, g, &end))
+        {
+            compliance_redact_set(m, COMPLIANCE_REDACT_SSN, g, end);
+            return 1;
+        }
     }
 }
 
 
-/* eyJ<b64url>.<b64url>.<b64url> (and the further segments of a JWE) */
+/* a JWT (compliance_token_jwt()), not the tail of a longer word */
 static int
 compliance_redact_jwt(const u_char *in, size_t len, size_t i, size_t *end)
 {
     int     c;
-    size_t  n, k, dots, seg;
+    size_t  n;
 
-    static const u_char  prefix[] = "eyJ";
+    c = compliance_token_getc_back(in, 0, i, &n);
 
-    c = compliance_redact_getc_back(in, 0, i, &n);
-
-    if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
+    if (compliance_token_b64url(c)) {
         return 0;
     }
 
-    for (k = 0; k < 3; k++) {
-        if (i >= len || compliance_redact_getc(in, len, i, &n) != prefix[k]) {
-            return 0;
-        }
+    *end = compliance_token_jwt(in, len, i);
 
-        i += n;
-    }
+    return *end != 0;
+}
 
-    dots = 0;
-    seg = 3;
 
-    while (i < len) {
-        c = compliance_redact_getc(in, len, i, &n);
+/*
+ * A '.' at i: the base64url run before it (not below pos) may be the
+ * header of a JWT that does not start "eyJ" (blanks before its '{').
+ */
+static int
+compliance_redact_dot(const u_char *in, size_t len, size_t pos, size_t i,
+    size_t *start, size_t *end)
+{
+    int     c;
+    size_t  n, j;
 
-        if (c == '.') {
-            /* an empty segment ends the token */
-            if (seg == 0) {
-                break;
-            }
+    j = i;
 
-            dots++;
-            seg = 0;
+    for ( ;; ) {
+        c = compliance_token_getc_back(in, pos, j, &n);
 
-        } else if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
-            seg++;
-
-        } else {
+        if (!compliance_token_b64url(c)) {
             break;
         }
 
-        i += n;
+        j -= n;
     }
 
-    if (dots < 2) {
+    if (j == i) {
         return 0;
     }
 
-    *end = i;
+    /* the run must start a word, not continue one before pos */
+    if (j == pos
+        && compliance_token_b64url(compliance_token_getc_back(in, 0, j, &n)))
+    {
+        return 0;
+    }
+
+    *end = compliance_token_jwt(in, len, j);
+
+    if (*end <= i) {
+        return 0;
+    }
+
+    *start = j;
     return 1;
 }
 
 
-/* ck_ + 12 base32 + _ + 43 base64url, not inside a longer token */
+/* an API key in any case, not inside a longer token */
 static int
 compliance_redact_api_key(const u_char *in, size_t len, size_t i,
     size_t *end)
 {
     int     c;
-    size_t  n, k;
+    size_t  n;
 
-    c = compliance_redact_getc_back(in, 0, i, &n);
+    c = compliance_token_getc_back(in, 0, i, &n);
 
-    if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
+    if (compliance_token_b64url(c)) {
         return 0;
     }
 
-    for (k = 0; k < 3 + 12 + 1 + 43; k++) {
-        if (i >= len) {
-            return 0;
-        }
+    *end = compliance_token_api_key(in, len, i, 0);
 
-        c = compliance_redact_getc(in, len, i, &n);
-
-        if (k < 3) {
-            if (c != "ck_"[k]) {
-                return 0;
-            }
-
-        } else if (k < 15) {
-            if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_B32)) {
-                return 0;
-            }
-
-        } else if (k == 15) {
-            if (c != '_') {
-                return 0;
-            }
-
-        } else if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
-            return 0;
-        }
-
-        i += n;
-    }
-
-    if (i < len) {
-        c = compliance_redact_getc(in, len, i, &n);
-
-        if (compliance_redact_is(c, COMPLIANCE_REDACT_C_B64URL)) {
-            return 0;
-        }
-    }
-
-    *end = i;
-    return 1;
+    return *end != 0;
 }
 
 
-/* the credential after "Bearer " (any case, one or more spaces) */
+/* the credential after "Bearer" and blanks (compliance_token_scheme()) */
 static int
 compliance_redact_bearer(const u_char *in, size_t len, size_t i,
     size_t *start, size_t *end)
 {
     int     c;
-    size_t  n, k;
+    size_t  n;
 
-    static const u_char  word[] = "bearer";
-
-    c = compliance_redact_getc_back(in, 0, i, &n);
+    c = compliance_token_getc_back(in, 0, i, &n);
 
     if (compliance_redact_is(c, COMPLIANCE_REDACT_C_ALPHA
                                 | COMPLIANCE_REDACT_C_DIGIT))
@@ -959,41 +918,16 @@ compliance_redact_bearer(const u_char *in, size_t len, size_t i,
         return 0;
     }
 
-    for (k = 0; k < 6; k++) {
-        if (i >= len) {
-            return 0;
-        }
+    i = compliance_token_scheme(in, len, i);
 
-        c = compliance_redact_getc(in, len, i, &n);
-
-        if ((c | 0x20) != word[k]) {
-            return 0;
-        }
-
-        i += n;
-    }
-
-    k = 0;
-
-    while (i < len) {
-        c = compliance_redact_getc(in, len, i, &n);
-
-        if (c != ' ' && !(c == '+' && n == 1)) {
-            break;
-        }
-
-        k++;
-        i += n;
-    }
-
-    if (k == 0) {
+    if (i == 0) {
         return 0;
     }
 
     *start = i;
 
     while (i < len) {
-        c = compliance_redact_getc(in, len, i, &n);
+        c = compliance_token_getc(in, len, i, &n);
 
         if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_TOKEN68)) {
             break;
@@ -1003,7 +937,7 @@ compliance_redact_bearer(const u_char *in, size_t len, size_t i,
     }
 
     while (i < len) {
-        c = compliance_redact_getc(in, len, i, &n);
+        c = compliance_token_getc(in, len, i, &n);
 
         if (c != '=') {
             break;
@@ -1036,7 +970,7 @@ compliance_redact_email(const u_char *in, size_t len, size_t floor,
     j = i;
 
     for ( ;; ) {
-        c = compliance_redact_getc_back(in, floor, j, &k);
+        c = compliance_token_getc_back(in, floor, j, &k);
 
         if (!compliance_redact_is(c, COMPLIANCE_REDACT_C_LOCAL)) {
             break;
@@ -1058,7 +992,7 @@ compliance_redact_email(const u_char *in, size_t len, size_t floor,
     last = 0;
 
     while (j < len) {
-        c = compliance_redact_getc(in, len, j, &k);
+        c = compliance_token_getc(in, len, j, &k);
 
         if (c == '.') {
             /* an empty label ends the domain */
@@ -1096,56 +1030,40 @@ compliance_redact_email(const u_char *in, size_t len, size_t floor,
 
 
 /*
- * A query parameter starts at i (after '?' or '&', or at the start of
- * the input).  If its name is a secret one, the value is the match.
+ * A query parameter starts at i (after '?', '&' or ';', or at the start
+ * of the input).  If its name is a secret one (compliance_token_param()),
+ * its value, up to the next raw '&', is the match: *bit says which
+ * detector it counts for.
  */
 static int
-compliance_redact_param(const u_char *in, size_t len, size_t i,
-    size_t *start, size_t *end)
+compliance_redact_param(const compliance_redact_t *r, const u_char *in,
+    size_t len, size_t i, unsigned *bit, size_t *start, size_t *end)
 {
-    int                               c;
-    u_char                            name[COMPLIANCE_REDACT_PARAM_MAX];
-    size_t                            n, k;
-    const compliance_redact_param_t  *p;
+    int  kind;
 
-    k = 0;
+    kind = compliance_token_param(in, len, i, start);
 
-    for ( ;; ) {
-        if (i >= len || k == COMPLIANCE_REDACT_PARAM_MAX) {
-            return 0;
-        }
+    switch (kind) {
 
-        c = compliance_redact_getc(in, len, i, &n);
-        i += n;
+    case COMPLIANCE_TOKEN_PARAM_SECRET:
+    case COMPLIANCE_TOKEN_PARAM_CREDENTIAL:
+        *bit = COMPLIANCE_REDACT_SECRET_PARAMS;
+        break;
 
-        if (c == '=' && n == 1) {
-            break;
-        }
+    case COMPLIANCE_TOKEN_PARAM_SSN:
+        *bit = COMPLIANCE_REDACT_SSN;
+        break;
 
-        if (compliance_redact_is(c, COMPLIANCE_REDACT_C_ALPHA)) {
-            c |= 0x20;
-
-        } else if (c != '_') {
-            return 0;
-        }
-
-        name[k++] = (u_char) c;
-    }
-
-    for (p = compliance_redact_params[k]; p->name; p++) {
-        if (memcmp(p->name, name, k) == 0) {
-            break;
-        }
-    }
-
-    if (p->name == NULL) {
+    default:
         return 0;
     }
 
-    *start = i;
+    if (!(r->mask & *bit)) {
+        return 0;
+    }
 
-    while (i < len && in[i] != '&') {
-        i++;
+    for (i = *start; i < len && in[i] != '&'; i++) {
+        /* void */
     }
 
     /* nothing to hide in an empty value */
@@ -1186,16 +1104,17 @@ compliance_redact_builtin(const compliance_redact_t *r, const u_char *in,
     int            c;
     size_t         i, n, k, skip, s, e;
     u_char         t;
+    unsigned       bit;
     const u_char  *trig;
 
     if (r->mask == 0) {
         return 0;
     }
 
-    if (pos == 0 && (r->mask & COMPLIANCE_REDACT_SECRET_PARAMS)
-        && compliance_redact_param(in, len, 0, &s, &e))
+    if (pos == 0 && (r->mask & COMPLIANCE_REDACT_PARAMS)
+        && compliance_redact_param(r, in, len, 0, &bit, &s, &e))
     {
-        compliance_redact_set(m, COMPLIANCE_REDACT_SECRET_PARAMS, s, e);
+        compliance_redact_set(m, bit, s, e);
         return 1;
     }
 
@@ -1225,10 +1144,10 @@ compliance_redact_builtin(const compliance_redact_t *r, const u_char *in,
         n = 1;
 
         if (t == COMPLIANCE_REDACT_T_PCT) {
-            c = compliance_redact_getc(in, len, i, &n);
+            c = compliance_token_getc(in, len, i, &n);
 
             /* a %XX stands for its byte; parameter separators are raw */
-            t = (n == 3) ? trig[c] : 0;
+            t = (n > 1) ? trig[c] : 0;
 
             if (t == COMPLIANCE_REDACT_T_PARAM || t == COMPLIANCE_REDACT_T_PCT)
             {
@@ -1239,16 +1158,23 @@ compliance_redact_builtin(const compliance_redact_t *r, const u_char *in,
         switch (t) {
 
         case COMPLIANCE_REDACT_T_PARAM:
-            if (compliance_redact_param(in, len, i + 1, &s, &e)) {
-                compliance_redact_set(m, COMPLIANCE_REDACT_SECRET_PARAMS, s,
-                                      e);
+            if (compliance_redact_param(r, in, len, i + 1, &bit, &s, &e)) {
+                compliance_redact_set(m, bit, s, e);
+                return 1;
+            }
+
+            break;
+
+        case COMPLIANCE_REDACT_T_DOT:
+            if (compliance_redact_dot(in, len, pos, i, &s, &e)) {
+                compliance_redact_set(m, COMPLIANCE_REDACT_JWT, s, e);
                 return 1;
             }
 
             break;
 
         case COMPLIANCE_REDACT_T_DIGIT:
-            c = compliance_redact_getc_back(in, 0, i, &k);
+            c = compliance_token_getc_back(in, 0, i, &k);
 
             if (compliance_redact_is(c, COMPLIANCE_REDACT_C_DIGIT)) {
                 break;
@@ -1280,7 +1206,8 @@ compliance_redact_builtin(const compliance_redact_t *r, const u_char *in,
             break;
 
         case COMPLIANCE_REDACT_T_KEY:
-            if (n == 1 && i + 1 < len && in[i + 1] != 'k' && in[i + 1] != '%')
+            if (n == 1 && i + 1 < len && (in[i + 1] | 0x20) != 'k'
+                && in[i + 1] != '%')
             {
                 break;
             }

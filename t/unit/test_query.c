@@ -73,23 +73,60 @@ test_values(void **state)
     assert_false(has("q=eyJhbGci..c2ln"));
     assert_false(has("q=a.b.c"));
     assert_false(has("q=ck_abc"));
-    assert_false(has("q=ck_ABCDEFGH2345_"
-                     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
     assert_false(has("page=2&sort=desc"));
 }
 
 
+/* issue 11 item 7: encodings that once slipped through */
 static void
-test_shapes(void **state)
+test_encodings(void **state)
 {
+    char  buf[512];
+
     (void) state;
 
-    assert_true(compliance_query_is_jwt((const u_char *) jwt, strlen(jwt)));
-    assert_false(compliance_query_is_jwt((const u_char *) jwt, 3));
-    assert_true(compliance_query_is_api_key((const u_char *) key,
-                                            strlen(key)));
-    assert_false(compliance_query_is_api_key((const u_char *) key,
-                                             strlen(key) - 1));
+    /* a scheme before the token, raw '+' or encoded space */
+    snprintf(buf, sizeof(buf), "auth=Bearer+%s", jwt);
+    assert_true(has(buf));
+    snprintf(buf, sizeof(buf), "auth=bearer%%20%s", jwt);
+    assert_true(has(buf));
+    snprintf(buf, sizeof(buf), "auth=ApiKey+%s", key);
+    assert_true(has(buf));
+
+    /* blanks around it, encoded or not */
+    snprintf(buf, sizeof(buf), "t=%s%%20", jwt);
+    assert_true(has(buf));
+    snprintf(buf, sizeof(buf), "t=%%0A%s%%09%%0D", key);
+    assert_true(has(buf));
+
+    /* ';' separates parameters too */
+    snprintf(buf, sizeof(buf), "a=1;t=%s", jwt);
+    assert_true(has(buf));
+    assert_true(has("a=1;access_token=x"));
+
+    /* a key typed in capitals still discloses its secret */
+    assert_true(has("q=CK_ABCDEFGH2345_"
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+
+    /* a JOSE header that starts with blanks: " {" is "IHsi" */
+    assert_true(has("t=IHsiYWxnIjoiSFMyNTYifQ.eyJzdWIiOiJhIn0.c2ln"));
+
+    /* doubly encoded */
+    snprintf(buf, sizeof(buf), "q=%%2565%s", jwt + 1);
+    assert_true(has(buf));
+
+    /* name spellings of frameworks */
+    assert_true(has("user[api_key]=x"));
+    assert_true(has("access-token=x"));
+    assert_true(has("auth.access_token=x"));
+
+    /* not credentials */
+    assert_false(has("auth=Bearer+"));
+    assert_false(has("t=Bearer+abc"));
+    snprintf(buf, sizeof(buf), "t=%sx.y", key);
+    assert_false(has(buf));
+    assert_false(has("file=app.min.js&v=1.2.3"));
+    assert_false(has("a=IHs.b.c"));
 }
 
 
@@ -99,7 +136,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_values),
-        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_encodings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,9 +185,37 @@ test_pan(void **state)
     check(r, "94111111111111111", "94111111111111111");
     check(r, "41111111111111110", "41111111111111110");
 
-    /* doubled or odd separators do not join groups */
-    check(r, "4111--1111--1111--1111", "4111--1111--1111--1111");
-    check(r, "4111.1111.1111.1111", "4111.1111.1111.1111");
+    /*
+     * wide and doubled separators join groups shaped like a card's
+     * (4-4-4-4, 4-6-5), and nothing else
+     */
+    check(r, "4111--1111--1111--1111", "[REDACTED:pan]");
+    check(r, "4111.1111.1111.1111", "[REDACTED:pan]");
+    check(r, "/c/4111/1111/1111/1111/x", "/c/[REDACTED:pan]/x");
+    check(r, "4111_1111_1111_1111", "[REDACTED:pan]");
+    check(r, "4111\t1111\t1111\t1111", "[REDACTED:pan]");
+    check(r, "4111 - 1111 - 1111 - 1111", "4111 - 1111 - 1111 - 1111");
+    check(r, "4111 -1111 -1111 -1111", "[REDACTED:pan]");
+    check(r, "3782.822463.10005", "[REDACTED:pan]");
+    check(r, "41.11111111111111", "41.11111111111111");
+    check(r, "411.1111.1111.11111", "411.1111.1111.11111");
+    check(r, "4111..1111..1111..1112", "4111..1111..1111..1112");
+    check(r, "4111.1111.1111.11", "4111.1111.1111.11");
+    check(r, "4000/0000/0000/0000/006", "[REDACTED:pan]");
+
+    /* doubly percent-encoded separators and digits */
+    check(r, "c=4111%252D1111%252D1111%252D1111", "c=[REDACTED:pan]");
+    check(r, "c=%2534111111111111111", "c=[REDACTED:pan]");
+
+    /* only payment-card industries (first digit 2 to 6) */
+    check(r, "1733212345678", "1733212345678");     /* epoch ms, Luhn ok */
+
+    /* glued to hex letters: part of a hash or UUID */
+    check(r, "sha=fe4111111111111111ab", "sha=fe4111111111111111ab");
+    check(r, "a6f6-4111111111111111", "a6f6-[REDACTED:pan]");
+    check(r, "a6f6-000033313317", "a6f6-000033313317");
+    check(r, "4111111111111111c", "4111111111111111c");
+    check(r, "8000000000000000002", "8000000000000000002");
 
     /* a card next to another number in a separated run */
     check(r, "4111 1111 1111 1111 1234", "[REDACTED:pan] 1234");
@@ -228,7 +256,27 @@ test_ssn(void **state)
     check(r, "123-45-6789-1", "123-45-6789-1");
     check(r, "1-123-45-6789", "1-123-45-6789");
     check(r, "123-456-7890", "123-456-7890");
-    check(r, "123 45 6789", "123 45 6789");
+
+    /* other separators, the same one twice; doubly encoded */
+    check(r, "123 45 6789", "[REDACTED:ssn]");
+    check(r, "123.45.6789", "[REDACTED:ssn]");
+    check(r, "123/45/6789", "[REDACTED:ssn]");
+    check(r, "123_45_6789", "[REDACTED:ssn]");
+    check(r, "123\t45\t6789", "[REDACTED:ssn]");
+    check(r, "s=123+45+6789", "s=[REDACTED:ssn]");
+    check(r, "s=123%252D45%252D6789", "s=[REDACTED:ssn]");
+    check(r, "123-45.6789", "123-45.6789");
+    check(r, "123.45.6789.1", "[REDACTED:ssn].1");
+    check(r, "/emp/998877/123-45-6789", "/emp/998877/[REDACTED:ssn]");
+    check(r, "/emp/998877/123-45-6789/x", "/emp/998877/[REDACTED:ssn]/x");
+    check(r, "4111-1111-1111-1111/123-45-6789",
+          "[REDACTED:pan]/[REDACTED:ssn]");
+
+    /* no separators: only where the parameter says it is one */
+    check(r, "?ssn=123456789&x=1", "?ssn=[REDACTED:ssn]&x=1");
+    check(r, "SSN=123456789", "SSN=[REDACTED:ssn]");
+    check(r, "?user[ssn]=123456789", "?user[ssn]=[REDACTED:ssn]");
+    check(r, "?id=123456789", "?id=123456789");
 
     compliance_redact_free(r);
 
@@ -296,6 +344,20 @@ test_jwt(void **state)
     check(r, "eyj.a.b", "eyj.a.b");
     check(r, "/eyes/eye/ey", "/eyes/eye/ey");
 
+    /*
+     * recognised by decoding: a header that starts with blanks (" {",
+     * "\n{", "{ ") is a JSON object too
+     */
+    check(r, "t=IHsiYWxnIjoiSFMyNTYifQ.eyJzdWIiOiIxIn0.c2ln&x",
+          "t=[REDACTED:jwt]&x");
+    check(r, "t=CnsiYWxnIjoiSFMyNTYifQ.eyJ9.c2ln", "t=[REDACTED:jwt]");
+    check(r, "t=eyAiYWxnIjoiSFMyNTYifQ.eyJ9.c2ln", "t=[REDACTED:jwt]");
+    check(r, "t=%49HsiYWxnIjoiSFMyNTYifQ%2EeyJ9%2Ec2ln", "t=[REDACTED:jwt]");
+    check(r, "www.example.com/app.min.js", "www.example.com/app.min.js");
+    check(r, "IHs.a.b", "IHs.a.b");
+    check(r, "xIHsiYWxnIjoiSFMyNTYifQ.eyJ9.c2ln",
+          "xIHsiYWxnIjoiSFMyNTYifQ.eyJ9.c2ln");
+
     compliance_redact_free(r);
 }
 
@@ -317,7 +379,10 @@ test_api_key(void **state)
     check(r, "ck_" KEY_ID "_riGp_58WAm-dX3a5IDnOdcdbWB2dC4_DSDC6Lc1mxL",
           "ck_" KEY_ID "_riGp_58WAm-dX3a5IDnOdcdbWB2dC4_DSDC6Lc1mxL");
     check(r, API_KEY "A", API_KEY "A");
-    check(r, "ck_ABCDEFGHIJ27_" KEY_SECRET, "ck_ABCDEFGHIJ27_" KEY_SECRET);
+    /* capitals and encoding do not hide a key's secret */
+    check(r, "ck_ABCDEFGHIJ27_" KEY_SECRET, "[REDACTED:api_key]");
+    check(r, "CK_" KEY_ID "_" KEY_SECRET, "[REDACTED:api_key]");
+    check(r, "k=%43k_" KEY_ID "_" KEY_SECRET, "k=[REDACTED:api_key]");
     check(r, "ck_abcdefghij18_" KEY_SECRET, "ck_abcdefghij18_" KEY_SECRET);
     check(r, "xck_" KEY_ID "_" KEY_SECRET, "xck_" KEY_ID "_" KEY_SECRET);
     check(r, "check_this", "check_this");
@@ -415,6 +480,18 @@ test_secret_params(void **state)
           "?password=[REDACTED:secret_params]&token=[REDACTED:"
           "secret_params]&key=[REDACTED:secret_params]");
     check(r, "/password=x", "/password=x");
+
+    /* framework spellings, ';' separators, "-" for "_" */
+    check(r, "?password[]=x&y=1", "?password[]=[REDACTED:secret_params]&y=1");
+    check(r, "?user[password]=x", "?user[password]=[REDACTED:secret_params]");
+    check(r, "?u[creds][api_key]=x",
+          "?u[creds][api_key]=[REDACTED:secret_params]");
+    check(r, "?user.password=x", "?user.password=[REDACTED:secret_params]");
+    check(r, "?a=1;token=x", "?a=1;token=[REDACTED:secret_params]");
+    check(r, "?client-secret=x", "?client-secret=[REDACTED:secret_params]");
+    check(r, "?password%5B%5D=x", "?password%5B%5D=[REDACTED:secret_params]");
+    check(r, "?passwords[]=x&password_hint=y",
+          "?passwords[]=x&password_hint=y");
 
     compliance_redact_free(r);
 }
@@ -515,6 +592,119 @@ test_patterns(void **state)
  * Random strings over an alphabet rich in trigger bytes: both passes
  * agree and nothing is written out of bounds (checked in redact()).
  */
+/*
+ * Issue 11 item 8: the widened detectors on a corpus of ordinary URIs.
+ * Every URI here is something an API serves every day: numeric ids of
+ * up to 12 digits, dates and times, version strings, IPv4 addresses,
+ * phone numbers, amounts, coordinates, hashes, UUIDs, file names, epoch
+ * timestamps (13 digits in milliseconds), ISBNs, cursors.  None may be
+ * redacted.
+ */
+static void
+test_false_positives(void **state)
+{
+    int                   i, t;
+    char                  uri[512];
+    size_t                len, hits;
+    compliance_redact_t  *r;
+
+    (void) state;
+
+    r = make(COMPLIANCE_REDACT_DEFAULT);
+    srandom(1109);
+    hits = 0;
+
+#define R(n)  ((long) (random() % (n)))
+
+    for (i = 0; i < 50000; i++) {
+        t = i % 12;
+
+        switch (t) {
+        case 0:
+            snprintf(uri, sizeof(uri),
+                     "/api/v%ld/customers/%ld/orders/%ld%06ld?page=%ld"
+                     "&limit=50&sort=-created", 1 + R(3), R(1000000000L),
+                     R(1000000L), R(1000000L), R(100));
+            break;
+        case 1:
+            snprintf(uri, sizeof(uri),
+                     "/static/app.%08lx.min.js?v=%ld.%ld.%ld", R(1L << 30),
+                     R(20), R(40), R(200));
+            break;
+        case 2:
+            snprintf(uri, sizeof(uri),
+                     "/reports/%ld/%02ld/%02ld/summary.pdf?from=%ld-%02ld-"
+                     "%02ld&to=%ld-%02ld-%02ldT23:59:59.999Z", 2000 + R(30),
+                     1 + R(12), 1 + R(28), 2000 + R(30), 1 + R(12),
+                     1 + R(28), 2000 + R(30), 1 + R(12), 1 + R(28));
+            break;
+        case 3:
+            snprintf(uri, sizeof(uri), "/feed?_=17%011ld&cb=%ld",
+                     R(100000000000L), R(1000));
+            break;
+        case 4:
+            snprintf(uri, sizeof(uri),
+                     "/users/%08lx-%04lx-4%03lx-a%03lx-%06lx%06lx/avatar.png",
+                     R(1L << 31), R(65536), R(4096), R(4096),
+                     R(1L << 24), R(1L << 24));
+            break;
+        case 5:
+            snprintf(uri, sizeof(uri), "/geo?ip=%ld.%ld.%ld.%ld&lat=%ld.%04ld"
+                     "&lng=-%ld.%04ld", 1 + R(254), R(256), R(256), R(256),
+                     R(90), R(10000), R(180), R(10000));
+            break;
+        case 6:
+            snprintf(uri, sizeof(uri), "/contact?phone=%%2B1-%03ld-%03ld-"
+                     "%04ld&alt=+44+20+%04ld+%04ld", 200 + R(800),
+                     R(1000), R(10000), R(10000), R(10000));
+            break;
+        case 7:
+            snprintf(uri, sizeof(uri), "/pay/invoices/INV/%ld/%02ld/%04ld?"
+                     "amount=%ld.%02ld&currency=EUR", 2000 + R(30),
+                     1 + R(12), R(10000), R(100000), R(100));
+            break;
+        case 8:
+            snprintf(uri, sizeof(uri), "/books/978-%ld-%02ld-%06ld-%ld"
+                     "?isbn=978%010ld", R(10), R(100), R(1000000), R(10),
+                     R(10000000000L));
+            break;
+        case 9:
+            snprintf(uri, sizeof(uri), "/t/%ld.%03ld/%ld_%ld/%04ld-%02ld-"
+                     "%02ld_%02ld.%02ld.%02ld.log", 1700000000 + R(99999999),
+                     R(1000), R(100000), R(100000), 2000 + R(30),
+                     1 + R(12), 1 + R(28), R(24), R(60), R(60));
+            break;
+        case 10:
+            snprintf(uri, sizeof(uri), "/items?ids=%ld,%ld,%ld&cursor="
+                     "b2Zmc2V0PT%ld&sha=%08lx%08lx%08lx%08lx", R(100000),
+                     R(100000), R(100000), R(1000), R(1L << 31),
+                     R(1L << 31), R(1L << 31), R(1L << 31));
+            break;
+        default:
+            snprintf(uri, sizeof(uri), "/v1/shipments/%ld/%ld/%ld/%ld"
+                     "?zip=%05ld&seq=%ld", R(10000), R(10000), R(1000),
+                     R(100), R(100000), R(1000000));
+            break;
+        }
+
+        len = strlen(uri);
+
+        if (compliance_redact_needed(r, (const u_char *) uri, len)) {
+            if (hits++ < 10) {
+                print_message("# false positive: %s\n", uri);
+            }
+        }
+    }
+
+#undef R
+
+    print_message("# ordinary URIs: 50000, redacted: %zu\n", hits);
+    assert_int_equal(hits, 0);
+
+    compliance_redact_free(r);
+}
+
+
 static void
 test_random_agreement(void **state)
 {
@@ -642,6 +832,7 @@ main(void)
         cmocka_unit_test(test_secret_params),
         cmocka_unit_test(test_multiple_and_overlap),
         cmocka_unit_test(test_patterns),
+        cmocka_unit_test(test_false_positives),
         cmocka_unit_test(test_random_agreement),
         cmocka_unit_test(test_bench),
     };

@@ -1,0 +1,500 @@
+/*
+ * Credential shapes and the percent-decoding reader (see the header).
+ */
+
+#include <string.h>
+
+#include "compliance_token.h"
+
+
+/* the longest parameter name part that can be a secret one, + slack */
+#define COMPLIANCE_TOKEN_PARAM_MAX   16
+
+/* a parameter name is read this far (raw bytes) at most */
+#define COMPLIANCE_TOKEN_NAME_MAX    128
+
+/* blanks a JOSE header may start with before its '{' */
+#define COMPLIANCE_TOKEN_JSON_WS     16
+
+
+typedef struct {
+    const char  *name;
+    size_t       len;
+    int          kind;
+} compliance_token_name_t;
+
+
+#define compliance_token_name(s, kind)  { s, sizeof(s) - 1, kind }
+
+static const compliance_token_name_t  compliance_token_names[] = {
+    compliance_token_name("password", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("passwd", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("pwd", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("secret", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("token", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("refresh_token", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("key", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("client_secret", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("signature", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("api_key", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
+    compliance_token_name("apikey", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
+    compliance_token_name("access_token", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
+    compliance_token_name("ssn", COMPLIANCE_TOKEN_PARAM_SSN),
+    { NULL, 0, 0 }
+};
+
+
+/* base64url digit values, -1 for anything else */
+static const signed char  compliance_token_b64[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+};
+
+
+static int compliance_token_lower(int c);
+static int compliance_token_blank(int c, size_t n);
+static size_t compliance_token_blanks(const u_char *in, size_t len,
+    size_t i);
+
+
+int
+compliance_token_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+int
+compliance_token_b64url(int c)
+{
+    return c >= 0 && c < 256 && compliance_token_b64[c] >= 0;
+}
+
+
+int
+compliance_token_getc(const u_char *in, size_t len, size_t i, size_t *n)
+{
+    int  hi, lo, c;
+
+    if (in[i] == '%' && len - i > 2) {
+        hi = compliance_token_hex(in[i + 1]);
+        lo = compliance_token_hex(in[i + 2]);
+
+        if (hi >= 0 && lo >= 0) {
+            c = hi << 4 | lo;
+
+            /* encoded twice: "%252D" is a '-' to whoever decodes twice */
+            if (c == '%' && len - i > 4) {
+                hi = compliance_token_hex(in[i + 3]);
+                lo = compliance_token_hex(in[i + 4]);
+
+                if (hi >= 0 && lo >= 0) {
+                    *n = 5;
+                    return hi << 4 | lo;
+                }
+            }
+
+            *n = 3;
+            return c;
+        }
+    }
+
+    *n = 1;
+    return in[i];
+}
+
+
+int
+compliance_token_getc_back(const u_char *in, size_t floor, size_t i,
+    size_t *n)
+{
+    int  hi, lo;
+
+    if (i <= floor) {
+        *n = 0;
+        return -1;
+    }
+
+    if (i - floor >= 5 && in[i - 5] == '%' && in[i - 4] == '2'
+        && in[i - 3] == '5')
+    {
+        hi = compliance_token_hex(in[i - 2]);
+        lo = compliance_token_hex(in[i - 1]);
+
+        if (hi >= 0 && lo >= 0) {
+            *n = 5;
+            return hi << 4 | lo;
+        }
+    }
+
+    if (i - floor >= 3 && in[i - 3] == '%') {
+        hi = compliance_token_hex(in[i - 2]);
+        lo = compliance_token_hex(in[i - 1]);
+
+        if (hi >= 0 && lo >= 0) {
+            *n = 3;
+            return hi << 4 | lo;
+        }
+    }
+
+    *n = 1;
+    return in[i - 1];
+}
+
+
+static int
+compliance_token_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+}
+
+
+/* a raw '+' is a space in a query string; an encoded one is a plus */
+static int
+compliance_token_blank(int c, size_t n)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n'
+           || (c == '+' && n == 1);
+}
+
+
+static size_t
+compliance_token_blanks(const u_char *in, size_t len, size_t i)
+{
+    int     c;
+    size_t  n;
+
+    while (i < len) {
+        c = compliance_token_getc(in, len, i, &n);
+
+        if (!compliance_token_blank(c, n)) {
+            break;
+        }
+
+        i += n;
+    }
+
+    return i;
+}
+
+
+size_t
+compliance_token_api_key(const u_char *in, size_t len, size_t i,
+    unsigned flags)
+{
+    int     c, exact;
+    size_t  n, k;
+
+    exact = flags & COMPLIANCE_TOKEN_EXACT;
+
+    for (k = 0; k < COMPLIANCE_TOKEN_KEY_LEN; k++) {
+        if (i >= len) {
+            return 0;
+        }
+
+        if (exact) {
+            c = in[i];
+            n = 1;
+
+        } else {
+            c = compliance_token_lower(compliance_token_getc(in, len, i, &n));
+        }
+
+        if (k < 3) {
+            if (c != COMPLIANCE_TOKEN_KEY_PREFIX[k]) {
+                return 0;
+            }
+
+        } else if (k < 3 + COMPLIANCE_TOKEN_KEY_ID_LEN) {
+            if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'))) {
+                return 0;
+            }
+
+        } else if (k == 3 + COMPLIANCE_TOKEN_KEY_ID_LEN) {
+            if (c != '_') {
+                return 0;
+            }
+
+        } else if (!compliance_token_b64url(c)) {
+            return 0;
+        }
+
+        i += n;
+    }
+
+    if (i < len) {
+        c = exact ? in[i] : compliance_token_getc(in, len, i, &n);
+
+        if (compliance_token_b64url(c)) {
+            return 0;
+        }
+    }
+
+    return i;
+}
+
+
+size_t
+compliance_token_jwt(const u_char *in, size_t len, size_t i)
+{
+    int       c, v, state;
+    size_t    n, seg, dots, blanks;
+    unsigned  acc, bits, b;
+
+    /*
+     * The first segment must decode to the start of a JSON object: blanks,
+     * '{', blanks, '"'.  Decided within its first few characters.
+     */
+    state = 0;
+    acc = 0;
+    bits = 0;
+    blanks = 0;
+    seg = 0;
+
+    while (i < len) {
+        c = compliance_token_getc(in, len, i, &n);
+
+        if (!compliance_token_b64url(c)) {
+            break;
+        }
+
+        i += n;
+        seg++;
+
+        if (state == 2) {
+            continue;
+        }
+
+        v = compliance_token_b64[c];
+        acc = (acc << 6 | (unsigned) v) & 0xfff;
+        bits += 6;
+
+        if (bits < 8) {
+            continue;
+        }
+
+        bits -= 8;
+        b = (acc >> bits) & 0xff;
+
+        if (b == ' ' || b == '\t' || b == '\r' || b == '\n') {
+            if (++blanks > COMPLIANCE_TOKEN_JSON_WS) {
+                return 0;
+            }
+
+        } else if (state == 0 && b == '{') {
+            state = 1;
+
+        } else if (state == 1 && b == '"') {
+            state = 2;
+
+        } else {
+            return 0;
+        }
+    }
+
+    if (state != 2) {
+        return 0;
+    }
+
+    /* then ".payload.signature" (a JWE has more); an empty one ends it */
+    dots = 0;
+
+    while (i < len) {
+        c = compliance_token_getc(in, len, i, &n);
+
+        if (c == '.') {
+            if (seg == 0) {
+                break;
+            }
+
+            dots++;
+            seg = 0;
+
+        } else if (compliance_token_b64url(c)) {
+            seg++;
+
+        } else {
+            break;
+        }
+
+        i += n;
+    }
+
+    return (dots >= 2) ? i : 0;
+}
+
+
+size_t
+compliance_token_scheme(const u_char *in, size_t len, size_t i)
+{
+    int           c;
+    size_t        n, k, start;
+    const char   *word;
+
+    static const char  *words[] = { "bearer", "apikey", NULL };
+
+    for (k = 0; words[k]; k++) {
+        word = words[k];
+        start = i;
+
+        for ( ;; ) {
+            if (*word == '\0') {
+                break;
+            }
+
+            if (start >= len) {
+                return 0;
+            }
+
+            c = compliance_token_getc(in, len, start, &n);
+
+            if (compliance_token_lower(c) != *word) {
+                break;
+            }
+
+            start += n;
+            word++;
+        }
+
+        if (*word == '\0') {
+            n = compliance_token_blanks(in, len, start);
+            return (n > start) ? n : 0;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+compliance_token_param(const u_char *in, size_t len, size_t i,
+    size_t *value)
+{
+    int                             c;
+    u_char                          cur[COMPLIANCE_TOKEN_PARAM_MAX];
+    u_char                          last[COMPLIANCE_TOKEN_PARAM_MAX];
+    size_t                          n, k, lk, start;
+    const compliance_token_name_t  *t;
+
+    k = 0;
+    lk = 0;
+    start = i;
+    *value = len;
+
+    for ( ;; ) {
+        if (i - start > COMPLIANCE_TOKEN_NAME_MAX) {
+            return COMPLIANCE_TOKEN_PARAM_NONE;
+        }
+
+        if (i >= len) {
+            break;
+        }
+
+        c = compliance_token_getc(in, len, i, &n);
+
+        if (n == 1 && (c == '&' || c == ';')) {
+            /* a name without a value */
+            *value = i;
+            break;
+        }
+
+        i += n;
+
+        if (n == 1 && c == '=') {
+            *value = i;
+            break;
+        }
+
+        /* "user[password]", "password[]", "user.password": the last part */
+        if (c == '[' || c == ']' || c == '.') {
+            if (k) {
+                memcpy(last, cur, k < sizeof(cur) ? k : sizeof(cur));
+                lk = k;
+            }
+
+            k = 0;
+            continue;
+        }
+
+        c = compliance_token_lower(c);
+
+        if (c == '-') {
+            c = '_';
+        }
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+        {
+            return COMPLIANCE_TOKEN_PARAM_NONE;
+        }
+
+        /* a part too long for any listed name never matches one */
+        if (k < sizeof(cur)) {
+            cur[k] = (u_char) c;
+        }
+
+        k++;
+    }
+
+    if (k) {
+        memcpy(last, cur, k < sizeof(cur) ? k : sizeof(cur));
+        lk = k;
+    }
+
+    for (t = compliance_token_names; t->name; t++) {
+        if (t->len == lk && memcmp(t->name, last, lk) == 0) {
+            return t->kind;
+        }
+    }
+
+    return COMPLIANCE_TOKEN_PARAM_NONE;
+}
+
+
+int
+compliance_token_is_credential(const u_char *in, size_t len)
+{
+    size_t  i, e;
+
+    i = compliance_token_blanks(in, len, 0);
+
+    e = compliance_token_scheme(in, len, i);
+    if (e) {
+        i = e;
+    }
+
+    e = compliance_token_jwt(in, len, i);
+
+    if (e == 0) {
+        e = compliance_token_api_key(in, len, i, 0);
+    }
+
+    if (e == 0) {
+        return 0;
+    }
+
+    return compliance_token_blanks(in, len, e) == len;
+}

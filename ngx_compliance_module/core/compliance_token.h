@@ -1,0 +1,97 @@
+/*
+ * Credential shapes: the one place that knows what an API key, a JWT and
+ * an auth-scheme prefix look like, which query parameter names carry
+ * secrets, and how to read text through percent-encoding.  The query
+ * scanner (credentials in URLs are refused), the redactor (credentials
+ * in logs are masked) and the API-key parser all use it, so a shape the
+ * one recognises the others recognise too.
+ *
+ * The detectors read raw text: a %XX (and a doubly encoded %25XX) stands
+ * for the byte it encodes, so encoding cannot hide a credential.  They
+ * recognise tokens by what they decode to, not by their first bytes: a
+ * JWT is three base64url segments whose first decodes to a JSON object,
+ * whatever whitespace its header starts with.
+ */
+
+#ifndef _COMPLIANCE_TOKEN_H_INCLUDED_
+#define _COMPLIANCE_TOKEN_H_INCLUDED_
+
+
+#include <sys/types.h>
+#include <stddef.h>
+
+
+/* an API key: "ck_" <12 of [a-z2-7]> "_" <43 of base64url> */
+#define COMPLIANCE_TOKEN_KEY_PREFIX       "ck_"
+#define COMPLIANCE_TOKEN_KEY_ID_LEN       12
+#define COMPLIANCE_TOKEN_KEY_SECRET_TEXT  43
+#define COMPLIANCE_TOKEN_KEY_LEN                                             \
+    (3 + COMPLIANCE_TOKEN_KEY_ID_LEN + 1 + COMPLIANCE_TOKEN_KEY_SECRET_TEXT)
+
+/* compliance_token_api_key() flags */
+#define COMPLIANCE_TOKEN_EXACT      0x01    /* as issued: no %XX, no case */
+
+/* compliance_token_param() kinds */
+#define COMPLIANCE_TOKEN_PARAM_NONE        0
+#define COMPLIANCE_TOKEN_PARAM_SECRET      1    /* password, token, ... */
+#define COMPLIANCE_TOKEN_PARAM_CREDENTIAL  2    /* api_key, access_token */
+#define COMPLIANCE_TOKEN_PARAM_SSN         3
+
+
+/* -1 unless c is a hex digit */
+int compliance_token_hex(int c);
+
+/* 1 for A-Z a-z 0-9 - _ */
+int compliance_token_b64url(int c);
+
+/*
+ * The byte at i as the detectors see it (*n raw bytes long: 1, 3 for
+ * %XX, 5 for %25XX); compliance_token_getc_back() reads the one ending
+ * just before i, never below floor (-1 there, *n = 0).
+ */
+int compliance_token_getc(const u_char *in, size_t len, size_t i,
+    size_t *n);
+int compliance_token_getc_back(const u_char *in, size_t floor, size_t i,
+    size_t *n);
+
+/*
+ * Shapes starting at i; each returns the end of the token, or 0.  They do
+ * not look before i: a caller scanning text checks that the token is not
+ * the tail of a longer word.
+ *
+ * compliance_token_api_key(): the prefix and the id are matched in any
+ * case (a key typed in capitals still discloses its secret) unless
+ * COMPLIANCE_TOKEN_EXACT is given; a base64url character after the key
+ * makes it no key.
+ *
+ * compliance_token_jwt(): a JWS or JWE in compact form.
+ *
+ * compliance_token_scheme(): "Bearer" or "ApiKey" (any case) and the
+ * blanks after it (space, tab, a '+' in a query string, encoded or not);
+ * the end is where the credential starts.
+ */
+size_t compliance_token_api_key(const u_char *in, size_t len, size_t i,
+    unsigned flags);
+size_t compliance_token_jwt(const u_char *in, size_t len, size_t i);
+size_t compliance_token_scheme(const u_char *in, size_t len, size_t i);
+
+/*
+ * A query parameter starting at i (just after '?', '&', ';' or at the
+ * start of the input): the kind of its name, and in *value the start of
+ * its value (after a raw '='; for a name without one, where the name
+ * ends, so the value is empty).  Names are matched in any case, "-" for
+ * "_", and framework spellings count by their last part: "password[]",
+ * "user[password]", "user.password".
+ */
+int compliance_token_param(const u_char *in, size_t len, size_t i,
+    size_t *value);
+
+/*
+ * 1 when a whole parameter value (raw, as in the query string) is a
+ * credential: a JWT or an API key, with blanks around it and an optional
+ * auth-scheme prefix.
+ */
+int compliance_token_is_credential(const u_char *in, size_t len);
+
+
+#endif /* _COMPLIANCE_TOKEN_H_INCLUDED_ */
