@@ -805,10 +805,10 @@ compliance_redact_digits(const compliance_redact_t *r, const u_char *in,
          * a dot, slash, underscore or tab joins card groups, but for an
          * SSN it ends a run: "/emp/998877/123-45-6789" holds one
          */
+        c = compliance_token_getc_back(in, 0, g, &n);
+
         if ((r->mask & COMPLIANCE_REDACT_SSN)
-            && compliance_redact_sep(compliance_token_getc_back(in, 0, g, &n),
-                                     n)
-               == COMPLIANCE_REDACT_SEP_WIDE
+            && compliance_redact_sep(c, n) == COMPLIANCE_REDACT_SEP_WIDE
             && compliance_redact_ssn(in, len, g, &end))
         {
             compliance_redact_set(m, COMPLIANCE_REDACT_SSN, g, end);

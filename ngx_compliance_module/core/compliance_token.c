@@ -26,26 +26,39 @@ typedef struct {
 
 #define compliance_token_name(s, kind)  { s, sizeof(s) - 1, kind }
 
+/* sorted by length: compliance_token_by_len[] points into it */
 static const compliance_token_name_t  compliance_token_names[] = {
-    compliance_token_name("password", COMPLIANCE_TOKEN_PARAM_SECRET),
-    compliance_token_name("passwd", COMPLIANCE_TOKEN_PARAM_SECRET),
     compliance_token_name("pwd", COMPLIANCE_TOKEN_PARAM_SECRET),
-    compliance_token_name("secret", COMPLIANCE_TOKEN_PARAM_SECRET),
-    compliance_token_name("token", COMPLIANCE_TOKEN_PARAM_SECRET),
-    compliance_token_name("refresh_token", COMPLIANCE_TOKEN_PARAM_SECRET),
     compliance_token_name("key", COMPLIANCE_TOKEN_PARAM_SECRET),
-    compliance_token_name("client_secret", COMPLIANCE_TOKEN_PARAM_SECRET),
-    compliance_token_name("signature", COMPLIANCE_TOKEN_PARAM_SECRET),
-    compliance_token_name("api_key", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
-    compliance_token_name("apikey", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
-    compliance_token_name("access_token", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
     compliance_token_name("ssn", COMPLIANCE_TOKEN_PARAM_SSN),
+    compliance_token_name("token", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("passwd", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("secret", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("apikey", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
+    compliance_token_name("api_key", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
+    compliance_token_name("password", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("signature", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("access_token", COMPLIANCE_TOKEN_PARAM_CREDENTIAL),
+    compliance_token_name("refresh_token", COMPLIANCE_TOKEN_PARAM_SECRET),
+    compliance_token_name("client_secret", COMPLIANCE_TOKEN_PARAM_SECRET),
     { NULL, 0, 0 }
 };
 
+#define N(k)  (&compliance_token_names[k])
+
+/* the first name of each length, NULL for lengths no name has */
+static const compliance_token_name_t
+    *compliance_token_by_len[COMPLIANCE_TOKEN_PARAM_MAX] =
+{
+    NULL, NULL, NULL, N(0), NULL, N(3), N(4), N(7), N(8), N(9), NULL, NULL,
+    N(10), N(11), NULL, NULL
+};
+
+#undef N
+
 
 /* base64url digit values, -1 for anything else */
-static const signed char  compliance_token_b64[256] = {
+const signed char  compliance_token_b64_value[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
@@ -69,101 +82,6 @@ static int compliance_token_lower(int c);
 static int compliance_token_blank(int c, size_t n);
 static size_t compliance_token_blanks(const u_char *in, size_t len,
     size_t i);
-
-
-int
-compliance_token_hex(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
-int
-compliance_token_b64url(int c)
-{
-    return c >= 0 && c < 256 && compliance_token_b64[c] >= 0;
-}
-
-
-int
-compliance_token_getc(const u_char *in, size_t len, size_t i, size_t *n)
-{
-    int  hi, lo, c;
-
-    if (in[i] == '%' && len - i > 2) {
-        hi = compliance_token_hex(in[i + 1]);
-        lo = compliance_token_hex(in[i + 2]);
-
-        if (hi >= 0 && lo >= 0) {
-            c = hi << 4 | lo;
-
-            /* encoded twice: "%252D" is a '-' to whoever decodes twice */
-            if (c == '%' && len - i > 4) {
-                hi = compliance_token_hex(in[i + 3]);
-                lo = compliance_token_hex(in[i + 4]);
-
-                if (hi >= 0 && lo >= 0) {
-                    *n = 5;
-                    return hi << 4 | lo;
-                }
-            }
-
-            *n = 3;
-            return c;
-        }
-    }
-
-    *n = 1;
-    return in[i];
-}
-
-
-int
-compliance_token_getc_back(const u_char *in, size_t floor, size_t i,
-    size_t *n)
-{
-    int  hi, lo;
-
-    if (i <= floor) {
-        *n = 0;
-        return -1;
-    }
-
-    if (i - floor >= 5 && in[i - 5] == '%' && in[i - 4] == '2'
-        && in[i - 3] == '5')
-    {
-        hi = compliance_token_hex(in[i - 2]);
-        lo = compliance_token_hex(in[i - 1]);
-
-        if (hi >= 0 && lo >= 0) {
-            *n = 5;
-            return hi << 4 | lo;
-        }
-    }
-
-    if (i - floor >= 3 && in[i - 3] == '%') {
-        hi = compliance_token_hex(in[i - 2]);
-        lo = compliance_token_hex(in[i - 1]);
-
-        if (hi >= 0 && lo >= 0) {
-            *n = 3;
-            return hi << 4 | lo;
-        }
-    }
-
-    *n = 1;
-    return in[i - 1];
-}
 
 
 static int
@@ -289,7 +207,7 @@ compliance_token_jwt(const u_char *in, size_t len, size_t i)
             continue;
         }
 
-        v = compliance_token_b64[c];
+        v = compliance_token_b64_value[c];
         acc = (acc << 6 | (unsigned) v) & 0xfff;
         bits += 6;
 
@@ -395,64 +313,74 @@ compliance_token_param(const u_char *in, size_t len, size_t i,
     size_t *value)
 {
     int                             c;
-    u_char                          cur[COMPLIANCE_TOKEN_PARAM_MAX];
-    u_char                          last[COMPLIANCE_TOKEN_PARAM_MAX];
-    size_t                          n, k, lk, start;
+    u_char                          buf[2][COMPLIANCE_TOKEN_PARAM_MAX];
+    u_char                         *cur, *last, *tmp;
+    size_t                          n, k, lk, end;
     const compliance_token_name_t  *t;
 
+    /* two buffers that swap roles: the last part is never copied */
+    cur = buf[0];
+    last = buf[1];
     k = 0;
     lk = 0;
-    start = i;
+    end = (len - i > COMPLIANCE_TOKEN_NAME_MAX) ? i + COMPLIANCE_TOKEN_NAME_MAX
+                                                 : len;
     *value = len;
 
     for ( ;; ) {
-        if (i - start > COMPLIANCE_TOKEN_NAME_MAX) {
-            return COMPLIANCE_TOKEN_PARAM_NONE;
-        }
+        if (i >= end) {
+            if (end != len) {
+                return COMPLIANCE_TOKEN_PARAM_NONE;
+            }
 
-        if (i >= len) {
             break;
         }
 
-        c = compliance_token_getc(in, len, i, &n);
+        c = in[i];
+        n = 1;
 
-        if (n == 1 && (c == '&' || c == ';')) {
+        if (c == '%') {
+            c = compliance_token_getc(in, len, i, &n);
+
+        } else if (c == '&' || c == ';') {
             /* a name without a value */
             *value = i;
+            break;
+
+        } else if (c == '=') {
+            *value = i + 1;
             break;
         }
 
         i += n;
 
-        if (n == 1 && c == '=') {
-            *value = i;
-            break;
-        }
+        if (c >= 'a' && c <= 'z') {
+            /* the common case */
 
-        /* "user[password]", "password[]", "user.password": the last part */
-        if (c == '[' || c == ']' || c == '.') {
+        } else if (c >= 'A' && c <= 'Z') {
+            c |= 0x20;
+
+        } else if (c == '_' || c == '-') {
+            c = '_';
+
+        } else if (c == '[' || c == ']' || c == '.') {
+            /* "user[password]", "password[]", "user.password": the last */
             if (k) {
-                memcpy(last, cur, k < sizeof(cur) ? k : sizeof(cur));
+                tmp = last;
+                last = cur;
+                cur = tmp;
                 lk = k;
             }
 
             k = 0;
             continue;
-        }
 
-        c = compliance_token_lower(c);
-
-        if (c == '-') {
-            c = '_';
-        }
-
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-        {
+        } else if (!(c >= '0' && c <= '9')) {
             return COMPLIANCE_TOKEN_PARAM_NONE;
         }
 
         /* a part too long for any listed name never matches one */
-        if (k < sizeof(cur)) {
+        if (k < COMPLIANCE_TOKEN_PARAM_MAX) {
             cur[k] = (u_char) c;
         }
 
@@ -460,12 +388,20 @@ compliance_token_param(const u_char *in, size_t len, size_t i,
     }
 
     if (k) {
-        memcpy(last, cur, k < sizeof(cur) ? k : sizeof(cur));
+        last = cur;
         lk = k;
     }
 
-    for (t = compliance_token_names; t->name; t++) {
-        if (t->len == lk && memcmp(t->name, last, lk) == 0) {
+    if (lk >= COMPLIANCE_TOKEN_PARAM_MAX) {
+        return COMPLIANCE_TOKEN_PARAM_NONE;
+    }
+
+    for (t = compliance_token_by_len[lk]; t && t->name; t++) {
+        if (t->len != lk) {
+            break;
+        }
+
+        if (t->name[0] == last[0] && memcmp(t->name, last, lk) == 0) {
             return t->kind;
         }
     }

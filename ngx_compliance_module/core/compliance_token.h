@@ -38,21 +38,119 @@
 #define COMPLIANCE_TOKEN_PARAM_SSN         3
 
 
-/* -1 unless c is a hex digit */
-int compliance_token_hex(int c);
+/* base64url digit values, -1 for anything else */
+extern const signed char  compliance_token_b64_value[256];
 
-/* 1 for A-Z a-z 0-9 - _ */
-int compliance_token_b64url(int c);
+#if defined(__GNUC__)
+#define COMPLIANCE_TOKEN_INLINE  static inline __attribute__((always_inline))
+#else
+#define COMPLIANCE_TOKEN_INLINE  static inline
+#endif
+
 
 /*
- * The byte at i as the detectors see it (*n raw bytes long: 1, 3 for
- * %XX, 5 for %25XX); compliance_token_getc_back() reads the one ending
- * just before i, never below floor (-1 there, *n = 0).
+ * compliance_token_hex(): -1 unless c is a hex digit.
+ * compliance_token_b64url(): 1 for A-Z a-z 0-9 - _.
+ * compliance_token_getc(): the byte at i as the detectors see it (*n raw
+ * bytes long: 1, 3 for %XX, 5 for %25XX).
+ * compliance_token_getc_back(): the one ending just before i, never
+ * below floor (-1 there, *n = 0).
+ * Inline: the scanners call them for every byte they look at.
  */
-int compliance_token_getc(const u_char *in, size_t len, size_t i,
-    size_t *n);
-int compliance_token_getc_back(const u_char *in, size_t floor, size_t i,
-    size_t *n);
+
+COMPLIANCE_TOKEN_INLINE int
+compliance_token_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+COMPLIANCE_TOKEN_INLINE int
+compliance_token_b64url(int c)
+{
+    return c >= 0 && c < 256 && compliance_token_b64_value[c] >= 0;
+}
+
+
+COMPLIANCE_TOKEN_INLINE int
+compliance_token_getc(const u_char *in, size_t len, size_t i, size_t *n)
+{
+    int  hi, lo, c;
+
+    if (in[i] == '%' && len - i > 2) {
+        hi = compliance_token_hex(in[i + 1]);
+        lo = compliance_token_hex(in[i + 2]);
+
+        if (hi >= 0 && lo >= 0) {
+            c = hi << 4 | lo;
+
+            /* encoded twice: "%252D" is a '-' to whoever decodes twice */
+            if (c == '%' && len - i > 4) {
+                hi = compliance_token_hex(in[i + 3]);
+                lo = compliance_token_hex(in[i + 4]);
+
+                if (hi >= 0 && lo >= 0) {
+                    *n = 5;
+                    return hi << 4 | lo;
+                }
+            }
+
+            *n = 3;
+            return c;
+        }
+    }
+
+    *n = 1;
+    return in[i];
+}
+
+
+COMPLIANCE_TOKEN_INLINE int
+compliance_token_getc_back(const u_char *in, size_t floor, size_t i,
+    size_t *n)
+{
+    int  hi, lo;
+
+    if (i <= floor) {
+        *n = 0;
+        return -1;
+    }
+
+    if (i - floor >= 5 && in[i - 5] == '%' && in[i - 4] == '2'
+        && in[i - 3] == '5')
+    {
+        hi = compliance_token_hex(in[i - 2]);
+        lo = compliance_token_hex(in[i - 1]);
+
+        if (hi >= 0 && lo >= 0) {
+            *n = 5;
+            return hi << 4 | lo;
+        }
+    }
+
+    if (i - floor >= 3 && in[i - 3] == '%') {
+        hi = compliance_token_hex(in[i - 2]);
+        lo = compliance_token_hex(in[i - 1]);
+
+        if (hi >= 0 && lo >= 0) {
+            *n = 3;
+            return hi << 4 | lo;
+        }
+    }
+
+    *n = 1;
+    return in[i - 1];
+}
 
 /*
  * Shapes starting at i; each returns the end of the token, or 0.  They do
