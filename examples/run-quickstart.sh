@@ -15,7 +15,9 @@ fi
 
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 run=${2:-$top/run}
-bin="$top/build/bin"
+# the test suite points these at another build (./build.sh asan)
+bin=${COMPLIANCE_BIN:-$top/build/bin}
+module=${COMPLIANCE_MODULE:-$top/build/ngx_http_compliance_module.so}
 nginx=${NGINX_BIN:-/usr/sbin/nginx}
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
@@ -54,8 +56,8 @@ s=$(printf '%s.%s' "$h" "$p" \
     | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$secret" -binary | b64url)
 jwt="$h.$p.$s"
 
-sed "s|load_module ../build/|load_module $top/build/|" \
-    "$top/examples/quickstart.conf" > "$run/nginx.conf"
+sed "s|load_module ../build/ngx_http_compliance_module.so|load_module \
+$module|" "$top/examples/quickstart.conf" > "$run/nginx.conf"
 
 "$nginx" -t -q -p "$run/" -c "$run/nginx.conf"
 

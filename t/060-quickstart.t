@@ -14,6 +14,12 @@ use Test::Compliance;
 my $top = Test::Compliance->repo_root;
 my $dir = tempdir('compliance-qs-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
+# under ./build.sh asan the module needs the sanitizer runtime in nginx
+local $ENV{LD_PRELOAD} = $ENV{COMPLIANCE_ASAN_LIB}
+    if $ENV{COMPLIANCE_ASAN_LIB};
+local $ENV{ASAN_OPTIONS} = $ENV{ASAN_OPTIONS}
+    // 'detect_leaks=0:abort_on_error=0';
+
 my $out = `$top/examples/run-quickstart.sh --check $top $dir 2>&1`;
 is($? >> 8, 0, 'quickstart prepared and nginx -t passes') or diag($out);
 
