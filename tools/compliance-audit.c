@@ -2,11 +2,13 @@
  * compliance-audit: checks and summarises the audit trail.
  *
  *   compliance-audit verify --key K [--prev HEX | --continuation]
- *       [--checkpoints LOG] FILE
+ *       [--checkpoints LOG] FILE...
  *   compliance-audit summary FILE
  *
- * verify exits 0 printing "OK <n> records", 1 naming the first bad line
- * on stderr, 2 on a usage or setup error.
+ * verify checks one file, or a rotated series oldest first (audit.jsonl.2
+ * audit.jsonl.1 audit.jsonl): the chain runs on from each file into the
+ * next.  It exits 0 printing "OK <n> records", 1 naming the first bad
+ * line (and its file) on stderr, 2 on a usage or setup error.
  */
 
 #include <errno.h>
@@ -56,6 +58,10 @@ static int hex_valid(const u_char *p, size_t len);
 static int cp_cmp(const void *a, const void *b);
 static int load_checkpoints(const char *path, audit_checkpoints_t *cps);
 static int verify(int argc, char **argv);
+static int verify_file(compliance_chain_t *c, const char *file,
+    const u_char *prev_opt, uint64_t *unanchored, u_char *prev,
+    uint64_t *last_seq, uint64_t *records, audit_checkpoints_t *cps,
+    unsigned long *lines);
 static int verify_line(compliance_chain_t *c, u_char *line, size_t len,
     unsigned long lineno, int first, const u_char *prev_opt,
     uint64_t *unanchored,
@@ -72,7 +78,7 @@ usage(void)
 {
     fprintf(stderr,
         "usage: compliance-audit verify --key KEYFILE "
-        "[--prev HEX | --continuation] [--checkpoints LOG] FILE\n"
+        "[--prev HEX | --continuation] [--checkpoints LOG] FILE...\n"
         "       compliance-audit summary FILE\n");
 }
 
@@ -346,58 +352,133 @@ verify_line(compliance_chain_t *c, u_char *line, size_t len,
 }
 
 
+/* the records of one file of the series; 0, 1 (bad record) or 2 */
+static int
+verify_file(compliance_chain_t *c, const char *file, const u_char *prev_opt,
+    uint64_t *unanchored, u_char *prev, uint64_t *last_seq,
+    uint64_t *records, audit_checkpoints_t *cps, unsigned long *lines)
+{
+    int             rc;
+    FILE           *fp;
+    char           *buf;
+    size_t          cap, len;
+    ssize_t         n;
+    unsigned long   lineno;
+
+    fp = (strcmp(file, "-") == 0) ? stdin : fopen(file, "r");
+
+    if (fp == NULL) {
+        fprintf(stderr, "compliance-audit: cannot open \"%s\": %s\n", file,
+                strerror(errno));
+        return 2;
+    }
+
+    buf = NULL;
+    cap = 0;
+    lineno = 0;
+    rc = 0;
+
+    while ((n = getline(&buf, &cap, fp)) != -1) {
+        lineno++;
+        len = (size_t) n;
+
+        if (len > AUDIT_LINE_MAX) {
+            fprintf(stderr, "%s: line %lu: longer than %d bytes\n", file,
+                    lineno, AUDIT_LINE_MAX);
+            rc = 1;
+            break;
+        }
+
+        /* a last line without its newline is a torn write */
+        if (buf[len - 1] != '\n') {
+            fprintf(stderr, "%s: line %lu: truncated record (no newline at "
+                    "the end of the file)\n", file, lineno);
+            rc = 1;
+            break;
+        }
+
+        if (verify_line(c, (u_char *) buf, len - 1, lineno, *records == 0,
+                        prev_opt, unanchored, prev, last_seq, cps)
+            != 0)
+        {
+            fprintf(stderr, "  (in \"%s\")\n", file);
+            rc = 1;
+            break;
+        }
+
+        (*records)++;
+    }
+
+    if (rc == 0 && ferror(fp)) {
+        fprintf(stderr, "compliance-audit: cannot read \"%s\": %s\n", file,
+                strerror(errno));
+        rc = 2;
+    }
+
+    free(buf);
+
+    if (fp != stdin) {
+        fclose(fp);
+    }
+
+    *lines = lineno;
+
+    return rc;
+}
+
+
 static int
 verify(int argc, char **argv)
 {
-    int                   i, rc;
-    FILE                 *fp;
-    char                 *buf, err[512];
+    int                   i, rc, nfiles, first;
+    char                  err[512];
     u_char                key[COMPLIANCE_SECRET_LEN];
     u_char                prev_opt[COMPLIANCE_CHAIN_HEX_LEN];
     u_char                prev[COMPLIANCE_CHAIN_HEX_LEN];
-    size_t                cap, len;
-    ssize_t               n;
     uint64_t              last_seq, records, unanchored;
-    const char           *key_path, *prev_hex, *cp_path, *file;
-    unsigned long         lineno;
+    const char           *key_path, *prev_hex, *cp_path, *last_file;
+    unsigned long         lines;
     compliance_chain_t   *c;
     audit_checkpoints_t   cps;
 
     key_path = NULL;
     prev_hex = NULL;
     cp_path = NULL;
-    file = NULL;
+    nfiles = 0;
+    first = 0;
     unanchored = 0;
 
     for (i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+        if (nfiles == 0 && strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
             key_path = argv[++i];
 
-        } else if (strcmp(argv[i], "--prev") == 0 && i + 1 < argc) {
+        } else if (nfiles == 0 && strcmp(argv[i], "--prev") == 0
+                   && i + 1 < argc)
+        {
             prev_hex = argv[++i];
 
-        } else if (strcmp(argv[i], "--checkpoints") == 0 && i + 1 < argc) {
+        } else if (nfiles == 0 && strcmp(argv[i], "--checkpoints") == 0
+                   && i + 1 < argc)
+        {
             cp_path = argv[++i];
 
-        } else if (strcmp(argv[i], "--continuation") == 0) {
+        } else if (nfiles == 0 && strcmp(argv[i], "--continuation") == 0) {
             unanchored = 1;
 
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "compliance-audit: unknown option \"%s\"\n",
-                    argv[i]);
+            fprintf(stderr, "compliance-audit: unknown option \"%s\" (the "
+                    "options come before the files)\n", argv[i]);
             usage();
             return 2;
-
-        } else if (file == NULL) {
-            file = argv[i];
 
         } else {
-            usage();
-            return 2;
+            if (nfiles++ == 0) {
+                first = i;
+            }
         }
     }
 
-    if (key_path == NULL || file == NULL) {
+    if (key_path == NULL || nfiles == 0) {
         usage();
         return 2;
     }
@@ -441,81 +522,40 @@ verify(int argc, char **argv)
         return 2;
     }
 
-    fp = (strcmp(file, "-") == 0) ? stdin : fopen(file, "r");
-
-    if (fp == NULL) {
-        fprintf(stderr, "compliance-audit: cannot open \"%s\": %s\n", file,
-                strerror(errno));
-        compliance_chain_free(c);
-        free(cps.cp);
-        return 2;
-    }
-
-    buf = NULL;
-    cap = 0;
-    lineno = 0;
     records = 0;
     last_seq = 0;
+    lines = 0;
     rc = 0;
+    last_file = argv[first];
 
-    while ((n = getline(&buf, &cap, fp)) != -1) {
-        lineno++;
-        len = (size_t) n;
-
-        if (len > AUDIT_LINE_MAX) {
-            fprintf(stderr, "line %lu: longer than %d bytes\n", lineno,
-                    AUDIT_LINE_MAX);
-            rc = 1;
-            break;
-        }
-
-        /* a last line without its newline is a torn write */
-        if (buf[len - 1] != '\n') {
-            fprintf(stderr, "line %lu: truncated record (no newline at the "
-                    "end of the file)\n", lineno);
-            rc = 1;
-            break;
-        }
-
-        if (verify_line(c, (u_char *) buf, len - 1, lineno, records == 0,
-                        prev_hex ? prev_opt : NULL, &unanchored, prev,
-                        &last_seq, &cps)
-            != 0)
-        {
-            rc = 1;
-            break;
-        }
-
-        records++;
-    }
-
-    if (rc == 0 && ferror(fp)) {
-        fprintf(stderr, "compliance-audit: cannot read \"%s\": %s\n", file,
-                strerror(errno));
-        rc = 2;
+    /* the series in order: the chain runs on from one file into the next */
+    for (i = first; i < argc && rc == 0; i++) {
+        last_file = argv[i];
+        rc = verify_file(c, argv[i], prev_hex ? prev_opt : NULL, &unanchored,
+                         prev, &last_seq, &records, &cps, &lines);
     }
 
     /* a checkpoint beyond the last record: the tail was cut off */
     if (rc == 0 && cps.n && cps.cp[cps.n - 1].seq > last_seq) {
-        fprintf(stderr, "line %lu: file ends at seq %" PRIu64 " but %s:%lu "
-                "has a checkpoint for seq %" PRIu64 " (records missing at "
-                "the end)\n", lineno + 1, last_seq, cps.path,
-                cps.cp[cps.n - 1].line, cps.cp[cps.n - 1].seq);
+        fprintf(stderr, "%s: line %lu: the series ends at seq %" PRIu64
+                " but %s:%lu has a checkpoint for seq %" PRIu64 " (records "
+                "missing at the end)\n", last_file, lines + 1, last_seq,
+                cps.path, cps.cp[cps.n - 1].line, cps.cp[cps.n - 1].seq);
         rc = 1;
     }
 
-    if (rc == 0 && unanchored > 1) {
-        printf("OK %" PRIu64 " records (head unanchored at seq %" PRIu64
-               ")\n", records, unanchored);
+    if (rc == 0) {
+        printf("OK %" PRIu64 " records", records);
 
-    } else if (rc == 0) {
-        printf("OK %" PRIu64 " records\n", records);
-    }
+        if (nfiles > 1) {
+            printf(" in %d files", nfiles);
+        }
 
-    free(buf);
+        if (unanchored > 1) {
+            printf(" (head unanchored at seq %" PRIu64 ")", unanchored);
+        }
 
-    if (fp != stdin) {
-        fclose(fp);
+        printf("\n");
     }
 
     compliance_chain_free(c);
