@@ -883,7 +883,9 @@ compliance_apikey_parse_text(const u_char *p, size_t len,
     memset(out, 0, sizeof(compliance_apikey_text_t));
 
     /* the shape the redactor and the query scanner know, as issued */
-    if (compliance_token_api_key(p, len, 0, COMPLIANCE_TOKEN_EXACT) != len) {
+    if (len != COMPLIANCE_APIKEY_TEXT_LEN
+        || compliance_token_api_key(p, len, 0, COMPLIANCE_TOKEN_EXACT) != len)
+    {
         return COMPLIANCE_APIKEY_MALFORMED;
     }
 
