@@ -9,6 +9,11 @@
 #   ./build.sh test     build, then the C unit tests and prove -r t/
 #   ./build.sh asan     the same suite with the module, core/ and CLIs
 #                       built with -fsanitize=address
+#   ./build.sh soak     about 1,000,000 requests through 2 workers with
+#                       100 reloads, 10 rotations and 3 killed workers
+#                       (soak/soak.t, ~3-10 minutes; build/soak-report.txt)
+#   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
+#   ./build.sh bench    the benchmark (bench/run)
 #
 # NGINX_SRC overrides the nginx source tree (default: Debian's nginx-dev
 # tree at /usr/share/nginx/src).  Everything is written under build/.
@@ -148,6 +153,15 @@ cmd_asan() {
     run_suite "$out" "-fsanitize=address -fno-omit-frame-pointer"
 }
 
+cmd_soak() {
+    cmd_build
+
+    COMPLIANCE_MODULE="$BUILD/ngx_http_compliance_module.so" \
+    COMPLIANCE_BIN="$BUILD/bin" NGINX_BIN="$NGINX_BIN" \
+    PERL5LIB="$top/t/lib${PERL5LIB:+:$PERL5LIB}" \
+        prove -v soak/soak.t
+}
+
 cmd_run() {
     cmd_build
     exec "$top/examples/run-quickstart.sh" "$top"
@@ -267,5 +281,6 @@ case "${1:-build}" in
     asan)   cmd_asan ;;
     bench)  cmd_bench ;;
     fuzz)   cmd_fuzz ;;
-    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz]" ;;
+    soak)   cmd_soak ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak]" ;;
 esac

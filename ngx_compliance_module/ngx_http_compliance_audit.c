@@ -16,10 +16,17 @@
 
 
 #define NGX_HTTP_COMPLIANCE_AUDIT_MAGIC    0x43415544   /* "CAUD" */
-#define NGX_HTTP_COMPLIANCE_AUDIT_LAYOUT   1
+#define NGX_HTTP_COMPLIANCE_AUDIT_LAYOUT   3
+
+/* ngx_http_compliance_audit_sh_t.txn: what the mutex holder is doing */
+#define NGX_HTTP_COMPLIANCE_AUDIT_TXN_APPEND  0x01
+#define NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE   0x02
 
 /* an error.log alert about write errors at most this often */
 #define NGX_HTTP_COMPLIANCE_AUDIT_ALERT_S  60
+
+/* after a reopen, how long writers check that they follow the new file */
+#define NGX_HTTP_COMPLIANCE_AUDIT_ROTATE_S  60
 
 /* a chain checkpoint in error.log at most this often */
 #define NGX_HTTP_COMPLIANCE_AUDIT_CKPT_S   1
@@ -55,6 +62,24 @@ struct ngx_http_compliance_audit_sh_s {
     ngx_uint_t                        gap_buffered;
     time_t                            last_alert;
     time_t                            last_checkpoint;
+    time_t                            reopened;    /* last USR1 anywhere */
+
+    /*
+     * A journal of the critical section: a worker killed while holding
+     * the mutex (SIGKILL, the OOM killer, a crash elsewhere) leaves it
+     * set, and the next holder undoes what was half done (see _recover())
+     */
+    ngx_uint_t                        txn;
+    ngx_pid_t                         txn_pid;
+    uint64_t                          txn_seq;
+    uint64_t                          txn_base_seq;
+    uint64_t                          txn_lost;
+    size_t                            txn_used;
+    ngx_uint_t                        txn_gap_buffered;
+    u_char                            txn_chain[COMPLIANCE_CHAIN_HEX_LEN];
+    u_char                            txn_base_chain[COMPLIANCE_CHAIN_HEX_LEN];
+    off_t                             txn_off;     /* file size before */
+    ngx_file_uniq_t                   txn_file;
     ngx_uint_t                        checkpoint_pending;
     size_t                            size;
     size_t                            used;
@@ -93,6 +118,14 @@ static void ngx_http_compliance_audit_flush_locked(
     ngx_http_compliance_audit_sh_t *sh, ngx_log_t *elog);
 static void ngx_http_compliance_audit_file_flush(ngx_open_file_t *file,
     ngx_log_t *elog);
+static ngx_file_uniq_t ngx_http_compliance_audit_file_id(ngx_fd_t fd);
+static void ngx_http_compliance_audit_lock(
+    ngx_http_compliance_audit_log_t *log, ngx_log_t *elog);
+static void ngx_http_compliance_audit_recover(
+    ngx_http_compliance_audit_log_t *log,
+    ngx_http_compliance_audit_sh_t *sh, ngx_log_t *elog);
+static void ngx_http_compliance_audit_follow(
+    ngx_http_compliance_audit_log_t *log, ngx_log_t *elog);
 static void ngx_http_compliance_audit_timer(ngx_event_t *ev);
 static void ngx_http_compliance_audit_checkpoint(
     ngx_http_compliance_audit_log_t *log,
@@ -1121,7 +1154,18 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
     need = len + sizeof("\"seq\":}\n") + NGX_INT64_LEN
            + COMPLIANCE_CHAIN_SUFFIX_LEN;
 
-    ngx_shmtx_lock(&log->shpool->mutex);
+    ngx_http_compliance_audit_lock(log, elog);
+
+    /* undone if this process dies before the end: the record is lost */
+    sh->txn_seq = sh->seq;
+    sh->txn_base_seq = sh->base_seq;
+    sh->txn_lost = sh->lost;
+    sh->txn_used = sh->used;
+    sh->txn_gap_buffered = sh->gap_buffered;
+    ngx_memcpy(sh->txn_chain, sh->chain, COMPLIANCE_CHAIN_HEX_LEN);
+    ngx_memcpy(sh->txn_base_chain, sh->base_chain, COMPLIANCE_CHAIN_HEX_LEN);
+    sh->txn_pid = ngx_pid;
+    sh->txn = NGX_HTTP_COMPLIANCE_AUDIT_TXN_APPEND;
 
     /* room in the shared buffer: seal straight into it */
     if (log->size
@@ -1148,6 +1192,7 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
             ngx_add_timer(log->event, log->flush);
         }
 
+        sh->txn = 0;
         ngx_shmtx_unlock(&log->shpool->mutex);
         return NGX_OK;
     }
@@ -1158,6 +1203,7 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
     line = ngx_alloc(need + NGX_HTTP_COMPLIANCE_AUDIT_GAP_LEN, elog);
     if (line == NULL) {
         sh->lost++;
+        sh->txn = 0;
         ngx_shmtx_unlock(&log->shpool->mutex);
         return NGX_ERROR;
     }
@@ -1178,6 +1224,7 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
                                                 elog);
 
     ngx_free(line);
+    sh->txn = 0;
     ngx_shmtx_unlock(&log->shpool->mutex);
 
     return rc;
@@ -1197,6 +1244,13 @@ ngx_http_compliance_audit_flush_locked(ngx_http_compliance_audit_log_t *log,
                                                   elog);
     sh->used = 0;
     sh->gap_buffered = 0;
+
+    /* an append that flushed: what it would undo is in the file now */
+    sh->txn_used = 0;
+    sh->txn_gap_buffered = 0;
+    sh->txn_seq = sh->seq;
+    sh->txn_lost = sh->lost;
+    ngx_memcpy(sh->txn_chain, sh->chain, COMPLIANCE_CHAIN_HEX_LEN);
 }
 
 
@@ -1251,10 +1305,22 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         }
 
     } else {
+        if (now - sh->reopened <= NGX_HTTP_COMPLIANCE_AUDIT_ROTATE_S) {
+            ngx_http_compliance_audit_follow(log, elog);
+        }
+
+        /* a process killed inside write() may leave part of it */
+        sh->txn_off = lseek(log->file->fd, 0, SEEK_END);
+        sh->txn_file = ngx_http_compliance_audit_file_id(log->file->fd);
+        sh->txn_pid = ngx_pid;
+        sh->txn |= NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE;
+
         n = ngx_write_fd(log->file->fd, buf, len);
     }
 
     if (n == (ssize_t) len || (log->syslog && n == 0)) {
+        sh->txn &= ~NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE;
+
         if (sh->failing) {
             ngx_log_error(NGX_LOG_NOTICE, elog, 0,
                           "compliance audit: writing to \"%V\" works again "
@@ -1270,6 +1336,8 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
     }
 
     err = (n == -1) ? ngx_errno : 0;
+
+    sh->txn &= ~NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE;
 
     records = 0;
 
@@ -1342,9 +1410,16 @@ ngx_http_compliance_audit_file_flush(ngx_open_file_t *file, ngx_log_t *elog)
         return;
     }
 
-    ngx_shmtx_lock(&log->shpool->mutex);
+    ngx_http_compliance_audit_lock(log, elog);
     ngx_http_compliance_audit_flush_locked(log, log->sh, elog);
     ngx_http_compliance_audit_checkpoint(log, log->sh, 1, elog);
+
+    /*
+     * nginx is about to reopen the file (USR1: the master first, then
+     * each worker in its own time) or the process exits; see _follow()
+     */
+    log->sh->reopened = ngx_time();
+
     ngx_shmtx_unlock(&log->shpool->mutex);
 
     if (log->event && log->event->timer_set) {
@@ -1354,11 +1429,141 @@ ngx_http_compliance_audit_file_flush(ngx_open_file_t *file, ngx_log_t *elog)
 
 
 static void
+ngx_http_compliance_audit_lock(ngx_http_compliance_audit_log_t *log,
+    ngx_log_t *elog)
+{
+    ngx_shmtx_lock(&log->shpool->mutex);
+
+    if (log->sh->txn) {
+        ngx_http_compliance_audit_recover(log, log->sh, elog);
+    }
+}
+
+
+static ngx_file_uniq_t
+ngx_http_compliance_audit_file_id(ngx_fd_t fd)
+{
+    ngx_file_info_t  fi;
+
+    return (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) ? 0 : ngx_file_uniq(&fi);
+}
+
+
+/*
+ * The previous holder of the mutex died inside it (nginx's master freed
+ * the mutex and logged it).  A write it was doing is cut back to where
+ * it started: the buffer still holds those records and the next flush
+ * writes them whole.  An append it was doing is undone: that one record,
+ * of a request the dead process was finishing, is lost; seq and chain go
+ * back so the trail still verifies.
+ */
+static void
+ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
+    ngx_http_compliance_audit_sh_t *sh, ngx_log_t *elog)
+{
+    off_t  size;
+
+    if ((sh->txn & NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE) && log->file) {
+        size = lseek(log->file->fd, 0, SEEK_END);
+
+        if (ngx_http_compliance_audit_file_id(log->file->fd) != sh->txn_file)
+        {
+            ngx_log_error(NGX_LOG_ERR, elog, 0,
+                          "compliance audit: process %P died writing to "
+                          "a previous \"%V\"; check its tail",
+                          sh->txn_pid, &log->name);
+
+        } else if (size > sh->txn_off) {
+            if (ftruncate(log->file->fd, sh->txn_off) == -1) {
+                ngx_log_error(NGX_LOG_ERR, elog, ngx_errno,
+                              "compliance audit: cannot cut the partial "
+                              "write of process %P from \"%V\"",
+                              sh->txn_pid, &log->name);
+
+            } else {
+                ngx_log_error(NGX_LOG_WARN, elog, 0,
+                              "compliance audit: process %P died writing "
+                              "to \"%V\": its partial write of %O bytes "
+                              "was cut off, the records are written again",
+                              sh->txn_pid, &log->name, size - sh->txn_off);
+            }
+        }
+    }
+
+    if (sh->txn & NGX_HTTP_COMPLIANCE_AUDIT_TXN_APPEND) {
+        ngx_log_error(NGX_LOG_WARN, elog, 0,
+                      "compliance audit: process %P died appending to "
+                      "\"%V\": its record is lost, the chain goes on from "
+                      "seq %uL", sh->txn_pid, &log->name, sh->txn_seq);
+
+        sh->seq = sh->txn_seq;
+        sh->base_seq = sh->txn_base_seq;
+        sh->lost = sh->txn_lost;
+        sh->used = sh->txn_used;
+        sh->gap_buffered = sh->txn_gap_buffered;
+        ngx_memcpy(sh->chain, sh->txn_chain, COMPLIANCE_CHAIN_HEX_LEN);
+        ngx_memcpy(sh->base_chain, sh->txn_base_chain,
+                   COMPLIANCE_CHAIN_HEX_LEN);
+    }
+
+    sh->txn = 0;
+}
+
+
+/*
+ * After a rename and USR1, the workers reopen the file one by one: until
+ * this one has, its descriptor still names the renamed file while others
+ * already write the new one, and the chain would run on in two files.
+ * Under the mutex, a writer whose descriptor is not the file the path
+ * now names switches to it first (dup2() over nginx's descriptor, so
+ * nginx's own reopen later finds everything in place).  While the path
+ * does not exist yet (renamed, nobody reopened) the old file is right.
+ */
+static void
+ngx_http_compliance_audit_follow(ngx_http_compliance_audit_log_t *log,
+    ngx_log_t *elog)
+{
+    ngx_fd_t         fd;
+    ngx_file_info_t  cur, path;
+
+    if (ngx_fd_info(log->file->fd, &cur) == NGX_FILE_ERROR
+        || ngx_file_info(log->file->name.data, &path) == NGX_FILE_ERROR)
+    {
+        return;
+    }
+
+    if (ngx_file_uniq(&cur) == ngx_file_uniq(&path)
+        && cur.st_dev == path.st_dev)
+    {
+        return;
+    }
+
+    fd = ngx_open_file(log->file->name.data, NGX_FILE_APPEND, NGX_FILE_OPEN,
+                       0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, elog, ngx_errno,
+                      "compliance audit: cannot follow \"%V\" after a "
+                      "reopen", &log->name);
+        return;
+    }
+
+    if (dup2(fd, log->file->fd) == -1) {
+        ngx_log_error(NGX_LOG_ERR, elog, ngx_errno,
+                      "compliance audit: cannot follow \"%V\" after a "
+                      "reopen", &log->name);
+    }
+
+    (void) ngx_close_file(fd);
+}
+
+
+static void
 ngx_http_compliance_audit_timer(ngx_event_t *ev)
 {
     ngx_http_compliance_audit_log_t  *log = ev->data;
 
-    ngx_shmtx_lock(&log->shpool->mutex);
+    ngx_http_compliance_audit_lock(log, ev->log);
     ngx_http_compliance_audit_flush_locked(log, log->sh, ev->log);
     ngx_http_compliance_audit_checkpoint(log, log->sh, 1, ev->log);
     ngx_shmtx_unlock(&log->shpool->mutex);
