@@ -12,6 +12,8 @@
 #   ./build.sh soak     about 1,000,000 requests through 2 workers with
 #                       100 reloads, 10 rotations and 3 killed workers
 #                       (soak/soak.t, ~3-10 minutes; build/soak-report.txt)
+#   ./build.sh valgrind a subset of t/ with nginx as one process
+#                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
 #   ./build.sh bench    the benchmark (bench/run)
 #
@@ -162,6 +164,28 @@ cmd_soak() {
         prove -v soak/soak.t
 }
 
+# tests that need no second worker and no timing (a single nginx
+# process under valgrind is 20 to 50 times slower; a reload is a restart
+# there).  Not t/430: PCRE2's JIT code, which its operator pattern runs,
+# reads words past the subject and valgrind cannot see into it (the JIT
+# paths run under ./build.sh asan instead).
+VALGRIND_TESTS="t/100-jwt.t t/110-jwt-hostile.t t/120-apikey.t t/130-scopes.t
+t/140-credential-in-url.t t/172-redirect-recheck.t t/305-vault-redirects.t
+t/435-log-sources.t"
+
+cmd_valgrind() {
+    cmd_build
+    install_packages valgrind
+
+    # shellcheck disable=SC2086
+    COMPLIANCE_VALGRIND=1 \
+    COMPLIANCE_MODULE="$BUILD/ngx_http_compliance_module.so" \
+    COMPLIANCE_BIN="$BUILD/bin" COMPLIANCE_TESTBIN="$BUILD/testbin" \
+    NGINX_BIN="$NGINX_BIN" \
+    PERL5LIB="$top/t/lib${PERL5LIB:+:$PERL5LIB}" \
+        prove -j2 ${VALGRIND_TESTS_ONLY:-$VALGRIND_TESTS}
+}
+
 cmd_run() {
     cmd_build
     exec "$top/examples/run-quickstart.sh" "$top"
@@ -172,9 +196,11 @@ cmd_bench() {
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
 }
 
-# libFuzzer harnesses of core/ (fuzz/README.md); not part of test or CI.
-# Each harness runs FUZZ_SECONDS (default 60); FUZZ_TARGETS picks some of
-# "jwt text vault".  Keys, corpora and crash inputs go under build/fuzz/.
+# libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
+# after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
+# from the committed corpus (fuzz/corpus/<harness>, read-only) and the
+# seeds made here; FUZZ_TARGETS picks some of "jwt text vault".  Keys,
+# the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
     local max runs crash targets failed=()
@@ -253,7 +279,7 @@ cmd_fuzz() {
 
         if "$bin" -max_total_time="$secs" -timeout=25 -max_len="$max" \
                -print_final_stats=1 -artifact_prefix="$out/crashes/$h/" \
-               "$out/corpus/$h" >"$log" 2>&1; then
+               "$out/corpus/$h" "$top/fuzz/corpus/$h" >"$log" 2>&1; then
             runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
             say "   fuzz_$h: ${runs:-?} runs, no crash"
             continue
@@ -282,5 +308,6 @@ case "${1:-build}" in
     bench)  cmd_bench ;;
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
-    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak]" ;;
+    valgrind) cmd_valgrind ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind]" ;;
 esac

@@ -30,6 +30,15 @@ our $START_TIMEOUT  = 10;
 our $RELOAD_TIMEOUT = 10;
 our $STOP_TIMEOUT   = 10;
 
+# ./build.sh valgrind: nginx runs as one process (master_process off,
+# daemon off) under valgrind; every error valgrind reports fails the test
+our $VALGRIND = $ENV{COMPLIANCE_VALGRIND} ? 1 : 0;
+
+if ($VALGRIND) {
+    $START_TIMEOUT *= 6;
+    $STOP_TIMEOUT *= 6;
+}
+
 # Lines that make finish() fail.
 our $PROBLEM_RE = qr/\[(?:alert|emerg|crit)\]|AddressSanitizer|LeakSanitizer
     |UndefinedBehaviorSanitizer|ThreadSanitizer|MemorySanitizer
@@ -242,7 +251,8 @@ sub error_log {
 sub wait_for {
     my ($self, $cond, %opt) = @_;
 
-    my $deadline = Time::HiRes::time() + ($opt{timeout} // 5);
+    my $deadline = Time::HiRes::time()
+        + ($opt{timeout} // 5) * ($VALGRIND ? 6 : 1);
 
     while (1) {
         my $v = $cond->();
@@ -291,6 +301,7 @@ sub test_globals {
 
     $s .= "pid $self->{prefix}/logs/nginx.pid;\n";
     $s .= "error_log $self->{prefix}/logs/error.log info;\n";
+    $s .= "master_process off;\ndaemon off;\n" if $VALGRIND;
     $s .= "user $self->{opt}{user};\n" if defined $self->{opt}{user};
 
     return $s;
@@ -555,7 +566,12 @@ sub run {
         open STDOUT, '>>', $stderr;
         open STDERR, '>&', \*STDOUT;
         _sanitizer_env();
-        exec { $self->{nginx} } $self->{nginx},
+        my @vg = $VALGRIND
+            ? ('valgrind', '--quiet', '--num-callers=30',
+               '--log-file=' . $self->path('logs/valgrind-%p.log'))
+            : ();
+        exec { $VALGRIND ? 'valgrind' : $self->{nginx} }
+            (@vg ? @vg : ()), $self->{nginx},
             '-p', "$self->{prefix}/", '-c', 'nginx.conf', '-e', $errlog
             or print "exec $self->{nginx}: $!\n";
         POSIX::_exit(127);
@@ -676,12 +692,20 @@ sub reload {
     my $off = $self->log_offset('logs/error.log');
     my $want = $self->_expected_workers || 1;
 
-    $self->_signal_master('HUP');
-
     my $deadline = Time::HiRes::time() + ($opt{timeout} // $RELOAD_TIMEOUT);
     my $why;
 
-    while (1) {
+    # one process (master_process off, ./build.sh valgrind): nginx does
+    # not re-add its listening sockets after reconfiguring in place, so a
+    # reload is a restart there (shared memory starts afresh)
+    if ($self->_expected_workers == 0) {
+        $self->stop;
+        return $self->run(%opt);
+    }
+
+    $self->_signal_master('HUP');
+
+    while (!$why) {
         my %old = map { $_ => 1 } @old;
         my @cur = $self->worker_pids;
 
@@ -785,7 +809,7 @@ sub _connect {
     my ($self, $r) = @_;
 
     my $port = $r->{port} // $self->port(0);
-    my $timeout = $r->{timeout} // 5;
+    my $timeout = ($r->{timeout} // 5) * ($VALGRIND ? 10 : 1);
     my $addr = $r->{addr} // '127.0.0.1';
     my $sock;
 
@@ -1238,9 +1262,15 @@ sub log_problems {
     my $dir = $self->path('logs');
 
     opendir my $dh, $dir or return;
-    my @files = sort grep { /^error\.log/ || $_ eq 'nginx.stderr' }
-        readdir $dh;
+    my @all = readdir $dh;
+    my @files = sort grep { /^error\.log/ || $_ eq 'nginx.stderr' } @all;
     closedir $dh;
+
+    # valgrind --quiet writes nothing but errors
+    for my $f (sort grep { /^valgrind-\d+\.log$/ } @all) {
+        my $text = $self->read_file("logs/$f") // '';
+        push @bad, "$f: " . (split /\n/, $text)[0] . ' ...' if length $text;
+    }
 
     for my $f (@files) {
         my $text = $self->read_file("logs/$f") // '';
