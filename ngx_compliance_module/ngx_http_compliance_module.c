@@ -1195,9 +1195,8 @@ ngx_http_compliance_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
-    u_char      c;
     ngx_str_t  *value, *s;
-    ngx_uint_t  i, j;
+    ngx_uint_t  i;
 
     if (clcf->scopes != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
@@ -1213,16 +1212,8 @@ ngx_http_compliance_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        /* RFC 6749 3.3 scope-token */
-        for (j = 0; j < value[i].len; j++) {
-            c = value[i].data[j];
-
-            if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
-                break;
-            }
-        }
-
-        if (value[i].len == 0 || j < value[i].len) {
+        /* the grammar the token's scopes are read with */
+        if (!compliance_token_scope_valid(value[i].data, value[i].len)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid scope \"%V\" in \"%V\"",
                                &value[i], &cmd->name);

@@ -18,6 +18,7 @@
 #include "compliance_query.h"
 #include "compliance_redact.h"
 #include "compliance_secret.h"
+#include "compliance_token.h"
 
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"

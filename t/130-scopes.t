@@ -40,6 +40,7 @@ my %claims = (
     'scope a, scp [b]'  => { scope => 'a', scp => ['b'] },
     'scope base'        => { scope => 'base' },
     'scope other'       => { scope => 'other' },
+    "scope it's"        => { scope => "read it's" },
 );
 
 my @names = sort keys %claims;
@@ -89,6 +90,13 @@ http {
         location /admin {
             compliance_require_scope admin;
             return 200 "admin\n";
+        }
+
+        # a single quote is a scope-token character (RFC 6749 3.3): what
+        # the config accepts, a token can carry
+        location /quote {
+            compliance_require_scope "it's";
+            return 200 "quote [$compliance_scopes]\n";
         }
 
         # "rewrite ... last" after the check of this location
@@ -193,6 +201,11 @@ my @cases = (
       'API key scopes=a does not' ],
     [ key_req('/a', 'key -'), 403, 'insufficient_scope',
       'API key without scopes' ],
+
+    [ jwt_req('/quote', "scope it's"), 200, "quote [read it's]\n",
+      'a scope with a single quote, required and carried' ],
+    [ jwt_req('/quote', 'scope a'), 403, 'insufficient_scope',
+      'without it' ],
 
     # internal redirects keep the identity, and meet the new location
     [ jwt_req('/rewrite', 'scope a'), 403, 'insufficient_scope',

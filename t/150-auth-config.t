@@ -247,10 +247,7 @@ if ($> != 0) {
 
 for my $b (@bad) {
     my ($line, $re) = @$b;
-    my ($ok, $out) = $t->test_config_text(conf($line));
-
-    ok(!$ok, "refused: $line");
-    like($out, $re, "message: $line") or diag($out);
+    $t->config_refused(conf($line), $re, $line);
 }
 
 # contexts

@@ -60,17 +60,12 @@ EOF
 
 sub refused {
     my ($name, $re, %o) = @_;
-
-    my ($ok, $out) = $t->test_config_text(conf(%o));
-    ok(!$ok, "refused: $name");
-    like($out, $re, "message: $name") or diag($out);
+    $t->config_refused(conf(%o), $re, $name);
 }
 
 sub accepted {
     my ($name, %o) = @_;
-
-    my ($ok, $out) = $t->test_config_text(conf(%o));
-    ok($ok, "accepted: $name") or diag($out);
+    $t->config_accepted(conf(%o), $name);
 }
 
 my $on = 'compliance on;';

@@ -9,6 +9,7 @@
 
 #include "compliance_b64url.h"
 #include "compliance_jwt.h"
+#include "compliance_token.h"
 
 
 /*
@@ -679,23 +680,13 @@ compliance_jwt_claim_str(const compliance_jwt_t *jwt, const char *name,
 }
 
 
-/* Appends one scope-token (RFC 6749 3.3 syntax, no quotes) or drops it. */
+/* Appends one scope-token (compliance_token_scope_valid()) or drops it. */
 
 static void
 compliance_jwt_scope_add(const u_char *t, size_t n, u_char *out, size_t *pos)
 {
-    size_t  i;
-
-    if (n == 0) {
+    if (!compliance_token_scope_valid(t, n)) {
         return;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (t[i] <= 0x20 || t[i] >= 0x7f || t[i] == '"' || t[i] == '\''
-            || t[i] == '\\')
-        {
-            return;
-        }
     }
 
     if (*pos) {

@@ -411,6 +411,25 @@ compliance_token_param(const u_char *in, size_t len, size_t i,
 
 
 int
+compliance_token_scope_valid(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x21 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
 compliance_token_is_credential(const u_char *in, size_t len)
 {
     size_t  i, e;

@@ -185,6 +185,14 @@ int compliance_token_param(const u_char *in, size_t len, size_t i,
     size_t *value);
 
 /*
+ * 1 when p is one RFC 6749 3.3 scope-token: 1*( %x21 / %x23-5B / %x5D-7E ),
+ * printable ASCII without space, '"' and '\\'.  The one predicate for
+ * compliance_require_scope at config time and for the scopes a token
+ * carries, so a scope the config accepts can match.
+ */
+int compliance_token_scope_valid(const u_char *p, size_t len);
+
+/*
  * 1 when a whole parameter value (raw, as in the query string) is a
  * credential: a JWT or an API key, with blanks around it and an optional
  * auth-scheme prefix.

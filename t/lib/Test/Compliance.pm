@@ -1344,6 +1344,32 @@ sub finish {
     return !@bad;
 }
 
+# config_refused($conf, qr/message/, $name): nginx -t refuses $conf and
+# says so; config_accepted($conf, $name): nginx -t accepts it.  Both
+# return the output for further checks.
+sub config_refused {
+    my ($self, $conf, $re, $name) = @_;
+
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+    my ($ok, $out) = $self->test_config_text($conf);
+    Test::More::ok(!$ok, "refused: $name");
+    Test::More::like($out, $re, "message: $name") or Test::More::diag($out);
+
+    return $out;
+}
+
+sub config_accepted {
+    my ($self, $conf, $name) = @_;
+
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+    my ($ok, $out) = $self->test_config_text($conf);
+    Test::More::ok($ok, "accepted: $name") or Test::More::diag($out);
+
+    return $out;
+}
+
 # Secrets a test sent: finish() fails if any appears in a file under logs/.
 sub forbid_in_logs {
     my ($self, @secrets) = @_;
