@@ -100,7 +100,18 @@ build_module() {
         || { grep -E 'error|warning' "$tree/make.log" >&2 \
              || tail -30 "$tree/make.log" >&2; die "module build failed"; }
 
-    cp "$tree/objs/ngx_http_compliance_module.so" "$out/"
+    # a new file renamed over the old one: an nginx running the module
+    # keeps its mapping of the old file (writing into it in place kills
+    # every worker with SIGSEGV)
+    install_atomic "$tree/objs/ngx_http_compliance_module.so" \
+        "$out/ngx_http_compliance_module.so"
+}
+
+install_atomic() {
+    local src=$1 dst=$2
+
+    cp "$src" "$dst.tmp.$$" || die "cannot write $dst.tmp.$$"
+    mv -f "$dst.tmp.$$" "$dst" || die "cannot rename onto $dst"
 }
 
 build_core() {

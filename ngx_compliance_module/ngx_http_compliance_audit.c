@@ -1035,8 +1035,9 @@ ngx_http_compliance_audit_build(ngx_http_request_t *r,
                                       &r->connection->addr_text);
     p = ngx_http_compliance_audit_str(p, "method", &method);
     p = ngx_http_compliance_audit_str(p, "path", &safe);
-    p = ngx_sprintf(p, ",\"status\":%ui,\"response_time_ms\":%T.%03M",
-                    status, (time_t) (ms / 1000), ms % 1000);
+    /* milliseconds, as nginx's own clock counts them ($request_time) */
+    p = ngx_sprintf(p, ",\"status\":%ui,\"response_time_ms\":%M.000",
+                    status, (ngx_msec_t) ms);
     p = ngx_sprintf(p, ",\"bytes_sent\":%O", r->connection->sent);
     p = ngx_http_compliance_audit_str(p, "reason", reasonp);
 

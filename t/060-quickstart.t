@@ -35,4 +35,47 @@ my ($key) = $out =~ /^  (ck_\S+)$/m;
 unlike(`cat $dir/api-keys.txt`, qr/\Q$key\E/,
        'the key file holds no key, only its hash');
 
-done_testing;
+# --- the README's tour on free ports: one record per request, and
+# the demo upstream (not the gateway) writes none
+my $t = Test::Compliance->new;
+
+my $conf = `cat $dir/nginx.conf`;
+my %port = (8443 => $t->port(0), 8080 => $t->port(1), 8081 => $t->port(2));
+$conf =~ s/\b(8443|8080|8081)\b/$port{$1}/g;
+$conf =~ s/^pid [^;]*;/pid ${\ $t->path("logs\/nginx.pid")};/m;
+$conf =~ s/^error_log [^;]*;/error_log ${\ $t->path('logs\/error.log')} info;/m;
+$t->write_file('nginx.conf', $conf);
+
+# the prepared files are relative to the quickstart's run directory
+for my $f (qw(cert.pem key.pem api-keys.txt jwks.json audit-chain.key)) {
+    system('cp', '-p', "$dir/$f", $t->path($f)) == 0 or die "cp $f";
+}
+
+my ($jwt) = $out =~ /^  (eyJ\S+)$/m;
+$t->forbid_in_logs($key, $jwt);
+$t->run;
+
+my @tour = (
+    [ https => '/health', [], 200 ],
+    [ https => '/api/orders', [], 401 ],
+    [ http => '/api/orders?page=2', [], 301 ],
+    [ https => '/api/orders', [ [ 'X-API-Key', $key ] ], 200 ],
+    [ https => '/api/admin', [ [ 'Authorization', "Bearer $jwt" ] ], 403 ],
+);
+
+for my $s (@tour) {
+    my ($scheme, $uri, $h, $want) = @$s;
+    my $r = $scheme eq 'https'
+        ? $t->https(uri => $uri, headers => $h, port => $t->port(0))
+        : $t->http(uri => $uri, headers => $h, port => $t->port(1));
+    is($r->{status}, $want, "tour: $scheme $uri: $want");
+}
+
+$t->stop;
+
+my $bin = $ENV{COMPLIANCE_BIN} || "$top/build/bin";
+my $v = `$bin/compliance-audit verify --key ${\ $t->path('audit-chain.key')} ${\ $t->path('audit.jsonl')} 2>&1`;
+like($v, qr/^OK 5 records$/m,
+     'the trail holds one record per request of the tour, the upstream none');
+
+$t->finish;
