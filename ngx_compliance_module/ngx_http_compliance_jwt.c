@@ -4,7 +4,8 @@
  * for its signature again.
  */
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "ngx_http_compliance_module.h"
 
@@ -16,9 +17,19 @@
  */
 #define NGX_HTTP_COMPLIANCE_JWT_CACHE  4096
 
+/*
+ * A hit compares the whole token (constant time) with the copy the entry
+ * keeps, so the slot index only needs to spread honest tokens: it is a
+ * keyed mix of the token's last 16 bytes (signature bytes), with a seed
+ * drawn per worker so nobody can aim many tokens at one slot.  Longer
+ * tokens than this are verified every time rather than copied.
+ */
+#define NGX_HTTP_COMPLIANCE_JWT_CACHE_TOKEN  2048
+
 
 typedef struct {
-    u_char                          digest[32];
+    u_char                         *tok;        /* ngx_alloc()ed copy */
+    size_t                          len;
     ngx_uint_t                      keys_id;
     const compliance_jwt_key_t     *key;
     int                             alg;
@@ -28,10 +39,8 @@ typedef struct {
 
 
 static void ngx_http_compliance_jwt_keys_cleanup(void *data);
-static ngx_int_t ngx_http_compliance_jwt_digest(const u_char *tok,
-    size_t len, u_char *digest);
 static ngx_http_compliance_jwt_cache_t *ngx_http_compliance_jwt_cache_slot(
-    const u_char *digest);
+    const u_char *tok, size_t len);
 static time_t ngx_http_compliance_jwt_exp(json_t *payload);
 static ngx_int_t ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
@@ -43,10 +52,7 @@ static ngx_uint_t ngx_http_compliance_jwt_printable(const u_char *p,
 
 
 static ngx_http_compliance_jwt_cache_t  *ngx_http_compliance_jwt_cache;
-static EVP_MD                           *ngx_http_compliance_sha256;
-
-/* reused for every token: EVP_Digest() would allocate one per call */
-static EVP_MD_CTX                       *ngx_http_compliance_sha256_ctx;
+static uint64_t                          ngx_http_compliance_jwt_seed[2];
 
 /*
  * Key sets are told apart by an id that is never reused in a process,
@@ -61,15 +67,12 @@ ngx_http_compliance_jwt_init_process(ngx_cycle_t *cycle)
 {
     size_t  size;
 
-    ngx_http_compliance_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (ngx_http_compliance_sha256 == NULL) {
+    if (RAND_bytes((u_char *) ngx_http_compliance_jwt_seed,
+                   sizeof(ngx_http_compliance_jwt_seed))
+        != 1)
+    {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "compliance: SHA256 unavailable in libcrypto");
-        return NGX_ERROR;
-    }
-
-    ngx_http_compliance_sha256_ctx = EVP_MD_CTX_new();
-    if (ngx_http_compliance_sha256_ctx == NULL) {
+                      "compliance: RAND_bytes() failed");
         return NGX_ERROR;
     }
 
@@ -98,49 +101,40 @@ ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle)
             if (e->payload) {
                 json_decref(e->payload);
             }
+
+            if (e->tok) {
+                ngx_free(e->tok);
+            }
         }
 
         ngx_free(ngx_http_compliance_jwt_cache);
         ngx_http_compliance_jwt_cache = NULL;
     }
-
-    if (ngx_http_compliance_sha256_ctx) {
-        EVP_MD_CTX_free(ngx_http_compliance_sha256_ctx);
-        ngx_http_compliance_sha256_ctx = NULL;
-    }
-
-    if (ngx_http_compliance_sha256) {
-        EVP_MD_free(ngx_http_compliance_sha256);
-        ngx_http_compliance_sha256 = NULL;
-    }
-}
-
-
-static ngx_int_t
-ngx_http_compliance_jwt_digest(const u_char *tok, size_t len, u_char *digest)
-{
-    unsigned int   n;
-    EVP_MD_CTX    *ctx;
-
-    ctx = ngx_http_compliance_sha256_ctx;
-
-    if (EVP_DigestInit_ex2(ctx, ngx_http_compliance_sha256, NULL) != 1
-        || EVP_DigestUpdate(ctx, tok, len) != 1
-        || EVP_DigestFinal_ex(ctx, digest, &n) != 1)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 
 static ngx_http_compliance_jwt_cache_t *
-ngx_http_compliance_jwt_cache_slot(const u_char *digest)
+ngx_http_compliance_jwt_cache_slot(const u_char *tok, size_t len)
 {
-    uint32_t  h;
+    size_t    n;
+    uint64_t  a, b, h;
 
-    ngx_memcpy(&h, digest, sizeof(uint32_t));
+    a = 0;
+    b = 0;
+    n = ngx_min(len, 8);
+    ngx_memcpy(&a, tok + len - n, n);
+
+    if (len > 8) {
+        n = ngx_min(len - 8, 8);
+        ngx_memcpy(&b, tok + len - 8 - n, n);
+    }
+
+    /* two multiply-xorshift rounds keyed by the worker's seed */
+    h = (a ^ ngx_http_compliance_jwt_seed[0]) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+    h = (h ^ b ^ ngx_http_compliance_jwt_seed[1] ^ len)
+        * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
 
     return &ngx_http_compliance_jwt_cache[h % NGX_HTTP_COMPLIANCE_JWT_CACHE];
 }
@@ -171,7 +165,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     u_char *tok, size_t len, ngx_uint_t *internal)
 {
     int                               rc;
-    u_char                            digest[32];
+    u_char                           *copy;
     ngx_uint_t                        hit;
     compliance_jwt_t                  jwt;
     ngx_http_compliance_jwt_cache_t  *e;
@@ -187,15 +181,16 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
     ngx_memzero(&jwt, sizeof(compliance_jwt_t));
 
-    if (ngx_http_compliance_jwt_cache
-        && ngx_http_compliance_jwt_digest(tok, len, digest) == NGX_OK)
+    if (ngx_http_compliance_jwt_cache && len > 0
+        && len <= NGX_HTTP_COMPLIANCE_JWT_CACHE_TOKEN)
     {
-        e = ngx_http_compliance_jwt_cache_slot(digest);
+        e = ngx_http_compliance_jwt_cache_slot(tok, len);
 
         if (e->payload
+            && e->len == len
             && e->keys_id == clcf->jwt_keys_id
             && (clcf->jwt_algs & COMPLIANCE_JWT_ALG_BIT(e->alg))
-            && ngx_memcmp(e->digest, digest, 32) == 0)
+            && CRYPTO_memcmp(e->tok, tok, len) == 0)
         {
             hit = 1;
             jwt.alg = e->alg;
@@ -217,12 +212,25 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
             return compliance_jwt_reason(rc);
         }
 
+        /* no memory for the copy: the token is simply not cached */
+        copy = e ? ngx_alloc(len, r->connection->log) : NULL;
+
+        if (copy == NULL) {
+            e = NULL;
+        }
+
         if (e) {
             if (e->payload) {
                 json_decref(e->payload);
             }
 
-            ngx_memcpy(e->digest, digest, 32);
+            if (e->tok) {
+                ngx_free(e->tok);
+            }
+
+            ngx_memcpy(copy, tok, len);
+            e->tok = copy;
+            e->len = len;
             e->keys_id = clcf->jwt_keys_id;
             e->key = jwt.key;
             e->alg = jwt.alg;
