@@ -1,6 +1,8 @@
 /*
  * API-key authentication: the key file is parsed once at config time;
- * a request costs one SHA-256 and a constant-time compare.
+ * a request costs one SHA-256 and a constant-time compare, or, for a key
+ * that verified before, a constant-time compare with the cached text
+ * (core/compliance_apikey.c).
  */
 
 #include "ngx_http_compliance_module.h"

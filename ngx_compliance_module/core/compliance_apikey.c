@@ -728,6 +728,17 @@ compliance_apikey_parse_owned(compliance_apikey_set_t *set, char *text,
     set->n = n;
     set->text = text;
 
+    /* without memory or randomness the set works, uncached */
+    set->cache = calloc(COMPLIANCE_APIKEY_CACHE,
+                        sizeof(compliance_apikey_hit_t));
+
+    if (set->cache
+        && RAND_bytes((u_char *) set->seed, sizeof(set->seed)) != 1)
+    {
+        free(set->cache);
+        set->cache = NULL;
+    }
+
     return 0;
 
 failed:
@@ -749,6 +760,7 @@ compliance_apikey_set_parse(compliance_apikey_set_t *set, const u_char *buf,
     set->recs = NULL;
     set->n = 0;
     set->text = NULL;
+    set->cache = NULL;
 
     if (len > COMPLIANCE_APIKEY_MAX_FILE) {
         snprintf(err, errlen, "key file larger than %d bytes",
@@ -857,6 +869,15 @@ compliance_apikey_set_free(compliance_apikey_set_t *set)
     compliance_apikey_free_recs(set->recs, set->n);
     free(set->text);
 
+    /* the cache holds whole keys */
+    if (set->cache) {
+        OPENSSL_cleanse(set->cache,
+                        COMPLIANCE_APIKEY_CACHE
+                        * sizeof(compliance_apikey_hit_t));
+        free(set->cache);
+        set->cache = NULL;
+    }
+
     set->recs = NULL;
     set->n = 0;
     set->text = NULL;
@@ -925,6 +946,28 @@ compliance_apikey_digest(const u_char *salt, const u_char *secret,
 }
 
 
+/*
+ * The slot of a key: a keyed mix of its last 16 characters (secret
+ * text), seeded per set so that nobody can aim keys at one slot.
+ */
+static compliance_apikey_hit_t *
+compliance_apikey_cache_slot(const compliance_apikey_set_t *set,
+    const u_char *key)
+{
+    uint64_t  a, b, h;
+
+    memcpy(&a, key + COMPLIANCE_APIKEY_TEXT_LEN - 8, 8);
+    memcpy(&b, key + COMPLIANCE_APIKEY_TEXT_LEN - 16, 8);
+
+    h = (a ^ set->seed[0]) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+    h = (h ^ b ^ set->seed[1]) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+
+    return &set->cache[h % COMPLIANCE_APIKEY_CACHE];
+}
+
+
 int
 compliance_apikey_verify(const compliance_apikey_set_t *set,
     const u_char *key, size_t len, const struct sockaddr *sa, long long now,
@@ -933,11 +976,24 @@ compliance_apikey_verify(const compliance_apikey_set_t *set,
     int                             rc, same;
     u_char                          digest[COMPLIANCE_APIKEY_HASH_LEN];
     const u_char                   *salt, *hash;
+    compliance_apikey_hit_t        *hit;
     compliance_apikey_text_t        t;
     const compliance_apikey_rec_t  *r;
 
     if (rec) {
         *rec = NULL;
+    }
+
+    /* a key that verified before: its whole text, compared in constant time */
+    hit = NULL;
+
+    if (set && set->cache && len == COMPLIANCE_APIKEY_TEXT_LEN) {
+        hit = compliance_apikey_cache_slot(set, key);
+
+        if (hit->rec && CRYPTO_memcmp(hit->text, key, len) == 0) {
+            r = hit->rec;
+            goto verified;
+        }
     }
 
     if (compliance_apikey_parse_text(key, len, &t) != COMPLIANCE_APIKEY_OK) {
@@ -963,6 +1019,14 @@ compliance_apikey_verify(const compliance_apikey_set_t *set,
         return COMPLIANCE_APIKEY_UNKNOWN;
     }
 
+    if (hit) {
+        hit->rec = r;
+        memcpy(hit->text, key, COMPLIANCE_APIKEY_TEXT_LEN);
+    }
+
+verified:
+
+    /* expiry and the address allow-list are checked every time */
     if (r->expires != 0 && now >= r->expires) {
         return COMPLIANCE_APIKEY_EXPIRED;
     }

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compliance_cidr.h"
 #include "compliance_token.h"
@@ -78,11 +79,27 @@ typedef struct {
 } compliance_apikey_rec_t;
 
 
-/* Records sorted by id for bsearch(); strings live in text. */
+/* A verified key: its whole text, the record it proved. */
+typedef struct {
+    const compliance_apikey_rec_t  *rec;
+    u_char                          text[COMPLIANCE_APIKEY_TEXT_LEN];
+} compliance_apikey_hit_t;
+
+#define COMPLIANCE_APIKEY_CACHE  1024
+
+
+/*
+ * Records sorted by id for bsearch(); strings live in text.  cache holds
+ * COMPLIANCE_APIKEY_CACHE keys that verified, so a repeated key skips
+ * its SHA-256: each process (nginx worker) has its own copy after fork,
+ * and a new set (a reload) starts empty, so revocation by reload holds.
+ */
 typedef struct {
     compliance_apikey_rec_t  *recs;
     size_t                    n;
     char                     *text;
+    compliance_apikey_hit_t  *cache;
+    uint64_t                  seed[2];
 } compliance_apikey_set_t;
 
 

@@ -49,6 +49,7 @@ static void test_bounds(void **state);
 static void test_dates(void **state);
 static void test_check_field(void **state);
 static void test_verify(void **state);
+static void test_verify_cache(void **state);
 static void test_verify_expiry_boundary(void **state);
 static void test_verify_ip(void **state);
 static void test_verify_order(void **state);
@@ -823,6 +824,57 @@ test_check_field(void **state)
 }
 
 
+/*
+ * The verification cache: a key that verified skips its SHA-256 the next
+ * time, but only the exact text hits; expiry and the allow-list are still
+ * checked every time; a new set (a reload) starts empty.
+ */
+static void
+test_verify_cache(void **state)
+{
+    int                             i;
+    char                            k[128];
+    const compliance_apikey_rec_t  *rec;
+    compliance_apikey_set_t         set;
+
+    (void) state;
+
+    load_fixture(&set);
+    assert_non_null(set.cache);
+
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(verify(&set, unit_key_a, v4("10.1.2.3"),
+                                1700000000, &rec), COMPLIANCE_APIKEY_OK);
+        assert_string_equal(rec->principal, "alice");
+    }
+
+    /* one character off, in the secret or in the id: no hit */
+    for (i = 3; i < COMPLIANCE_APIKEY_TEXT_LEN; i++) {
+        strcpy(k, unit_key_a);
+        k[i] = (char) (k[i] == 'a' ? 'b' : 'a');
+        assert_int_not_equal(verify(&set, k, v4("10.1.2.3"), 1700000000,
+                                    &rec), COMPLIANCE_APIKEY_OK);
+    }
+
+    /* cached, and still refused once expired or from another address */
+    assert_int_equal(verify(&set, unit_key_a, v4("10.1.2.3"), 1900000000,
+                            &rec), COMPLIANCE_APIKEY_EXPIRED);
+    assert_null(rec);
+    assert_int_equal(verify(&set, unit_key_a, v4("192.0.2.1"), 1700000000,
+                            &rec), COMPLIANCE_APIKEY_IP_NOT_ALLOWED);
+
+    /* a reload: a new set, no memory of the old one */
+    compliance_apikey_set_free(&set);
+    assert_null(set.cache);
+    load_fixture(&set);
+    assert_null(set.cache[0].rec);
+    assert_int_equal(verify(&set, unit_key_a, v4("10.1.2.3"), 1700000000,
+                            &rec), COMPLIANCE_APIKEY_OK);
+
+    compliance_apikey_set_free(&set);
+}
+
+
 static void
 test_verify(void **state)
 {
@@ -1138,6 +1190,7 @@ main(void)
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_check_field),
         cmocka_unit_test(test_verify),
+        cmocka_unit_test(test_verify_cache),
         cmocka_unit_test(test_verify_expiry_boundary),
         cmocka_unit_test(test_verify_ip),
         cmocka_unit_test(test_verify_order),
