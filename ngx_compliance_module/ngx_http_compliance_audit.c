@@ -127,6 +127,8 @@ static void ngx_http_compliance_audit_recover(
 static void ngx_http_compliance_audit_follow(
     ngx_http_compliance_audit_log_t *log, ngx_log_t *elog);
 static void ngx_http_compliance_audit_timer(ngx_event_t *ev);
+static void ngx_http_compliance_audit_checkpoint_write(
+    ngx_http_compliance_audit_sh_t *sh);
 static void ngx_http_compliance_audit_checkpoint(
     ngx_http_compliance_audit_log_t *log,
     ngx_http_compliance_audit_sh_t *sh, ngx_uint_t force, ngx_log_t *elog);
@@ -1396,9 +1398,43 @@ ngx_http_compliance_audit_checkpoint(ngx_http_compliance_audit_log_t *log,
     sh->last_checkpoint = now;
     sh->checkpoint_pending = 0;
 
-    ngx_log_error(NGX_LOG_NOTICE, elog, 0,
-                  "compliance audit checkpoint seq=%uL chain=%*s",
-                  sh->seq, (size_t) COMPLIANCE_CHAIN_HEX_LEN, sh->chain);
+    ngx_http_compliance_audit_checkpoint_write(sh);
+}
+
+
+/*
+ * A checkpoint is written to every error log of the main level whatever
+ * its level: at Debian's default "error" a [notice] line would be
+ * filtered out, and with it the detection of a cut tail.  The line has
+ * the shape of nginx's own, [notice] included.
+ */
+static void
+ngx_http_compliance_audit_checkpoint_write(ngx_http_compliance_audit_sh_t *sh)
+{
+    u_char     *p;
+    u_char      line[NGX_MAX_ERROR_STR];
+    ngx_log_t  *log;
+
+    p = ngx_cpymem(line, ngx_cached_err_log_time.data,
+                   ngx_cached_err_log_time.len);
+    p = ngx_slprintf(p, line + sizeof(line) - 1,
+                     " [notice] %P#0: compliance audit checkpoint seq=%uL "
+                     "chain=%*s", ngx_log_pid, sh->seq,
+                     (size_t) COMPLIANCE_CHAIN_HEX_LEN, sh->chain);
+    *p++ = LF;
+
+    for (log = ngx_cycle->log; log; log = log->next) {
+
+        if (log->writer) {
+            /* syslog, memory, or the module's redacting writer */
+            log->writer(log, NGX_LOG_NOTICE, line, p - line);
+            continue;
+        }
+
+        if (log->file && log->file->fd != NGX_INVALID_FILE) {
+            (void) ngx_write_fd(log->file->fd, line, p - line);
+        }
+    }
 }
 
 
