@@ -14,6 +14,7 @@ static ngx_int_t ngx_http_compliance_transport(ngx_http_request_t *r,
 static ngx_int_t ngx_http_compliance_redirect(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf);
 static ngx_uint_t ngx_http_compliance_is_preflight(ngx_http_request_t *r);
+static ngx_str_t *ngx_http_compliance_redirect_host(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_authenticate(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 static ngx_int_t ngx_http_compliance_authorize(ngx_http_request_t *r,
@@ -433,13 +434,11 @@ ngx_http_compliance_redirect(ngx_http_request_t *r,
     u_char                    *p;
     ngx_str_t                 *host;
     ngx_table_elt_t           *location;
-    ngx_http_core_srv_conf_t  *cscf;
 
-    host = &r->headers_in.server;
+    host = ngx_http_compliance_redirect_host(r);
 
-    if (host->len == 0) {
-        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-        host = &cscf->server_name;
+    if (host == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (host->len == 0) {
@@ -482,6 +481,88 @@ ngx_http_compliance_redirect(ngx_http_request_t *r,
     }
 
     return NGX_HTTP_PERMANENT_REDIRECT;
+}
+
+
+/*
+ * Where the HTTPS redirect points: the client's Host only when it is one
+ * of this server's own names (exact, or under a "*.example.com" /
+ * ".example.com" wildcard), else the server's first name, else its own
+ * address: a "Host: evil.example" never becomes the Location.
+ */
+static ngx_str_t *
+ngx_http_compliance_redirect_host(ngx_http_request_t *r)
+{
+    u_char                          *p;
+    size_t                           n;
+    ngx_str_t                       *host, *addr, *sn;
+    ngx_uint_t                       i, nnames;
+    ngx_http_core_srv_conf_t        *cscf;
+    ngx_http_compliance_loc_conf_t  *clcf;
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
+    host = &r->headers_in.server;
+
+    /* nginx keeps its name list in the config's temporary pool */
+    sn = clcf->redirect_names ? clcf->redirect_names->elts : NULL;
+    nnames = clcf->redirect_names ? clcf->redirect_names->nelts : 0;
+
+    for (i = 0; host->len && i < nnames; i++) {
+        p = sn[i].data;
+        n = sn[i].len;
+
+        if (n == host->len && ngx_strncasecmp(p, host->data, n) == 0) {
+            return host;
+        }
+
+        if (n > 2 && p[0] == '*' && p[1] == '.') {
+            p++;
+            n--;
+        }
+
+        /* ".example.com": the name itself and its subdomains */
+        if (n > 1 && p[0] == '.'
+            && ((host->len == n - 1
+                 && ngx_strncasecmp(p + 1, host->data, n - 1) == 0)
+                || (host->len > n
+                    && ngx_strncasecmp(p, host->data + host->len - n, n)
+                       == 0)))
+        {
+            return host;
+        }
+    }
+
+    if (cscf->server_name.len
+        && ngx_strlchr(cscf->server_name.data,
+                       cscf->server_name.data + cscf->server_name.len, '*')
+           == NULL
+        && cscf->server_name.data[0] != '.'
+        && cscf->server_name.data[0] != '~')
+    {
+        return &cscf->server_name;
+    }
+
+    /* no usable name: the address the client connected to */
+    if (ngx_connection_local_sockaddr(r->connection, NULL, 0) != NGX_OK) {
+        return NULL;
+    }
+
+    addr = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (addr == NULL) {
+        return NULL;
+    }
+
+    addr->data = ngx_pnalloc(r->pool, NGX_SOCKADDR_STRLEN);
+    if (addr->data == NULL) {
+        return NULL;
+    }
+
+    addr->len = ngx_sock_ntop(r->connection->local_sockaddr,
+                              r->connection->local_socklen, addr->data,
+                              NGX_SOCKADDR_STRLEN, 0);
+
+    return addr;
 }
 
 

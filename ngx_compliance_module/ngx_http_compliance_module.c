@@ -37,6 +37,8 @@ static char *ngx_http_compliance_require_scope(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_compliance_leeway_check(ngx_conf_t *cf, void *post,
     void *data);
+static ngx_int_t ngx_http_compliance_redirect_names(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *conf);
 static char *ngx_http_compliance_merge_inert(ngx_conf_t *cf,
     ngx_http_compliance_loc_conf_t *prev,
     ngx_http_compliance_loc_conf_t *conf);
@@ -551,6 +553,12 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->https_redirect, 0, 0);
     ngx_conf_merge_value(conf->https_port, 0, 0);
 
+    if (conf->https_redirect
+        && ngx_http_compliance_redirect_names(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_uint_value(conf->tls_min, prev->tls_min,
                               NGX_HTTP_COMPLIANCE_TLS_ANY);
 
@@ -574,6 +582,49 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return ngx_http_compliance_merge_auth(cf, prev, conf);
+}
+
+
+/*
+ * The server's own names, kept for the HTTPS redirect's Location (nginx
+ * keeps its list in the temporary pool of the configuration); regex
+ * names cannot be written into a Location and are left out.
+ */
+static ngx_int_t
+ngx_http_compliance_redirect_names(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *conf)
+{
+    ngx_str_t                 *name;
+    ngx_uint_t                 i;
+    ngx_http_server_name_t    *sn;
+    ngx_http_core_srv_conf_t  *cscf;
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    conf->redirect_names = ngx_array_create(cf->pool,
+                                            cscf->server_names.nelts + 1,
+                                            sizeof(ngx_str_t));
+    if (conf->redirect_names == NULL) {
+        return NGX_ERROR;
+    }
+
+    sn = cscf->server_names.elts;
+
+    for (i = 0; i < cscf->server_names.nelts; i++) {
+#if (NGX_PCRE)
+        if (sn[i].regex) {
+            continue;
+        }
+#endif
+        name = ngx_array_push(conf->redirect_names);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = sn[i].name;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -96,6 +96,7 @@ typedef struct {
 
     ngx_flag_t                  https_redirect;
     ngx_int_t                   https_port;     /* 0: default 443 */
+    ngx_array_t                *redirect_names; /* the server's, no regex */
     ngx_uint_t                  tls_min;        /* TLS version number */
 
     ngx_str_t                   hsts;           /* header value, or empty */

@@ -20,7 +20,7 @@ http {
 
     server {
         listen 127.0.0.1:%%PORT_0%%;
-        server_name fallback.example;
+        server_name fallback.example api.example *.tenants.example;
 
         compliance on;
         compliance_https_redirect on;
@@ -43,12 +43,21 @@ http {
 
     server {
         listen 127.0.0.1:%%PORT_1%%;
+        server_name localhost;
         compliance_https_redirect on port=8443;
     }
 
     server {
         listen 127.0.0.1:%%PORT_2%%;
+        server_name localhost;
         compliance_https_redirect on port=443;
+    }
+
+    # no usable name: only a regex
+    server {
+        listen 127.0.0.1:%%PORT_3%%;
+        server_name ~^api[0-9]+\.example\$;
+        compliance_https_redirect on;
     }
 }
 EOF
@@ -96,6 +105,29 @@ is($r->{header}->('location'), 'https://localhost:8443/x?y', 'port=8443');
 $r = $t->http(port => $t->port(2), uri => '/x',
               headers => [['Host', 'localhost']]);
 is($r->{header}->('location'), 'https://localhost/x', 'port=443 omitted');
+
+# --- the Location never takes a Host the server does not own
+$r = $t->http(uri => '/x', headers => [['Host', 'evil.example']]);
+is($r->{status}, 301, 'a foreign Host: still redirected');
+is($r->{header}->('location'), 'https://fallback.example/x',
+   'to the server\'s first name, not to the Host');
+
+$r = $t->http(uri => '/x', headers => [['Host', 'a.tenants.example']]);
+is($r->{header}->('location'), 'https://a.tenants.example/x',
+   'a Host under a wildcard server_name is kept');
+
+$r = $t->http(uri => '/x', headers => [['Host', 'tenants.example.evil']]);
+is($r->{header}->('location'), 'https://fallback.example/x',
+   'a Host that only contains a name is not');
+
+$r = $t->http(uri => '/x', headers => [['Host', 'xtenants.example']]);
+is($r->{header}->('location'), 'https://fallback.example/x',
+   'nor one that only ends like it');
+
+$r = $t->http(port => $t->port(3), uri => '/x',
+              headers => [['Host', 'evil.example']]);
+is($r->{header}->('location'), 'https://127.0.0.1/x',
+   'no usable name: the address the client connected to');
 
 # --- refusals
 my @bad = (
