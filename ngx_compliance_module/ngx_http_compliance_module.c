@@ -726,11 +726,31 @@ static char *
 ngx_http_compliance_merge_auth(ngx_conf_t *cf,
     ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
 {
-    char        *rv;
-    ngx_uint_t   avail;
+    char                      *rv;
+    ngx_uint_t                 avail;
+    ngx_http_core_srv_conf_t  *cscf;
 
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->api_keys, prev->api_keys, NULL);
+
+    /* nginx ignores client headers with "_" unless told otherwise */
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    if (conf->api_key_header.data != NULL
+        && !cscf->underscores_in_headers
+        && ngx_strlchr(conf->api_key_header.data,
+                       conf->api_key_header.data + conf->api_key_header.len,
+                       '_')
+           != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"compliance_api_key_header %V\": nginx drops "
+                           "client headers with \"_\" unless "
+                           "\"underscores_in_headers on\" is set in the "
+                           "server, so no key would arrive in it",
+                           &conf->api_key_header);
+    }
+
     ngx_conf_merge_str_value(conf->api_key_header, prev->api_key_header,
                              "X-API-Key");
 

@@ -134,4 +134,15 @@ accepted('a leeway of 5 minutes',
          server => "$on compliance_jwt_keys one.json;"
                    . ' compliance_jwt_leeway 5m;');
 
+# --- an API-key header nginx would drop
+my $out = $t->config_accepted(conf(server => $on,
+    loc => 'compliance_api_key_header X_Api_Key; compliance_public "x";'),
+    'an API-key header with "_" loads');
+like($out, qr/\[warn\].*"compliance_api_key_header X_Api_Key": nginx drops client headers with "_" unless "underscores_in_headers on"/,
+     'with a warning that nginx drops such headers');
+$out = $t->config_accepted(conf(server => "$on underscores_in_headers on;",
+    loc => 'compliance_api_key_header X_Api_Key; compliance_public "x";'),
+    'with underscores_in_headers on');
+unlike($out, qr/\[warn\]/, 'no warning then');
+
 $t->finish;
