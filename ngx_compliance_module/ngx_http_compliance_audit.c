@@ -79,6 +79,8 @@ struct ngx_http_compliance_audit_sh_s {
     u_char                            txn_chain[COMPLIANCE_CHAIN_HEX_LEN];
     u_char                            txn_base_chain[COMPLIANCE_CHAIN_HEX_LEN];
     off_t                             txn_off;     /* file size before */
+    size_t                            txn_wlen;    /* bytes of the write */
+    ngx_uint_t                        txn_wbuf;    /* of the shared buffer */
     ngx_file_uniq_t                   txn_file;
     ngx_uint_t                        checkpoint_pending;
     size_t                            size;
@@ -119,6 +121,10 @@ static void ngx_http_compliance_audit_flush_locked(
 static void ngx_http_compliance_audit_file_flush(ngx_open_file_t *file,
     ngx_log_t *elog);
 static ngx_file_uniq_t ngx_http_compliance_audit_file_id(ngx_fd_t fd);
+static void ngx_http_compliance_audit_txn_mark(
+    ngx_http_compliance_audit_sh_t *sh);
+static void ngx_http_compliance_audit_write_done(
+    ngx_http_compliance_audit_sh_t *sh, u_char *buf);
 static void ngx_http_compliance_audit_lock(
     ngx_http_compliance_audit_log_t *log, ngx_log_t *elog);
 static void ngx_http_compliance_audit_recover(
@@ -1160,13 +1166,7 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
     ngx_http_compliance_audit_lock(log, elog);
 
     /* undone if this process dies before the end: the record is lost */
-    sh->txn_seq = sh->seq;
-    sh->txn_base_seq = sh->base_seq;
-    sh->txn_lost = sh->lost;
-    sh->txn_used = sh->used;
-    sh->txn_gap_buffered = sh->gap_buffered;
-    ngx_memcpy(sh->txn_chain, sh->chain, COMPLIANCE_CHAIN_HEX_LEN);
-    ngx_memcpy(sh->txn_base_chain, sh->base_chain, COMPLIANCE_CHAIN_HEX_LEN);
+    ngx_http_compliance_audit_txn_mark(sh);
     sh->txn_pid = ngx_pid;
     sh->txn = NGX_HTTP_COMPLIANCE_AUDIT_TXN_APPEND;
 
@@ -1249,11 +1249,7 @@ ngx_http_compliance_audit_flush_locked(ngx_http_compliance_audit_log_t *log,
     sh->gap_buffered = 0;
 
     /* an append that flushed: what it would undo is in the file now */
-    sh->txn_used = 0;
-    sh->txn_gap_buffered = 0;
-    sh->txn_seq = sh->seq;
-    sh->txn_lost = sh->lost;
-    ngx_memcpy(sh->txn_chain, sh->chain, COMPLIANCE_CHAIN_HEX_LEN);
+    ngx_http_compliance_audit_txn_mark(sh);
 }
 
 
@@ -1315,6 +1311,8 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         /* a process killed inside write() may leave part of it */
         sh->txn_off = lseek(log->file->fd, 0, SEEK_END);
         sh->txn_file = ngx_http_compliance_audit_file_id(log->file->fd);
+        sh->txn_wlen = len;
+        sh->txn_wbuf = (buf == sh->data);
         sh->txn_pid = ngx_pid;
         sh->txn |= NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE;
 
@@ -1322,7 +1320,7 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
     }
 
     if (n == (ssize_t) len || (log->syslog && n == 0)) {
-        sh->txn &= ~NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE;
+        ngx_http_compliance_audit_write_done(sh, buf);
 
         if (sh->failing) {
             ngx_log_error(NGX_LOG_NOTICE, elog, 0,
@@ -1340,8 +1338,6 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
 
     err = (n == -1) ? ngx_errno : 0;
 
-    sh->txn &= ~NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE;
-
     records = 0;
 
     for (p = buf; p < buf + len; p++) {
@@ -1355,6 +1351,8 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
 
     sh->seq = sh->base_seq;
     ngx_memcpy(sh->chain, sh->base_chain, COMPLIANCE_CHAIN_HEX_LEN);
+
+    ngx_http_compliance_audit_write_done(sh, buf);
 
     if (now - sh->last_alert >= NGX_HTTP_COMPLIANCE_AUDIT_ALERT_S) {
         sh->last_alert = now;
@@ -1477,6 +1475,40 @@ ngx_http_compliance_audit_lock(ngx_http_compliance_audit_log_t *log,
 }
 
 
+/*
+ * The end of a write, in an order a death at any point can be repaired
+ * from: the buffer is emptied, the undo point moves past what was
+ * written, and only then the write leaves the journal.
+ */
+static void
+ngx_http_compliance_audit_write_done(ngx_http_compliance_audit_sh_t *sh,
+    u_char *buf)
+{
+    if (buf == sh->data) {
+        sh->used = 0;
+        sh->gap_buffered = 0;
+    }
+
+    ngx_http_compliance_audit_txn_mark(sh);
+
+    sh->txn &= ~NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE;
+}
+
+
+/* the state an interrupted append goes back to */
+static void
+ngx_http_compliance_audit_txn_mark(ngx_http_compliance_audit_sh_t *sh)
+{
+    sh->txn_seq = sh->seq;
+    sh->txn_base_seq = sh->base_seq;
+    sh->txn_lost = sh->lost;
+    sh->txn_used = sh->used;
+    sh->txn_gap_buffered = sh->gap_buffered;
+    ngx_memcpy(sh->txn_chain, sh->chain, COMPLIANCE_CHAIN_HEX_LEN);
+    ngx_memcpy(sh->txn_base_chain, sh->base_chain, COMPLIANCE_CHAIN_HEX_LEN);
+}
+
+
 static ngx_file_uniq_t
 ngx_http_compliance_audit_file_id(ngx_fd_t fd)
 {
@@ -1498,7 +1530,10 @@ static void
 ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
     ngx_http_compliance_audit_sh_t *sh, ngx_log_t *elog)
 {
-    off_t  size;
+    off_t       size;
+    ngx_uint_t  written;
+
+    written = 0;
 
     if ((sh->txn & NGX_HTTP_COMPLIANCE_AUDIT_TXN_WRITE) && log->file) {
         size = lseek(log->file->fd, 0, SEEK_END);
@@ -1509,6 +1544,15 @@ ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
                           "compliance audit: process %P died writing to "
                           "a previous \"%V\"; check its tail",
                           sh->txn_pid, &log->name);
+
+        } else if (size >= sh->txn_off + (off_t) sh->txn_wlen) {
+            /* the write got through: only its bookkeeping was lost */
+            written = 1;
+
+            if (sh->txn_wbuf) {
+                sh->used = 0;
+                sh->gap_buffered = 0;
+            }
 
         } else if (size > sh->txn_off) {
             if (ftruncate(log->file->fd, sh->txn_off) == -1) {
@@ -1527,7 +1571,8 @@ ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
         }
     }
 
-    if (sh->txn & NGX_HTTP_COMPLIANCE_AUDIT_TXN_APPEND) {
+    /* an append whose record reached the file is not undone */
+    if ((sh->txn & NGX_HTTP_COMPLIANCE_AUDIT_TXN_APPEND) && !written) {
         ngx_log_error(NGX_LOG_WARN, elog, 0,
                       "compliance audit: process %P died appending to "
                       "\"%V\": its record is lost, the chain goes on from "
@@ -1543,6 +1588,7 @@ ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
                    COMPLIANCE_CHAIN_HEX_LEN);
     }
 
+    ngx_http_compliance_audit_txn_mark(sh);
     sh->txn = 0;
 }
 
