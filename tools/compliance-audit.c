@@ -23,6 +23,7 @@
 
 #include "compliance_chain.h"
 #include "compliance_secret.h"
+#include "compliance_version.h"
 
 
 /* a record is a few hundred bytes; anything this long is not one */
@@ -54,6 +55,7 @@ typedef struct {
 
 
 static void usage(void);
+static void usage_to(FILE *fp);
 static int hex_valid(const u_char *p, size_t len);
 static int cp_cmp(const void *a, const void *b);
 static int load_checkpoints(const char *path, audit_checkpoints_t *cps);
@@ -76,10 +78,18 @@ static int summary(int argc, char **argv);
 static void
 usage(void)
 {
-    fprintf(stderr,
+    usage_to(stderr);
+}
+
+
+static void
+usage_to(FILE *fp)
+{
+    fprintf(fp,
         "usage: compliance-audit verify --key KEYFILE "
         "[--prev HEX | --continuation] [--checkpoints LOG] FILE...\n"
-        "       compliance-audit summary FILE\n");
+        "       compliance-audit summary FILE\n"
+        "       compliance-audit --help | --version\n");
 }
 
 
@@ -801,6 +811,19 @@ done:
 int
 main(int argc, char **argv)
 {
+    if (argc == 2
+        && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+    {
+        usage_to(stdout);
+        return 0;
+    }
+
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("compliance-audit (ngx_http_compliance_module) "
+               COMPLIANCE_VERSION "\n");
+        return 0;
+    }
+
     if (argc >= 2 && strcmp(argv[1], "verify") == 0) {
         return verify(argc, argv);
     }

@@ -28,6 +28,7 @@
 #include <openssl/crypto.h>
 
 #include "compliance_apikey.h"
+#include "compliance_version.h"
 
 
 #define KEYGEN_NAME       "compliance-keygen"
@@ -53,6 +54,7 @@ typedef struct {
 
 static int keygen_std_fds(void);
 static void keygen_usage(void);
+static void keygen_usage_to(FILE *fp);
 static void keygen_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 static int keygen_set_once(const char **slot, const char *name,
@@ -106,12 +108,20 @@ keygen_std_fds(void)
 static void
 keygen_usage(void)
 {
-    fprintf(stderr,
+    keygen_usage_to(stderr);
+}
+
+
+static void
+keygen_usage_to(FILE *fp)
+{
+    fprintf(fp,
             "usage: " KEYGEN_NAME " --file F --principal P [--org O] "
             "[--scopes a,b]\n"
             "           [--allow CIDR,...] [--expires YYYY-MM-DD]\n"
             "       " KEYGEN_NAME " --file F --list\n"
-            "       " KEYGEN_NAME " --file F --revoke ID\n");
+            "       " KEYGEN_NAME " --file F --revoke ID\n"
+            "       " KEYGEN_NAME " --help | --version\n");
 }
 
 
@@ -214,7 +224,7 @@ keygen_parse_args(int argc, char **argv, keygen_args_t *a)
             continue;
 
         case 'h':
-            keygen_usage();
+            keygen_usage_to(stdout);
             exit(0);
 
         default:
@@ -889,6 +899,12 @@ main(int argc, char **argv)
     if (keygen_std_fds() != 0) {
         keygen_error("stdin, stdout and stderr must be open");
         return 1;
+    }
+
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("compliance-keygen (ngx_http_compliance_module) "
+               COMPLIANCE_VERSION "\n");
+        return 0;
     }
 
     if (keygen_parse_args(argc, argv, &a) != 0) {

@@ -27,6 +27,7 @@
 
 #include "compliance_secret.h"
 #include "compliance_vault.h"
+#include "compliance_version.h"
 
 
 #define CLI_OK     0
@@ -71,6 +72,12 @@ main(int argc, char **argv)
     int         rc;
     u_char      key[COMPLIANCE_VAULT_KEY_LEN];
     cli_args_t  a;
+
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("compliance-vault (ngx_http_compliance_module) "
+               COMPLIANCE_VERSION "\n");
+        return 0;
+    }
 
     rc = cli_parse_args(argc, argv, &a);
     if (rc != CLI_OK) {
