@@ -116,25 +116,9 @@ ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle)
 static ngx_http_compliance_jwt_cache_t *
 ngx_http_compliance_jwt_cache_slot(const u_char *tok, size_t len)
 {
-    size_t    n;
-    uint64_t  a, b, h;
+    uint64_t  h;
 
-    a = 0;
-    b = 0;
-    n = ngx_min(len, 8);
-    ngx_memcpy(&a, tok + len - n, n);
-
-    if (len > 8) {
-        n = ngx_min(len - 8, 8);
-        ngx_memcpy(&b, tok + len - 8 - n, n);
-    }
-
-    /* two multiply-xorshift rounds keyed by the worker's seed */
-    h = (a ^ ngx_http_compliance_jwt_seed[0]) * 0x9e3779b97f4a7c15ULL;
-    h ^= h >> 32;
-    h = (h ^ b ^ ngx_http_compliance_jwt_seed[1] ^ len)
-        * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 29;
+    h = compliance_token_slot(tok, len, ngx_http_compliance_jwt_seed);
 
     return &ngx_http_compliance_jwt_cache[h % NGX_HTTP_COMPLIANCE_JWT_CACHE];
 }

@@ -954,15 +954,9 @@ static compliance_apikey_hit_t *
 compliance_apikey_cache_slot(const compliance_apikey_set_t *set,
     const u_char *key)
 {
-    uint64_t  a, b, h;
+    uint64_t  h;
 
-    memcpy(&a, key + COMPLIANCE_APIKEY_TEXT_LEN - 8, 8);
-    memcpy(&b, key + COMPLIANCE_APIKEY_TEXT_LEN - 16, 8);
-
-    h = (a ^ set->seed[0]) * 0x9e3779b97f4a7c15ULL;
-    h ^= h >> 32;
-    h = (h ^ b ^ set->seed[1]) * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 29;
+    h = compliance_token_slot(key, COMPLIANCE_APIKEY_TEXT_LEN, set->seed);
 
     return &set->cache[h % COMPLIANCE_APIKEY_CACHE];
 }

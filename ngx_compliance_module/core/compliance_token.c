@@ -410,6 +410,32 @@ compliance_token_param(const u_char *in, size_t len, size_t i,
 }
 
 
+uint64_t
+compliance_token_slot(const u_char *p, size_t len, const uint64_t seed[2])
+{
+    size_t    n;
+    uint64_t  a, b, h;
+
+    a = 0;
+    b = 0;
+    n = len < 8 ? len : 8;
+    memcpy(&a, p + len - n, n);
+
+    if (len > 8) {
+        n = len - 8 < 8 ? len - 8 : 8;
+        memcpy(&b, p + len - 8 - n, n);
+    }
+
+    /* two multiply-xorshift rounds */
+    h = (a ^ seed[0]) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+    h = (h ^ b ^ seed[1] ^ len) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+
+    return h;
+}
+
+
 int
 compliance_token_scope_valid(const u_char *p, size_t len)
 {

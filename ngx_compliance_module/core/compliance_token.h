@@ -19,6 +19,7 @@
 
 #include <sys/types.h>
 #include <stddef.h>
+#include <stdint.h>
 
 
 /* an API key: "ck_" <12 of [a-z2-7]> "_" <43 of base64url> */
@@ -183,6 +184,15 @@ size_t compliance_token_scheme(const u_char *in, size_t len, size_t i);
  */
 int compliance_token_param(const u_char *in, size_t len, size_t i,
     size_t *value);
+
+/*
+ * The cache slot of a credential that verified (the JWT and API-key
+ * caches): a mix of its last 16 bytes keyed by a secret seed, so honest
+ * credentials spread and nobody can aim many at one slot.  A hit is
+ * decided by comparing the whole text, never by this value.
+ */
+uint64_t compliance_token_slot(const u_char *p, size_t len,
+    const uint64_t seed[2]);
 
 /*
  * 1 when p is one RFC 6749 3.3 scope-token: 1*( %x21 / %x23-5B / %x5D-7E ),
