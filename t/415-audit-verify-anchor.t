@@ -10,40 +10,16 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Compliance;
+use Test::ComplianceAudit qw(audit_bin genkey chained_public_config);
 
 my $t = Test::Compliance->new;
-my $bin = $ENV{COMPLIANCE_BIN} || $t->repo_root . '/build/bin';
+my $bin = audit_bin($t);
 my $audit = "$bin/compliance-audit";
 
-my $keyfile = $t->path('chain.key');
-my $other = $t->path('other.key');
-for my $k ($keyfile, $other) {
-    system("$bin/compliance-vault genkey $k 2>/dev/null") == 0
-        or die "genkey failed";
-}
+my $keyfile = genkey($t, 'chain.key');
+my $other = genkey($t, 'other.key');
 
-$t->write_config(<<"EOF");
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {
-}
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    compliance on;
-    compliance_audit_log logs/audit.jsonl;
-    compliance_audit_chain $keyfile;
-
-    server {
-        listen 127.0.0.1:%%PORT_0%%;
-
-        location / {
-            compliance_public "anchor test";
-            return 200 "ok\\n";
-        }
-    }
-}
-EOF
+chained_public_config($t, $keyfile, "anchor test");
 
 $t->run;
 $t->http(uri => "/r/$_") for 1 .. 10;
