@@ -139,8 +139,8 @@ static void ngx_http_compliance_audit_checkpoint(
     ngx_http_compliance_audit_log_t *log,
     ngx_http_compliance_audit_sh_t *sh, ngx_uint_t force, ngx_log_t *elog);
 static size_t ngx_http_compliance_audit_str_len(ngx_str_t *s);
-static u_char *ngx_http_compliance_audit_str(u_char *p, const char *name,
-    ngx_str_t *s);
+static u_char *ngx_http_compliance_audit_str(u_char *p, ngx_str_t *s);
+static u_char *ngx_http_compliance_audit_time(u_char *p, ngx_time_t *tp);
 static void ngx_http_compliance_audit_chain_cleanup(void *data);
 
 
@@ -152,12 +152,9 @@ static void ngx_http_compliance_audit_chain_cleanup(void *data);
             "\"seq\":") + 2 * NGX_INT64_LEN + COMPLIANCE_CHAIN_SUFFIX_LEN + 2)
 
 
-static ngx_str_t  ngx_http_compliance_auth_method_names[] = {
-    ngx_string("none"),
-    ngx_string("public"),
-    ngx_string("jwt"),
-    ngx_string("api_key")
-};
+/* a record's quoted timestamp */
+#define NGX_HTTP_COMPLIANCE_AUDIT_TIME_LEN                                   \
+    (sizeof("\"1970-01-01T00:00:00.000Z\"") - 1)
 
 
 /* --- configuration */
@@ -825,6 +822,350 @@ ngx_http_compliance_audit_check(ngx_http_request_t *r,
 }
 
 
+/*
+ * The request record, described once.  A record is gathered first (the
+ * values that need work or can fail: the redacted path, the resource id,
+ * the TLS names), then the field table below is walked twice, for the
+ * length and for the writing, as nginx's log module walks its ops.  A new
+ * field is one row and one getter.
+ */
+
+typedef struct {
+    ngx_http_request_t              *r;
+    ngx_http_compliance_ctx_t       *ctx;
+    ngx_time_t                      *tp;
+    ngx_str_t                        event;
+    ngx_str_t                        severity;
+    ngx_str_t                        reason;        /* .data NULL: none */
+    ngx_str_t                        request_id;
+    ngx_str_t                        path;          /* redacted */
+    ngx_str_t                       *resource_type;
+    ngx_str_t                        resource_id;   /* .data NULL: none */
+    ngx_str_t                        tls_protocol;  /* .data NULL: no TLS */
+    ngx_str_t                        tls_cipher;
+    ngx_uint_t                       status;
+    ngx_msec_t                       ms;
+    ngx_uint_t                       audit;
+} ngx_http_compliance_audit_rec_t;
+
+
+/* a string member's value; NULL writes null (or leaves the member out) */
+typedef ngx_str_t *(*ngx_http_compliance_audit_value_pt)(
+    ngx_http_compliance_audit_rec_t *rec);
+
+/* a member written as is: its largest length, and the writer */
+typedef size_t (*ngx_http_compliance_audit_len_pt)(
+    ngx_http_compliance_audit_rec_t *rec);
+typedef u_char *(*ngx_http_compliance_audit_write_pt)(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec);
+
+
+typedef struct {
+    ngx_str_t                            name;   /* ,"name": */
+    ngx_uint_t                           flags;
+    ngx_http_compliance_audit_value_pt   value;  /* a string member, or */
+    ngx_http_compliance_audit_len_pt     len;    /* a raw one */
+    ngx_http_compliance_audit_write_pt   write;
+} ngx_http_compliance_audit_field_t;
+
+
+/* the member is left out of the record when it has no value */
+#define NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL  0x01
+
+#define ngx_http_compliance_member(name)  ngx_string(",\"" name "\":")
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_request_id(ngx_http_compliance_audit_rec_t *rec)
+{
+    return &rec->request_id;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_event(ngx_http_compliance_audit_rec_t *rec)
+{
+    return &rec->event;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_severity(ngx_http_compliance_audit_rec_t *rec)
+{
+    return &rec->severity;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_user(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->authenticated ? &rec->ctx->principal : NULL;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_org(ngx_http_compliance_audit_rec_t *rec)
+{
+    return (rec->ctx->authenticated && rec->ctx->org.len) ? &rec->ctx->org
+                                                          : NULL;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_auth_method(ngx_http_compliance_audit_rec_t *rec)
+{
+    return &ngx_http_compliance_auth_names[rec->ctx->auth_method];
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_key_id(ngx_http_compliance_audit_rec_t *rec)
+{
+    return (rec->ctx->authenticated && rec->ctx->key_id.len)
+           ? &rec->ctx->key_id : NULL;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_client_ip(ngx_http_compliance_audit_rec_t *rec)
+{
+    return &rec->r->connection->addr_text;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_method(ngx_http_compliance_audit_rec_t *rec)
+{
+    return &rec->r->method_name;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_path(ngx_http_compliance_audit_rec_t *rec)
+{
+    return &rec->path;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_reason(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->reason.data ? &rec->reason : NULL;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_resource_type(
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->resource_type;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_resource_id(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->resource_id.data ? &rec->resource_id : NULL;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_public_reason(
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->public_reason.data ? &rec->ctx->public_reason : NULL;
+}
+
+
+static ngx_str_t *
+ngx_http_compliance_audit_v_credential_id(
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->credential_id.len ? &rec->ctx->credential_id : NULL;
+}
+
+
+static size_t
+ngx_http_compliance_audit_l_timestamp(ngx_http_compliance_audit_rec_t *rec)
+{
+    return NGX_HTTP_COMPLIANCE_AUDIT_TIME_LEN;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_timestamp(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_http_compliance_audit_time(p, rec->tp);
+}
+
+
+static size_t
+ngx_http_compliance_audit_l_audit(ngx_http_compliance_audit_rec_t *rec)
+{
+    return sizeof("false") - 1;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_audit(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->audit ? ngx_cpymem(p, "true", 4) : ngx_cpymem(p, "false", 5);
+}
+
+
+static size_t
+ngx_http_compliance_audit_l_number(ngx_http_compliance_audit_rec_t *rec)
+{
+    return NGX_OFF_T_LEN;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_status(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%ui", rec->status);
+}
+
+
+static size_t
+ngx_http_compliance_audit_l_time(ngx_http_compliance_audit_rec_t *rec)
+{
+    return NGX_INT_T_LEN + sizeof(".000") - 1;
+}
+
+
+/* milliseconds, as nginx's own clock counts them ($request_time) */
+static u_char *
+ngx_http_compliance_audit_w_time(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%M.000", rec->ms);
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_bytes_sent(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%O", rec->r->connection->sent);
+}
+
+
+static size_t
+ngx_http_compliance_audit_l_tls(ngx_http_compliance_audit_rec_t *rec)
+{
+    if (rec->tls_protocol.data == NULL) {
+        return 0;
+    }
+
+    return sizeof("{\"protocol\":,\"cipher\":}") - 1
+           + ngx_http_compliance_audit_str_len(&rec->tls_protocol)
+           + ngx_http_compliance_audit_str_len(&rec->tls_cipher);
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_tls(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    p = ngx_cpymem(p, "{\"protocol\":", sizeof("{\"protocol\":") - 1);
+    p = ngx_http_compliance_audit_str(p, &rec->tls_protocol);
+    p = ngx_cpymem(p, ",\"cipher\":", sizeof(",\"cipher\":") - 1);
+    p = ngx_http_compliance_audit_str(p, &rec->tls_cipher);
+    *p++ = '}';
+
+    return p;
+}
+
+
+/*
+ * The record's members in order (docs/audit.md documents each).  A raw
+ * member whose len is 0 is left out; "seq" and "chain" are the seal's.
+ */
+static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
+{
+    { ngx_string("{\"timestamp\":"), 0, NULL,
+      ngx_http_compliance_audit_l_timestamp,
+      ngx_http_compliance_audit_w_timestamp },
+
+    { ngx_http_compliance_member("request_id"), 0,
+      ngx_http_compliance_audit_v_request_id, NULL, NULL },
+
+    { ngx_http_compliance_member("event"), 0,
+      ngx_http_compliance_audit_v_event, NULL, NULL },
+
+    { ngx_http_compliance_member("severity"), 0,
+      ngx_http_compliance_audit_v_severity, NULL, NULL },
+
+    { ngx_http_compliance_member("audit"), 0, NULL,
+      ngx_http_compliance_audit_l_audit,
+      ngx_http_compliance_audit_w_audit },
+
+    { ngx_http_compliance_member("user_id"), 0,
+      ngx_http_compliance_audit_v_user, NULL, NULL },
+
+    { ngx_http_compliance_member("organisation_id"), 0,
+      ngx_http_compliance_audit_v_org, NULL, NULL },
+
+    { ngx_http_compliance_member("auth_method"), 0,
+      ngx_http_compliance_audit_v_auth_method, NULL, NULL },
+
+    { ngx_http_compliance_member("key_id"), 0,
+      ngx_http_compliance_audit_v_key_id, NULL, NULL },
+
+    { ngx_http_compliance_member("client_ip"), 0,
+      ngx_http_compliance_audit_v_client_ip, NULL, NULL },
+
+    { ngx_http_compliance_member("method"), 0,
+      ngx_http_compliance_audit_v_method, NULL, NULL },
+
+    { ngx_http_compliance_member("path"), 0,
+      ngx_http_compliance_audit_v_path, NULL, NULL },
+
+    { ngx_http_compliance_member("status"), 0, NULL,
+      ngx_http_compliance_audit_l_number,
+      ngx_http_compliance_audit_w_status },
+
+    { ngx_http_compliance_member("response_time_ms"), 0, NULL,
+      ngx_http_compliance_audit_l_time,
+      ngx_http_compliance_audit_w_time },
+
+    { ngx_http_compliance_member("bytes_sent"), 0, NULL,
+      ngx_http_compliance_audit_l_number,
+      ngx_http_compliance_audit_w_bytes_sent },
+
+    { ngx_http_compliance_member("reason"), 0,
+      ngx_http_compliance_audit_v_reason, NULL, NULL },
+
+    /* resource_id is written (maybe null) whenever resource_type is */
+    { ngx_http_compliance_member("resource_type"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_resource_type, NULL, NULL },
+
+    { ngx_http_compliance_member("resource_id"), 0,
+      ngx_http_compliance_audit_v_resource_id, NULL, NULL },
+
+    { ngx_http_compliance_member("public_reason"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_public_reason, NULL, NULL },
+
+    { ngx_http_compliance_member("credential_id"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_credential_id, NULL, NULL },
+
+    { ngx_http_compliance_member("tls"), 0, NULL,
+      ngx_http_compliance_audit_l_tls,
+      ngx_http_compliance_audit_w_tls }
+};
+
+#define NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS                                    \
+    (sizeof(ngx_http_compliance_audit_fields)                                \
+     / sizeof(ngx_http_compliance_audit_field_t))
+
+
 static size_t
 ngx_http_compliance_audit_str_len(ngx_str_t *s)
 {
@@ -836,18 +1177,10 @@ ngx_http_compliance_audit_str_len(ngx_str_t *s)
 }
 
 
-/* writes ,"name":"escaped" (or null); name NULL for a bare value */
+/* writes "escaped", or null */
 static u_char *
-ngx_http_compliance_audit_str(u_char *p, const char *name, ngx_str_t *s)
+ngx_http_compliance_audit_str(u_char *p, ngx_str_t *s)
 {
-    if (name) {
-        *p++ = ',';
-        *p++ = '"';
-        p = ngx_cpymem(p, name, ngx_strlen(name));
-        *p++ = '"';
-        *p++ = ':';
-    }
-
     if (s == NULL || s->data == NULL) {
         return ngx_cpymem(p, "null", 4);
     }
@@ -860,36 +1193,42 @@ ngx_http_compliance_audit_str(u_char *p, const char *name, ngx_str_t *s)
 }
 
 
-#define ngx_http_compliance_field_len(name)  (sizeof(",\"" name "\":") - 1)
-
-
-/*
- * Builds one record without seq/chain, in two passes (length, then
- * write).  The record is left open ("...,") for the seal to finish.
- */
+/* "1970-01-01T00:00:00.000Z", quoted: every record's timestamp */
 static u_char *
-ngx_http_compliance_audit_build(ngx_http_request_t *r,
-    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_loc_conf_t *clcf,
-    const char *event, const char *severity, const char *reason,
-    ngx_uint_t audit, size_t *lenp)
+ngx_http_compliance_audit_time(u_char *p, ngx_time_t *tp)
 {
-    u_char                    *rec, *p, *q;
-    size_t                     len;
-    ngx_tm_t                   tm;
-    ngx_str_t                  path, safe, ev, sev, rs, id, rid, method;
-    ngx_str_t                 *user, *org, *kid, *pub, *cred, *rtype;
-    ngx_str_t                 *ridp, *reasonp, *am, tls_proto, tls_cipher;
-    ngx_msec_int_t             ms;
-    ngx_time_t                *tp;
-    ngx_uint_t                 status, tls;
+    ngx_tm_t  tm;
 
-    tp = ngx_timeofday();
+    ngx_gmtime(tp->sec, &tm);
 
-    status = r->err_status ? r->err_status : r->headers_out.status;
+    return ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d.%03MZ\"",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                       tp->msec);
+}
 
-    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
-                           + (tp->msec - r->start_msec));
-    ms = ngx_max(ms, 0);
+
+/* the values that take work or can fail, before the table is walked */
+static ngx_int_t
+ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
+    ngx_http_compliance_loc_conf_t *clcf)
+{
+    u_char              *q;
+    ngx_str_t            path;
+    ngx_msec_int_t       ms;
+    ngx_http_request_t  *r;
+
+    r = rec->r;
+    rec->tp = ngx_timeofday();
+
+    rec->status = r->err_status ? r->err_status : r->headers_out.status;
+
+    ms = (ngx_msec_int_t) ((rec->tp->sec - r->start_sec) * 1000
+                           + (rec->tp->msec - r->start_msec));
+    rec->ms = (ngx_msec_t) ngx_max(ms, 0);
+
+    rec->request_id.data = rec->ctx->request_id;
+    rec->request_id.len = NGX_HTTP_COMPLIANCE_REQID_LEN;
 
     /* the path as the client sent it, without the query, redacted */
     path = r->unparsed_uri;
@@ -901,122 +1240,109 @@ ngx_http_compliance_audit_build(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_compliance_redact_str(r, clcf->redact, &path, &safe)
+    if (ngx_http_compliance_redact_str(r, clcf->redact, &path, &rec->path)
         != NGX_OK)
     {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    ev.data = (u_char *) event;
-    ev.len = ngx_strlen(event);
-    sev.data = (u_char *) severity;
-    sev.len = ngx_strlen(severity);
+    rec->resource_type = clcf->audit_resource_type.data
+                         ? &clcf->audit_resource_type : NULL;
 
-    reasonp = NULL;
-
-    if (reason) {
-        rs.data = (u_char *) reason;
-        rs.len = ngx_strlen(reason);
-        reasonp = &rs;
-    }
-
-    id.data = ctx->request_id;
-    id.len = NGX_HTTP_COMPLIANCE_REQID_LEN;
-
-    method = r->method_name;
-    am = &ngx_http_compliance_auth_method_names[ctx->auth_method];
-
-    user = ctx->authenticated ? &ctx->principal : NULL;
-    org = (ctx->authenticated && ctx->org.len) ? &ctx->org : NULL;
-    kid = (ctx->authenticated && ctx->key_id.len) ? &ctx->key_id : NULL;
-    pub = ctx->public_reason.data ? &ctx->public_reason : NULL;
-    cred = ctx->credential_id.len ? &ctx->credential_id : NULL;
-    rtype = clcf->audit_resource_type.data ? &clcf->audit_resource_type
-                                           : NULL;
-    ridp = NULL;
-
-    if (rtype && clcf->audit_resource_id) {
-        if (ngx_http_complex_value(r, clcf->audit_resource_id, &rid)
+    if (rec->resource_type && clcf->audit_resource_id) {
+        if (ngx_http_complex_value(r, clcf->audit_resource_id,
+                                   &rec->resource_id)
             != NGX_OK)
         {
-            return NULL;
+            return NGX_ERROR;
         }
 
         /* it comes from the request: the same detectors apply */
-        if (ngx_http_compliance_redact_str(r, clcf->redact, &rid, &rid)
+        if (ngx_http_compliance_redact_str(r, clcf->redact,
+                                           &rec->resource_id,
+                                           &rec->resource_id)
             != NGX_OK)
         {
-            return NULL;
+            return NGX_ERROR;
         }
-
-        ridp = &rid;
     }
-
-    tls = 0;
 
 #if (NGX_HTTP_SSL)
     if (r->connection->ssl) {
-        tls = 1;
-        tls_proto.data = (u_char *) SSL_get_version(
+        rec->tls_protocol.data = (u_char *) SSL_get_version(
                                            r->connection->ssl->connection);
-        tls_proto.len = ngx_strlen(tls_proto.data);
-        tls_cipher.data = (u_char *) SSL_get_cipher_name(
+        rec->tls_protocol.len = ngx_strlen(rec->tls_protocol.data);
+        rec->tls_cipher.data = (u_char *) SSL_get_cipher_name(
                                            r->connection->ssl->connection);
-        tls_cipher.len = tls_cipher.data ? ngx_strlen(tls_cipher.data) : 0;
+        rec->tls_cipher.len = rec->tls_cipher.data
+                              ? ngx_strlen(rec->tls_cipher.data) : 0;
     }
 #endif
 
-    len = sizeof("{\"timestamp\":\"1970-01-01T00:00:00.000Z\"") - 1
-          + ngx_http_compliance_field_len("request_id")
-          + ngx_http_compliance_audit_str_len(&id)
-          + ngx_http_compliance_field_len("event")
-          + ngx_http_compliance_audit_str_len(&ev)
-          + ngx_http_compliance_field_len("severity")
-          + ngx_http_compliance_audit_str_len(&sev)
-          + ngx_http_compliance_field_len("audit") + sizeof("false") - 1
-          + ngx_http_compliance_field_len("user_id")
-          + ngx_http_compliance_audit_str_len(user)
-          + ngx_http_compliance_field_len("organisation_id")
-          + ngx_http_compliance_audit_str_len(org)
-          + ngx_http_compliance_field_len("auth_method")
-          + ngx_http_compliance_audit_str_len(am)
-          + ngx_http_compliance_field_len("key_id")
-          + ngx_http_compliance_audit_str_len(kid)
-          + ngx_http_compliance_field_len("client_ip")
-          + ngx_http_compliance_audit_str_len(&r->connection->addr_text)
-          + ngx_http_compliance_field_len("method")
-          + ngx_http_compliance_audit_str_len(&method)
-          + ngx_http_compliance_field_len("path")
-          + ngx_http_compliance_audit_str_len(&safe)
-          + ngx_http_compliance_field_len("status") + NGX_INT_T_LEN
-          + ngx_http_compliance_field_len("response_time_ms")
-          + NGX_INT_T_LEN + 4
-          + ngx_http_compliance_field_len("bytes_sent") + NGX_OFF_T_LEN
-          + ngx_http_compliance_field_len("reason")
-          + ngx_http_compliance_audit_str_len(reasonp)
-          + 1;
+    return NGX_OK;
+}
 
-    if (rtype) {
-        len += ngx_http_compliance_field_len("resource_type")
-               + ngx_http_compliance_audit_str_len(rtype)
-               + ngx_http_compliance_field_len("resource_id")
-               + ngx_http_compliance_audit_str_len(ridp);
+
+/*
+ * Builds one record without seq/chain: the field table walked for the
+ * length, then for the writing.  The record is left open ("...,") for
+ * the seal to finish.
+ */
+static u_char *
+ngx_http_compliance_audit_build(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_loc_conf_t *clcf,
+    const char *event, const char *severity, const char *reason,
+    ngx_uint_t audit, size_t *lenp)
+{
+    u_char                             *rec, *p;
+    size_t                              len, n;
+    ngx_str_t                          *v;
+    ngx_uint_t                          i;
+    ngx_http_compliance_audit_rec_t     rc;
+    ngx_http_compliance_audit_field_t  *f;
+
+    ngx_memzero(&rc, sizeof(ngx_http_compliance_audit_rec_t));
+
+    rc.r = r;
+    rc.ctx = ctx;
+    rc.audit = audit;
+    rc.event.data = (u_char *) event;
+    rc.event.len = ngx_strlen(event);
+    rc.severity.data = (u_char *) severity;
+    rc.severity.len = ngx_strlen(severity);
+
+    if (reason) {
+        rc.reason.data = (u_char *) reason;
+        rc.reason.len = ngx_strlen(reason);
     }
 
-    if (pub) {
-        len += ngx_http_compliance_field_len("public_reason")
-               + ngx_http_compliance_audit_str_len(pub);
+    if (ngx_http_compliance_audit_gather(&rc, clcf) != NGX_OK) {
+        return NULL;
     }
 
-    if (cred) {
-        len += ngx_http_compliance_field_len("credential_id")
-               + ngx_http_compliance_audit_str_len(cred);
-    }
+    f = ngx_http_compliance_audit_fields;
+    len = 1;
 
-    if (tls) {
-        len += sizeof(",\"tls\":{\"protocol\":,\"cipher\":}") - 1
-               + ngx_http_compliance_audit_str_len(&tls_proto)
-               + ngx_http_compliance_audit_str_len(&tls_cipher);
+    for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
+
+        if (f[i].value) {
+            v = f[i].value(&rc);
+
+            if (v == NULL
+                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
+            {
+                continue;
+            }
+
+            len += f[i].name.len + ngx_http_compliance_audit_str_len(v);
+            continue;
+        }
+
+        n = f[i].len(&rc);
+
+        if (n) {
+            len += f[i].name.len + n;
+        }
     }
 
     rec = ngx_pnalloc(r->pool, len);
@@ -1024,51 +1350,30 @@ ngx_http_compliance_audit_build(ngx_http_request_t *r,
         return NULL;
     }
 
-    ngx_gmtime(tp->sec, &tm);
+    p = rec;
 
-    p = ngx_sprintf(rec, "{\"timestamp\":"
-                    "\"%4d-%02d-%02dT%02d:%02d:%02d.%03MZ\"",
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec, tp->msec);
+    for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
 
-    p = ngx_http_compliance_audit_str(p, "request_id", &id);
-    p = ngx_http_compliance_audit_str(p, "event", &ev);
-    p = ngx_http_compliance_audit_str(p, "severity", &sev);
-    p = ngx_sprintf(p, ",\"audit\":%s", audit ? "true" : "false");
-    p = ngx_http_compliance_audit_str(p, "user_id", user);
-    p = ngx_http_compliance_audit_str(p, "organisation_id", org);
-    p = ngx_http_compliance_audit_str(p, "auth_method", am);
-    p = ngx_http_compliance_audit_str(p, "key_id", kid);
-    p = ngx_http_compliance_audit_str(p, "client_ip",
-                                      &r->connection->addr_text);
-    p = ngx_http_compliance_audit_str(p, "method", &method);
-    p = ngx_http_compliance_audit_str(p, "path", &safe);
-    /* milliseconds, as nginx's own clock counts them ($request_time) */
-    p = ngx_sprintf(p, ",\"status\":%ui,\"response_time_ms\":%M.000",
-                    status, (ngx_msec_t) ms);
-    p = ngx_sprintf(p, ",\"bytes_sent\":%O", r->connection->sent);
-    p = ngx_http_compliance_audit_str(p, "reason", reasonp);
+        if (f[i].value) {
+            v = f[i].value(&rc);
 
-    if (rtype) {
-        p = ngx_http_compliance_audit_str(p, "resource_type", rtype);
-        p = ngx_http_compliance_audit_str(p, "resource_id", ridp);
-    }
+            if (v == NULL
+                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
+            {
+                continue;
+            }
 
-    if (pub) {
-        p = ngx_http_compliance_audit_str(p, "public_reason", pub);
-    }
+            p = ngx_cpymem(p, f[i].name.data, f[i].name.len);
+            p = ngx_http_compliance_audit_str(p, v);
+            continue;
+        }
 
-    if (cred) {
-        p = ngx_http_compliance_audit_str(p, "credential_id", cred);
-    }
+        if (f[i].len(&rc) == 0) {
+            continue;
+        }
 
-    if (tls) {
-        p = ngx_cpymem(p, ",\"tls\":{\"protocol\":",
-                       sizeof(",\"tls\":{\"protocol\":") - 1);
-        p = ngx_http_compliance_audit_str(p, NULL, &tls_proto);
-        p = ngx_cpymem(p, ",\"cipher\":", sizeof(",\"cipher\":") - 1);
-        p = ngx_http_compliance_audit_str(p, NULL, &tls_cipher);
-        *p++ = '}';
+        p = ngx_cpymem(p, f[i].name.data, f[i].name.len);
+        p = f[i].write(p, &rc);
     }
 
     /* left open: the seal adds "seq" (and "chain") and closes it */
@@ -1122,19 +1427,13 @@ static u_char *
 ngx_http_compliance_audit_gap(ngx_http_compliance_audit_log_t *log,
     ngx_http_compliance_audit_sh_t *sh, u_char *dst)
 {
-    u_char      rec[NGX_HTTP_COMPLIANCE_AUDIT_GAP_LEN], *p;
-    ngx_tm_t    tm;
-    ngx_time_t *tp;
+    u_char  rec[NGX_HTTP_COMPLIANCE_AUDIT_GAP_LEN], *p;
 
-    tp = ngx_timeofday();
-    ngx_gmtime(tp->sec, &tm);
-
-    p = ngx_sprintf(rec, "{\"timestamp\":\"%4d-%02d-%02dT%02d:%02d:%02d.%03MZ\""
-                    ",\"request_id\":null,\"event\":\"gap\","
+    p = ngx_cpymem(rec, "{\"timestamp\":", sizeof("{\"timestamp\":") - 1);
+    p = ngx_http_compliance_audit_time(p, ngx_timeofday());
+    p = ngx_sprintf(p, ",\"request_id\":null,\"event\":\"gap\","
                     "\"severity\":\"critical\",\"audit\":true,"
                     "\"reason\":\"audit_write_failed\",\"lost_records\":%uL,",
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec, tp->msec,
                     sh->lost);
 
     return ngx_http_compliance_audit_seal(log, sh, dst, rec, p - rec);

@@ -353,7 +353,8 @@ static ngx_http_variable_t  ngx_http_compliance_vars[] = {
 };
 
 
-static ngx_str_t  ngx_http_compliance_auth_names[] = {
+/* $compliance_auth_method and the records' auth_method, by auth_e */
+ngx_str_t  ngx_http_compliance_auth_names[] = {
     ngx_string("none"),
     ngx_string("public"),
     ngx_string("jwt"),

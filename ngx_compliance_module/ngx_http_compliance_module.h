@@ -170,6 +170,7 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_compliance_module;
+extern ngx_str_t     ngx_http_compliance_auth_names[];
 
 
 /* ngx_http_compliance_module.c */
