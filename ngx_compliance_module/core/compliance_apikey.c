@@ -788,75 +788,31 @@ int
 compliance_apikey_set_load(compliance_apikey_set_t *set, const char *path,
     unsigned *mode, char *err, size_t errlen)
 {
-    int          fd;
-    char        *text, why[COMPLIANCE_APIKEY_ERRLEN];
-    size_t       len, size;
-    ssize_t      n;
-    struct stat  st;
+    char               why[COMPLIANCE_APIKEY_ERRLEN];
+    compliance_file_t  f;
 
     set->recs = NULL;
     set->n = 0;
     set->text = NULL;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        snprintf(err, errlen, "cannot open key file \"%s\": %s", path,
-                 strerror(errno));
-        return -1;
-    }
-
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "key file \"%s\" is not a regular file", path);
-        close(fd);
-        return -1;
-    }
-
-    if (st.st_size > COMPLIANCE_APIKEY_MAX_FILE) {
-        snprintf(err, errlen, "key file \"%s\" is larger than %d bytes",
-                 path, COMPLIANCE_APIKEY_MAX_FILE);
-        close(fd);
-        return -1;
-    }
-
-    /* One byte more than allowed shows a file that grew while read. */
-    size = (size_t) st.st_size + 1;
-
-    text = malloc(size + 1);
-    if (text == NULL) {
-        snprintf(err, errlen, "out of memory");
-        close(fd);
-        return -1;
-    }
-
-    n = compliance_read_full(fd, (u_char *) text, size);
-    close(fd);
-    len = (n > 0) ? (size_t) n : 0;
-
-    if (n == -1) {
-        snprintf(err, errlen, "cannot read key file \"%s\": %s", path,
-                 strerror(errno));
-        free(text);
-        return -1;
-    }
-
-    if (len == size) {
-        snprintf(err, errlen, "key file \"%s\" changed while being read",
-                 path);
-        free(text);
-        return -1;
-    }
-
-    text[len] = '\0';
-
-    if (compliance_apikey_parse_owned(set, text, len, why, sizeof(why))
-        != 0)
+    if (compliance_file_read(path, "key file", COMPLIANCE_APIKEY_MAX_FILE,
+                             &f, err, errlen)
+        != COMPLIANCE_FILE_OK)
     {
-        snprintf(err, errlen, "key file \"%s\": %s", path, why);
         return -1;
     }
 
     if (mode) {
-        *mode = (unsigned) (st.st_mode & 07777);
+        *mode = f.mode;
+    }
+
+    /* the set owns the text from here, also when parsing fails */
+    if (compliance_apikey_parse_owned(set, (char *) f.data, f.len, why,
+                                      sizeof(why))
+        != 0)
+    {
+        snprintf(err, errlen, "key file \"%s\": %s", path, why);
+        return -1;
     }
 
     return 0;

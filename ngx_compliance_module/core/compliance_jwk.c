@@ -276,61 +276,21 @@ int
 compliance_jwt_keyset_load(compliance_jwt_keyset_t *ks, const char *path,
     char *err, size_t errlen)
 {
-    int          fd, rc;
-    u_char      *buf;
-    size_t       len;
-    ssize_t      n;
-    struct stat  st;
+    int                rc;
+    compliance_file_t  f;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        compliance_jwk_error(err, errlen, path, "cannot open: %s",
-                             strerror(errno));
+    if (compliance_file_read(path, "key file", COMPLIANCE_JWT_MAX_KEY_FILE,
+                             &f, err, errlen)
+        != COMPLIANCE_FILE_OK)
+    {
         return -1;
     }
 
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        compliance_jwk_error(err, errlen, path, "not a regular file");
-        close(fd);
-        return -1;
-    }
-
-    if (st.st_size > COMPLIANCE_JWT_MAX_KEY_FILE) {
-        compliance_jwk_error(err, errlen, path, "larger than %d bytes",
-                             COMPLIANCE_JWT_MAX_KEY_FILE);
-        close(fd);
-        return -1;
-    }
-
-    /* one byte more than allowed, to notice a file that grew meanwhile */
-    buf = malloc(COMPLIANCE_JWT_MAX_KEY_FILE + 1);
-    if (buf == NULL) {
-        compliance_jwk_error(err, errlen, path, "out of memory");
-        close(fd);
-        return -1;
-    }
-
-    n = compliance_read_full(fd, buf, COMPLIANCE_JWT_MAX_KEY_FILE + 1);
-    close(fd);
-    len = (n > 0) ? (size_t) n : 0;
-
-    if (n == -1) {
-        compliance_jwk_error(err, errlen, path, "cannot read: %s",
-                             strerror(errno));
-        rc = -1;
-
-    } else if (len > COMPLIANCE_JWT_MAX_KEY_FILE) {
-        compliance_jwk_error(err, errlen, path, "larger than %d bytes",
-                             COMPLIANCE_JWT_MAX_KEY_FILE);
-        rc = -1;
-
-    } else {
-        rc = compliance_jwt_keyset_load_mem(ks, buf, len, path, err, errlen);
-    }
+    rc = compliance_jwt_keyset_load_mem(ks, f.data, f.len, path, err,
+                                        errlen);
 
     /* the file may hold HMAC secrets */
-    OPENSSL_cleanse(buf, len);
-    free(buf);
+    compliance_file_free(&f, 1);
 
     return rc;
 }

@@ -99,54 +99,28 @@ compliance_secret_load(const char *path,
     u_char key[COMPLIANCE_SECRET_LEN], unsigned *mode, char *err,
     size_t errlen)
 {
-    int          fd, rc;
-    char         tmp[256];
-    u_char       buf[COMPLIANCE_SECRET_MAX_FILE + 1];
-    ssize_t      n;
-    size_t       len;
-    struct stat  st;
+    int                rc;
+    char               tmp[256];
+    compliance_file_t  f;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        snprintf(err, errlen, "cannot open key file \"%s\": %s",
-                 path, strerror(errno));
+    if (compliance_file_read(path, "key file", COMPLIANCE_SECRET_MAX_FILE,
+                             &f, err, errlen)
+        != COMPLIANCE_FILE_OK)
+    {
         return -1;
     }
 
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "key file \"%s\" is not a regular file", path);
-        close(fd);
-        return -1;
+    if (mode) {
+        *mode = f.mode;
     }
 
-    n = compliance_read_full(fd, buf, sizeof(buf));
-    close(fd);
-    len = (n > 0) ? (size_t) n : 0;
-
-    if (n == -1) {
-        compliance_secret_wipe(buf, sizeof(buf));
-        snprintf(err, errlen, "cannot read key file \"%s\": %s",
-                 path, strerror(errno));
-        return -1;
-    }
-
-    if (len > COMPLIANCE_SECRET_MAX_FILE) {
-        compliance_secret_wipe(buf, sizeof(buf));
-        snprintf(err, errlen, "key file \"%s\" is too large", path);
-        return -1;
-    }
-
-    rc = compliance_secret_parse(buf, len, key, err, errlen);
-    compliance_secret_wipe(buf, sizeof(buf));
+    rc = compliance_secret_parse(f.data, f.len, key, err, errlen);
+    compliance_file_free(&f, 1);
 
     if (rc != 0) {
         snprintf(tmp, sizeof(tmp), "key file \"%s\": %s", path, err);
         snprintf(err, errlen, "%s", tmp);
         return -1;
-    }
-
-    if (mode) {
-        *mode = (unsigned) (st.st_mode & 07777);
     }
 
     return 0;

@@ -781,71 +781,32 @@ int
 compliance_vault_load(compliance_vault_t **v, const char *path,
     const u_char key[COMPLIANCE_VAULT_KEY_LEN], char *err, size_t errlen)
 {
-    int          fd, rc;
-    char         msg[256];
-    u_char      *buf;
-    size_t       len, size;
-    ssize_t      n;
-    struct stat  st;
+    int                rc;
+    char               msg[256];
+    compliance_file_t  f;
 
     *v = NULL;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        rc = (errno == ENOENT) ? COMPLIANCE_VAULT_NOENT : COMPLIANCE_VAULT_IO;
-        snprintf(err, errlen, "cannot open vault file \"%s\": %s", path,
-                 strerror(errno));
-        return rc;
-    }
+    rc = compliance_file_read(path, "vault file", COMPLIANCE_VAULT_MAX_FILE,
+                              &f, err, errlen);
 
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        snprintf(err, errlen, "vault file \"%s\" is not a regular file",
-                 path);
-        return COMPLIANCE_VAULT_IO;
-    }
-
-    if (st.st_size > COMPLIANCE_VAULT_MAX_FILE) {
-        close(fd);
-        snprintf(err, errlen, "vault file \"%s\" is larger than %d bytes",
-                 path, COMPLIANCE_VAULT_MAX_FILE);
+    switch (rc) {
+    case COMPLIANCE_FILE_OK:
+        break;
+    case COMPLIANCE_FILE_NOENT:
+        return COMPLIANCE_VAULT_NOENT;
+    case COMPLIANCE_FILE_TOO_LARGE:
         return COMPLIANCE_VAULT_TOO_LARGE;
-    }
-
-    /* one byte more than allowed, to notice a file that grew meanwhile */
-    size = (size_t) st.st_size + 1;
-
-    buf = malloc(size);
-    if (buf == NULL) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
+    case COMPLIANCE_FILE_NOMEM:
         return COMPLIANCE_VAULT_NOMEM;
-    }
-
-    n = compliance_read_full(fd, buf, size);
-
-    if (n == -1) {
-        snprintf(err, errlen, "cannot read vault file \"%s\": %s", path,
-                 strerror(errno));
-        close(fd);
-        free(buf);
+    default:
         return COMPLIANCE_VAULT_IO;
     }
 
-    close(fd);
-    len = (size_t) n;
-
-    if (len == size) {
-        free(buf);
-        snprintf(err, errlen, "vault file \"%s\" changed while being read",
-                 path);
-        return COMPLIANCE_VAULT_IO;
-    }
-
-    rc = compliance_vault_open(v, key, buf, len, msg, sizeof(msg));
+    rc = compliance_vault_open(v, key, f.data, f.len, msg, sizeof(msg));
 
     /* the file holds only ciphertext: nothing to wipe */
-    free(buf);
+    compliance_file_free(&f, 0);
 
     if (rc != COMPLIANCE_VAULT_OK) {
         snprintf(err, errlen, "vault file \"%s\": %s", path, msg);
