@@ -1,7 +1,10 @@
 /*
- * The enforcement handler (REWRITE phase, see SPEC 3), one function per
- * step: HTTPS redirect / TLS floor -> public endpoints -> credentials in
- * the URL -> credential extraction and verification -> scopes.
+ * The enforcement handler (REWRITE phase), one function per step:
+ * credentials in the URL -> HTTPS redirect / TLS floor (tls.c) -> audit
+ * availability -> lockouts -> public endpoints -> credential extraction
+ * and verification -> scopes -> limits.  Also owns
+ * ngx_http_compliance_access_conf_t ("compliance", "compliance_public",
+ * "compliance_auth", "compliance_require_scope", CORS preflights).
  * Each step returns NGX_DECLINED to let the request go on, or the value
  * the phase handler must return.
  */
@@ -9,12 +12,7 @@
 #include "ngx_http_compliance_module.h"
 
 
-static ngx_int_t ngx_http_compliance_transport(ngx_http_request_t *r,
-    ngx_http_compliance_loc_conf_t *clcf);
-static ngx_int_t ngx_http_compliance_redirect(ngx_http_request_t *r,
-    ngx_http_compliance_loc_conf_t *clcf);
 static ngx_uint_t ngx_http_compliance_is_preflight(ngx_http_request_t *r);
-static ngx_str_t *ngx_http_compliance_redirect_host(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_authenticate(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 static ngx_int_t ngx_http_compliance_authorize(ngx_http_request_t *r,
@@ -26,6 +24,9 @@ static ngx_int_t ngx_http_compliance_strip(ngx_http_request_t *r,
     ngx_uint_t header);
 static ngx_uint_t ngx_http_compliance_has_scope(ngx_str_t *have,
     ngx_str_t *want);
+static char *ngx_http_compliance_access_inert(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *prev,
+    ngx_http_compliance_access_conf_t *conf, const char *limited);
 
 
 static ngx_str_t  ngx_http_compliance_cors_reason =
@@ -46,7 +47,7 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
-    if (!clcf->enable) {
+    if (!clcf->access.enable) {
         return ngx_http_compliance_transport(r, clcf);
     }
 
@@ -112,13 +113,13 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (clcf->public_reason.data) {
+    if (clcf->access.public_reason.data) {
         ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_PUBLIC;
-        ctx->public_reason = clcf->public_reason;
+        ctx->public_reason = clcf->access.public_reason;
         return ngx_http_compliance_limit_check(r, clcf, ctx);
     }
 
-    if (clcf->cors_preflight == NGX_HTTP_COMPLIANCE_CORS_PASS
+    if (clcf->access.cors_preflight == NGX_HTTP_COMPLIANCE_CORS_PASS
         && ngx_http_compliance_is_preflight(r))
     {
         ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_PUBLIC;
@@ -184,7 +185,7 @@ ngx_http_compliance_authenticate(ngx_http_request_t *r,
         cred.len = last - p;
 
     } else {
-        n = ngx_http_compliance_header_count(r, &clcf->api_key_header_in,
+        n = ngx_http_compliance_header_count(r, &clcf->apikey.header_in,
                                              &cred);
 
         if (n == 1) {
@@ -197,7 +198,7 @@ ngx_http_compliance_authenticate(ngx_http_request_t *r,
         }
     }
 
-    if (method == 0 || !(clcf->auth & method)) {
+    if (method == 0 || !(clcf->access.auth & method)) {
         return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                            "missing_credentials");
     }
@@ -263,7 +264,7 @@ ngx_http_compliance_strip(ngx_http_request_t *r,
         }
     }
 
-    return ngx_http_compliance_header_strip(r, &clcf->api_key_header_in);
+    return ngx_http_compliance_header_strip(r, &clcf->apikey.header_in);
 }
 
 
@@ -281,13 +282,13 @@ ngx_http_compliance_recheck(ngx_http_request_t *r,
     ngx_uint_t   internal;
     const char  *reason;
 
-    if (clcf->public_reason.data) {
+    if (clcf->access.public_reason.data) {
         return NGX_DECLINED;
     }
 
     if (ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_JWT) {
 
-        if (!(clcf->auth & NGX_HTTP_COMPLIANCE_METHOD_JWT)) {
+        if (!(clcf->access.auth & NGX_HTTP_COMPLIANCE_METHOD_JWT)) {
             return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                                "missing_credentials");
         }
@@ -307,12 +308,12 @@ ngx_http_compliance_recheck(ngx_http_request_t *r,
 
     if (ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_API_KEY) {
 
-        if (!(clcf->auth & NGX_HTTP_COMPLIANCE_METHOD_API_KEY)) {
+        if (!(clcf->access.auth & NGX_HTTP_COMPLIANCE_METHOD_API_KEY)) {
             return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                                "missing_credentials");
         }
 
-        if (ctx->api_keys != clcf->api_keys) {
+        if (ctx->api_keys != clcf->apikey.keys) {
             return ngx_http_compliance_problem(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                                "unknown_api_key");
         }
@@ -329,13 +330,13 @@ ngx_http_compliance_authorize(ngx_http_request_t *r,
     ngx_str_t   *want;
     ngx_uint_t   i;
 
-    if (clcf->scopes == NULL || clcf->public_reason.data) {
+    if (clcf->access.scopes == NULL || clcf->access.public_reason.data) {
         return NGX_DECLINED;
     }
 
-    want = clcf->scopes->elts;
+    want = clcf->access.scopes->elts;
 
-    for (i = 0; i < clcf->scopes->nelts; i++) {
+    for (i = 0; i < clcf->access.scopes->nelts; i++) {
         if (!ngx_http_compliance_has_scope(&ctx->scopes, &want[i])) {
             return ngx_http_compliance_problem(r, ctx, NGX_HTTP_FORBIDDEN,
                                                "insufficient_scope");
@@ -374,198 +375,6 @@ ngx_http_compliance_has_scope(ngx_str_t *have, ngx_str_t *want)
 }
 
 
-static ngx_int_t
-ngx_http_compliance_transport(ngx_http_request_t *r,
-    ngx_http_compliance_loc_conf_t *clcf)
-{
-    ngx_uint_t                  version;
-    ngx_http_compliance_ctx_t  *ctx;
-
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        if (clcf->tls_min == NGX_HTTP_COMPLIANCE_TLS_ANY) {
-            return NGX_DECLINED;
-        }
-
-        version = SSL_version(r->connection->ssl->connection);
-
-        if (version >= clcf->tls_min) {
-            return NGX_DECLINED;
-        }
-
-        goto too_old;
-    }
-#endif
-
-    if (clcf->https_redirect) {
-        return ngx_http_compliance_redirect(r, clcf);
-    }
-
-    if (clcf->tls_min == NGX_HTTP_COMPLIANCE_TLS_ANY) {
-        return NGX_DECLINED;
-    }
-
-    /* plain HTTP is below any TLS floor */
-    version = 0;
-
-#if (NGX_HTTP_SSL)
-too_old:
-#endif
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "compliance: TLS version 0x%04xui below the floor",
-                  version);
-
-    ctx = ngx_http_compliance_ensure_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_compliance_problem(r, ctx, NGX_HTTP_FORBIDDEN,
-                                       "tls_too_old");
-}
-
-
-static ngx_int_t
-ngx_http_compliance_redirect(ngx_http_request_t *r,
-    ngx_http_compliance_loc_conf_t *clcf)
-{
-    size_t                     len;
-    u_char                    *p;
-    ngx_str_t                 *host;
-    ngx_table_elt_t           *location;
-
-    host = ngx_http_compliance_redirect_host(r);
-
-    if (host == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (host->len == 0) {
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    len = sizeof("https://:65535") - 1 + host->len + r->unparsed_uri.len;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    location = ngx_list_push(&r->headers_out.headers);
-    if (location == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    location->hash = 1;
-    ngx_str_set(&location->key, "Location");
-    location->value.data = p;
-
-    p = ngx_cpymem(p, "https://", sizeof("https://") - 1);
-    p = ngx_cpymem(p, host->data, host->len);
-
-    if (clcf->https_port) {
-        p = ngx_sprintf(p, ":%i", clcf->https_port);
-    }
-
-    /* the client's own bytes: path and query exactly as sent */
-    p = ngx_cpymem(p, r->unparsed_uri.data, r->unparsed_uri.len);
-
-    location->value.len = p - location->value.data;
-
-    ngx_http_clear_location(r);
-    r->headers_out.location = location;
-
-    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
-        return NGX_HTTP_MOVED_PERMANENTLY;
-    }
-
-    return NGX_HTTP_PERMANENT_REDIRECT;
-}
-
-
-/*
- * Where the HTTPS redirect points: the client's Host only when it is one
- * of this server's own names (exact, or under a "*.example.com" /
- * ".example.com" wildcard), else the server's first name, else its own
- * address: a "Host: evil.example" never becomes the Location.
- */
-static ngx_str_t *
-ngx_http_compliance_redirect_host(ngx_http_request_t *r)
-{
-    u_char                          *p;
-    size_t                           n;
-    ngx_str_t                       *host, *addr, *sn;
-    ngx_uint_t                       i, nnames;
-    ngx_http_core_srv_conf_t        *cscf;
-    ngx_http_compliance_loc_conf_t  *clcf;
-
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
-    host = &r->headers_in.server;
-
-    /* nginx keeps its name list in the config's temporary pool */
-    sn = clcf->redirect_names ? clcf->redirect_names->elts : NULL;
-    nnames = clcf->redirect_names ? clcf->redirect_names->nelts : 0;
-
-    for (i = 0; host->len && i < nnames; i++) {
-        p = sn[i].data;
-        n = sn[i].len;
-
-        if (n == host->len && ngx_strncasecmp(p, host->data, n) == 0) {
-            return host;
-        }
-
-        if (n > 2 && p[0] == '*' && p[1] == '.') {
-            p++;
-            n--;
-        }
-
-        /* ".example.com": the name itself and its subdomains */
-        if (n > 1 && p[0] == '.'
-            && ((host->len == n - 1
-                 && ngx_strncasecmp(p + 1, host->data, n - 1) == 0)
-                || (host->len > n
-                    && ngx_strncasecmp(p, host->data + host->len - n, n)
-                       == 0)))
-        {
-            return host;
-        }
-    }
-
-    if (cscf->server_name.len
-        && ngx_strlchr(cscf->server_name.data,
-                       cscf->server_name.data + cscf->server_name.len, '*')
-           == NULL
-        && cscf->server_name.data[0] != '.'
-        && cscf->server_name.data[0] != '~')
-    {
-        return &cscf->server_name;
-    }
-
-    /* no usable name: the address the client connected to */
-    if (ngx_connection_local_sockaddr(r->connection, NULL, 0) != NGX_OK) {
-        return NULL;
-    }
-
-    addr = ngx_palloc(r->pool, sizeof(ngx_str_t));
-    if (addr == NULL) {
-        return NULL;
-    }
-
-    addr->data = ngx_pnalloc(r->pool, NGX_SOCKADDR_STRLEN);
-    if (addr->data == NULL) {
-        return NULL;
-    }
-
-    addr->len = ngx_sock_ntop(r->connection->local_sockaddr,
-                              r->connection->local_socklen, addr->data,
-                              NGX_SOCKADDR_STRLEN, 0);
-
-    return addr;
-}
-
-
 static ngx_uint_t
 ngx_http_compliance_is_preflight(ngx_http_request_t *r)
 {
@@ -577,4 +386,299 @@ ngx_http_compliance_is_preflight(ngx_http_request_t *r)
     return r->method == NGX_HTTP_OPTIONS
            && ngx_http_compliance_header_count(r, &origin, NULL)
            && ngx_http_compliance_header_count(r, &method, NULL);
+}
+
+
+/* --- configuration: ngx_http_compliance_access_conf_t */
+
+
+void
+ngx_http_compliance_access_create_conf(
+    ngx_http_compliance_access_conf_t *conf)
+{
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->public_reason = { 0, NULL };
+     *     conf->auth = 0;
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->cors_preflight = NGX_CONF_UNSET_UINT;
+    conf->auth_conf = NGX_CONF_UNSET_UINT;
+    conf->scopes = NGX_CONF_UNSET_PTR;
+}
+
+
+/*
+ * Merged first: "compliance" and "compliance_public" decide what the
+ * other concerns may hold.  Controls written where they can never act are
+ * configuration errors, not silent no-ops: the operator meant them to
+ * hold.  limited names a limit directive this level wrote (the limit
+ * merge, which comes later, cannot tell "written here" from "inherited").
+ */
+char *
+ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *prev,
+    ngx_http_compliance_access_conf_t *conf, const char *limited)
+{
+    char  *rv;
+
+    rv = ngx_http_compliance_access_inert(cf, prev, conf, limited);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (conf->public_reason.data == NULL) {
+        conf->public_reason = prev->public_reason;
+    }
+
+    ngx_conf_merge_uint_value(conf->cors_preflight, prev->cors_preflight,
+                              NGX_HTTP_COMPLIANCE_CORS_DENY);
+    ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+
+    return NGX_CONF_OK;
+}
+
+
+/* runs while a field still tells whether this level wrote it */
+static char *
+ngx_http_compliance_access_inert(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *prev,
+    ngx_http_compliance_access_conf_t *conf, const char *limited)
+{
+    ngx_str_t                 *where;
+    ngx_uint_t                 scope, off_here, location;
+    const char                *name, *open, *close;
+    ngx_http_core_loc_conf_t  *core;
+
+    static ngx_str_t  server_block = ngx_string("server block");
+
+    scope = (conf->scopes != NGX_CONF_UNSET_PTR);
+    off_here = (conf->enable == 0);
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    location = (core->name.len != 0);
+
+    /* for messages: in location "/x" | in the server block */
+    open = location ? "location \"" : "the ";
+    where = location ? &core->name : &server_block;
+    close = location ? "\"" : "";
+
+    /* scopes in a location public only by inheritance: never checked */
+    if (scope && conf->public_reason.data == NULL
+        && prev->public_reason.data != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_require_scope\" in a location "
+                           "that inherits \"compliance_public \"%V\"\" "
+                           "would never be checked",
+                           &prev->public_reason);
+        return NGX_CONF_ERROR;
+    }
+
+    if (scope && conf->public_reason.data != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_require_scope\" and "
+                           "\"compliance_public\" in %s%V%s: a public "
+                           "location checks no scopes", open, where, close);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * under "compliance off" nothing is enforced; a server may still
+     * write controls for the locations that turn it on
+     */
+    if (conf->enable || !(location || off_here)) {
+        return NGX_CONF_OK;
+    }
+
+    name = scope ? "compliance_require_scope" : limited;
+
+    if (name != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" in %s%V%s, where \"compliance\" is "
+                           "off, would never be enforced", name, open, where,
+                           close);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The credential methods a location accepts: as written, else every one
+ * that has keys here (avail, known once the JWT and API-key merges ran).
+ */
+char *
+ngx_http_compliance_access_merge_methods(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *prev,
+    ngx_http_compliance_access_conf_t *conf, ngx_uint_t avail)
+{
+    ngx_uint_t  missing;
+
+    ngx_conf_merge_uint_value(conf->auth_conf, prev->auth_conf,
+                              NGX_CONF_UNSET_UINT);
+
+    if (conf->auth_conf == NGX_CONF_UNSET_UINT) {
+        conf->auth = avail;
+        return NGX_CONF_OK;
+    }
+
+    missing = conf->auth_conf & ~avail;
+
+    if (missing) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_auth %s\" needs \"%s\" here",
+                           (missing & NGX_HTTP_COMPLIANCE_METHOD_JWT)
+                           ? "jwt" : "api_key",
+                           (missing & NGX_HTTP_COMPLIANCE_METHOD_JWT)
+                           ? "compliance_jwt_keys" : "compliance_api_keys");
+        return NGX_CONF_ERROR;
+    }
+
+    conf->auth = conf->auth_conf;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                             *rv;
+    ngx_http_compliance_loc_conf_t   *clcf = conf;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (clcf->access.enable) {
+        cmf = ngx_http_conf_get_module_main_conf(cf,
+                                                 ngx_http_compliance_module);
+        cmf->handler_needed = 1;
+        cmf->filter_needed = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (clcf->access.public_reason.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] != ' ' && value[1].data[i] != '\t') {
+            break;
+        }
+    }
+
+    if (i == value[1].len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid reason \"%V\" in \"%V\": an explicit "
+                           "public endpoint needs a non-empty reason",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf->access.public_reason = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i, mask;
+
+    if (clcf->access.auth_conf != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    mask = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "jwt") == 0) {
+            mask |= NGX_HTTP_COMPLIANCE_METHOD_JWT;
+
+        } else if (ngx_strcmp(value[i].data, "api_key") == 0) {
+            mask |= NGX_HTTP_COMPLIANCE_METHOD_API_KEY;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid method \"%V\" in \"%V\", "
+                               "it must be \"jwt\" or \"api_key\"",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clcf->access.auth_conf = mask;
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_compliance_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_compliance_loc_conf_t  *clcf = conf;
+
+    ngx_str_t  *value, *s;
+    ngx_uint_t  i;
+
+    if (clcf->access.scopes != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    clcf->access.scopes = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                           sizeof(ngx_str_t));
+    if (clcf->access.scopes == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        /* the grammar the token's scopes are read with */
+        if (!compliance_token_scope_valid(value[i].data, value[i].len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid scope \"%V\" in \"%V\"",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(clcf->access.scopes);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
 }

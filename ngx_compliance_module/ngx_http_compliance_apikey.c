@@ -25,7 +25,7 @@ ngx_http_compliance_apikey_authenticate(ngx_http_request_t *r,
 
     rec = NULL;
 
-    rc = compliance_apikey_verify(clcf->api_keys, key, len,
+    rc = compliance_apikey_verify(clcf->apikey.keys, key, len,
                                   r->connection->sockaddr,
                                   (long long) ngx_time(), &rec);
 
@@ -42,7 +42,7 @@ ngx_http_compliance_apikey_authenticate(ngx_http_request_t *r,
     ctx->scopes.len = rec->scopes_len;
     ctx->key_id.data = (u_char *) rec->id;
     ctx->key_id.len = COMPLIANCE_APIKEY_ID_LEN;
-    ctx->api_keys = clcf->api_keys;
+    ctx->api_keys = clcf->apikey.keys;
 
     return NULL;
 }
@@ -68,7 +68,7 @@ ngx_http_compliance_api_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_pool_cleanup_t       *cln;
     compliance_apikey_set_t  *set;
 
-    if (clcf->api_keys != NGX_CONF_UNSET_PTR) {
+    if (clcf->apikey.keys != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 
@@ -106,7 +106,7 @@ ngx_http_compliance_api_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_compliance_warn_file_mode(cf, &cmd->name, &value[1], mode, 0007);
 
-    clcf->api_keys = set;
+    clcf->apikey.keys = set;
 
     return NGX_CONF_OK;
 }
@@ -121,7 +121,7 @@ ngx_http_compliance_api_key_header(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t   *value;
     ngx_uint_t   i;
 
-    if (clcf->api_key_header.data != NULL) {
+    if (clcf->apikey.header.data != NULL) {
         return "is duplicate";
     }
 
@@ -148,7 +148,62 @@ ngx_http_compliance_api_key_header(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    clcf->api_key_header = value[1];
+    clcf->apikey.header = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+void
+ngx_http_compliance_apikey_create_conf(
+    ngx_http_compliance_apikey_conf_t *conf)
+{
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->header = { 0, NULL };
+     *     conf->header_in = { 0 };
+     */
+
+    conf->keys = NGX_CONF_UNSET_PTR;
+}
+
+
+char *
+ngx_http_compliance_apikey_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_apikey_conf_t *prev,
+    ngx_http_compliance_apikey_conf_t *conf)
+{
+    ngx_http_core_srv_conf_t  *cscf;
+
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+
+    /* nginx ignores client headers with "_" unless told otherwise */
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    if (conf->header.data != NULL
+        && !cscf->underscores_in_headers
+        && ngx_strlchr(conf->header.data,
+                       conf->header.data + conf->header.len, '_')
+           != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"compliance_api_key_header %V\": nginx drops "
+                           "client headers with \"_\" unless "
+                           "\"underscores_in_headers on\" is set in the "
+                           "server, so no key would arrive in it",
+                           &conf->header);
+    }
+
+    ngx_conf_merge_str_value(conf->header, prev->header, "X-API-Key");
+
+    if (ngx_http_compliance_header_init(cf, &conf->header_in, &conf->header)
+        != NGX_OK
+        || ngx_http_compliance_credential_variable(cf, conf->header_in.var)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

@@ -173,7 +173,7 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_compliance_audit_log_t  *log;
     ngx_http_compliance_main_conf_t  *cmf;
 
-    if (clcf->audit_log != NGX_CONF_UNSET_PTR) {
+    if (clcf->audit.log != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 
@@ -184,7 +184,7 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return "has parameters after \"off\"";
         }
 
-        clcf->audit_log = NULL;
+        clcf->audit.log = NULL;
         return NGX_CONF_OK;
     }
 
@@ -280,7 +280,7 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-        clcf->audit_log = log;
+        clcf->audit.log = log;
         return NGX_CONF_OK;
     }
 
@@ -321,7 +321,7 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     cmf->audit = log;
     cmf->handler_needed = 1;
-    clcf->audit_log = log;
+    clcf->audit.log = log;
 
     return NGX_CONF_OK;
 }
@@ -401,7 +401,7 @@ ngx_http_compliance_audit_sensitive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     ngx_str_t  *value;
 
-    if (clcf->audit_sensitive.data) {
+    if (clcf->audit.sensitive.data) {
         return "is duplicate";
     }
 
@@ -414,7 +414,7 @@ ngx_http_compliance_audit_sensitive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    clcf->audit_sensitive = value[1];
+    clcf->audit.sensitive = value[1];
 
     return NGX_CONF_OK;
 }
@@ -429,7 +429,7 @@ ngx_http_compliance_audit_resource(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t                         *value;
     ngx_http_compile_complex_value_t   ccv;
 
-    if (clcf->audit_resource_type.data) {
+    if (clcf->audit.resource_type.data) {
         return "is duplicate";
     }
 
@@ -442,12 +442,12 @@ ngx_http_compliance_audit_resource(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    clcf->audit_resource_type = value[1];
+    clcf->audit.resource_type = value[1];
 
     if (cf->args->nelts == 3) {
-        clcf->audit_resource_id = ngx_palloc(cf->pool,
+        clcf->audit.resource_id = ngx_palloc(cf->pool,
                                          sizeof(ngx_http_complex_value_t));
-        if (clcf->audit_resource_id == NULL) {
+        if (clcf->audit.resource_id == NULL) {
             return NGX_CONF_ERROR;
         }
 
@@ -455,7 +455,7 @@ ngx_http_compliance_audit_resource(ngx_conf_t *cf, ngx_command_t *cmd,
 
         ccv.cf = cf;
         ccv.value = &value[2];
-        ccv.complex_value = clcf->audit_resource_id;
+        ccv.complex_value = clcf->audit.resource_id;
 
         if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
             return NGX_CONF_ERROR;
@@ -466,13 +466,39 @@ ngx_http_compliance_audit_resource(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-char *
-ngx_http_compliance_audit_merge(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
+void
+ngx_http_compliance_audit_create_conf(ngx_http_compliance_audit_conf_t *conf)
 {
-    ngx_conf_merge_ptr_value(conf->audit_log, prev->audit_log, NULL);
-    ngx_conf_merge_uint_value(conf->audit_failure, prev->audit_failure,
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->sensitive = { 0, NULL };
+     *     conf->resource_type = { 0, NULL };
+     *     conf->resource_id = NULL;
+     */
+
+    conf->log = NGX_CONF_UNSET_PTR;
+    conf->failure = NGX_CONF_UNSET_UINT;
+}
+
+
+char *
+ngx_http_compliance_audit_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_audit_conf_t *prev,
+    ngx_http_compliance_audit_conf_t *conf)
+{
+    ngx_conf_merge_ptr_value(conf->log, prev->log, NULL);
+    ngx_conf_merge_uint_value(conf->failure, prev->failure,
                               NGX_HTTP_COMPLIANCE_AUDIT_OPEN);
+
+    if (conf->sensitive.data == NULL) {
+        conf->sensitive = prev->sensitive;
+    }
+
+    if (conf->resource_type.data == NULL) {
+        conf->resource_type = prev->resource_type;
+        conf->resource_id = prev->resource_id;
+    }
 
     return NGX_CONF_OK;
 }
@@ -709,7 +735,7 @@ ngx_http_compliance_audit_handler(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
-    if (clcf->audit_log == NULL) {
+    if (clcf->audit.log == NULL) {
         return NGX_OK;
     }
 
@@ -754,12 +780,12 @@ ngx_http_compliance_audit_handler(ngx_http_request_t *r)
         audit = 1;
     }
 
-    if (clcf->audit_sensitive.data) {
+    if (clcf->audit.sensitive.data) {
         severity = "high";
         audit = 1;
     }
 
-    if (clcf->audit_resource_type.data
+    if (clcf->audit.resource_type.data
         && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_OPTIONS)))
     {
         audit = 1;
@@ -771,7 +797,7 @@ ngx_http_compliance_audit_handler(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    (void) ngx_http_compliance_audit_append(clcf->audit_log, rec, len,
+    (void) ngx_http_compliance_audit_append(clcf->audit.log, rec, len,
                                             r->connection->log);
 
     return NGX_OK;
@@ -789,7 +815,7 @@ ngx_http_compliance_audit_event(ngx_http_request_t *r,
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
-    if (clcf->audit_log == NULL) {
+    if (clcf->audit.log == NULL) {
         return;
     }
 
@@ -799,7 +825,7 @@ ngx_http_compliance_audit_event(ngx_http_request_t *r,
         return;
     }
 
-    (void) ngx_http_compliance_audit_append(clcf->audit_log, rec, len,
+    (void) ngx_http_compliance_audit_append(clcf->audit.log, rec, len,
                                             r->connection->log);
 }
 
@@ -809,10 +835,10 @@ ngx_int_t
 ngx_http_compliance_audit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx)
 {
-    if (clcf->audit_log == NULL
-        || clcf->audit_failure != NGX_HTTP_COMPLIANCE_AUDIT_CLOSED
-        || clcf->audit_log->sh == NULL
-        || !clcf->audit_log->sh->failing)
+    if (clcf->audit.log == NULL
+        || clcf->audit.failure != NGX_HTTP_COMPLIANCE_AUDIT_CLOSED
+        || clcf->audit.log->sh == NULL
+        || !clcf->audit.log->sh->failing)
     {
         return NGX_DECLINED;
     }
@@ -1240,17 +1266,18 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
         }
     }
 
-    if (ngx_http_compliance_redact_str(r, clcf->redact, &path, &rec->path)
+    if (ngx_http_compliance_redact_str(r, clcf->redact.redactor, &path,
+                                       &rec->path)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    rec->resource_type = clcf->audit_resource_type.data
-                         ? &clcf->audit_resource_type : NULL;
+    rec->resource_type = clcf->audit.resource_type.data
+                         ? &clcf->audit.resource_type : NULL;
 
-    if (rec->resource_type && clcf->audit_resource_id) {
-        if (ngx_http_complex_value(r, clcf->audit_resource_id,
+    if (rec->resource_type && clcf->audit.resource_id) {
+        if (ngx_http_complex_value(r, clcf->audit.resource_id,
                                    &rec->resource_id)
             != NGX_OK)
         {
@@ -1258,7 +1285,7 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
         }
 
         /* it comes from the request: the same detectors apply */
-        if (ngx_http_compliance_redact_str(r, clcf->redact,
+        if (ngx_http_compliance_redact_str(r, clcf->redact.redactor,
                                            &rec->resource_id,
                                            &rec->resource_id)
             != NGX_OK)

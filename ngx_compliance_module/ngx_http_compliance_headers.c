@@ -44,7 +44,7 @@ ngx_http_compliance_header_filter(ngx_http_request_t *r)
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
     ctx = ngx_http_compliance_get_ctx(r);
 
-    if (clcf->enable || ctx != NULL) {
+    if (clcf->access.enable || ctx != NULL) {
         if (ctx == NULL) {
             ctx = ngx_http_compliance_ensure_ctx(r);
             if (ctx == NULL) {
@@ -69,10 +69,10 @@ ngx_http_compliance_header_filter(ngx_http_request_t *r)
     }
 
 #if (NGX_HTTP_SSL)
-    if (clcf->hsts.len && r->connection->ssl) {
+    if (clcf->tls.hsts.len && r->connection->ssl) {
         if (ngx_http_compliance_replace_header(r,
                                                &ngx_http_compliance_hsts_name,
-                                               &clcf->hsts)
+                                               &clcf->tls.hsts)
             != NGX_OK)
         {
             return NGX_ERROR;

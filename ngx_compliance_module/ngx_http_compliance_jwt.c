@@ -47,8 +47,17 @@ static ngx_int_t ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     compliance_jwt_t *jwt);
 static char *ngx_http_compliance_jwt_str_list(ngx_conf_t *cf,
     ngx_array_t **list);
+static char *ngx_http_compliance_jwt_leeway_check(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_uint_t ngx_http_compliance_jwt_printable(const u_char *p,
     size_t len);
+
+
+/* clock skew beyond this is a broken clock, and makes "exp" meaningless */
+#define NGX_HTTP_COMPLIANCE_MAX_LEEWAY  300
+
+ngx_conf_post_t  ngx_http_compliance_jwt_leeway_post =
+    { ngx_http_compliance_jwt_leeway_check };
 
 
 static ngx_http_compliance_jwt_cache_t  *ngx_http_compliance_jwt_cache;
@@ -172,8 +181,8 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
         if (e->payload
             && e->len == len
-            && e->keys_id == clcf->jwt_keys_id
-            && (clcf->jwt_algs & COMPLIANCE_JWT_ALG_BIT(e->alg))
+            && e->keys_id == clcf->jwt.keys_id
+            && (clcf->jwt.algs & COMPLIANCE_JWT_ALG_BIT(e->alg))
             && CRYPTO_memcmp(e->tok, tok, len) == 0)
         {
             hit = 1;
@@ -184,7 +193,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     }
 
     if (!hit) {
-        rc = compliance_jwt_verify(clcf->jwt_keys, clcf->jwt_algs, tok, len,
+        rc = compliance_jwt_verify(clcf->jwt.keys, clcf->jwt.algs, tok, len,
                                    &jwt);
 
         if (rc == COMPLIANCE_JWT_NOMEM) {
@@ -215,7 +224,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
             ngx_memcpy(copy, tok, len);
             e->tok = copy;
             e->len = len;
-            e->keys_id = clcf->jwt_keys_id;
+            e->keys_id = clcf->jwt.keys_id;
             e->key = jwt.key;
             e->alg = jwt.alg;
             e->exp = ngx_http_compliance_jwt_exp(jwt.payload);
@@ -236,7 +245,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
     ctx->jwt_payload = jwt.payload;
 
-    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt_policy,
+    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt.policy,
                                      (long long) ngx_time());
 
     if (rc != COMPLIANCE_JWT_OK) {
@@ -260,7 +269,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     }
 
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;
-    ctx->jwt_keys_id = clcf->jwt_keys_id;
+    ctx->jwt_keys_id = clcf->jwt.keys_id;
     ctx->jwt_key = jwt.key;
     ctx->jwt_alg = jwt.alg;
 
@@ -285,11 +294,11 @@ ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
 
     *internal = 0;
 
-    if (ctx->jwt_keys_id != clcf->jwt_keys_id) {
+    if (ctx->jwt_keys_id != clcf->jwt.keys_id) {
         return "unknown_key";
     }
 
-    if (!(clcf->jwt_algs & COMPLIANCE_JWT_ALG_BIT(ctx->jwt_alg))) {
+    if (!(clcf->jwt.algs & COMPLIANCE_JWT_ALG_BIT(ctx->jwt_alg))) {
         return "alg_not_allowed";
     }
 
@@ -298,7 +307,7 @@ ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
     jwt.key = ctx->jwt_key;
     jwt.payload = ctx->jwt_payload;
 
-    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt_policy,
+    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt.policy,
                                      (long long) ngx_time());
     if (rc != COMPLIANCE_JWT_OK) {
         return compliance_jwt_reason(rc);
@@ -337,7 +346,7 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt_claim_principal.data,
+    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt.claim_principal.data,
                                  buf, COMPLIANCE_JWT_NUM_BUF, &p, &len)
         != 0 || len == 0 || !ngx_http_compliance_jwt_printable(p, len))
     {
@@ -353,7 +362,7 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt_claim_org.data,
+    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt.claim_org.data,
                                  buf, COMPLIANCE_JWT_NUM_BUF, &p, &len)
         == 0)
     {
@@ -366,7 +375,7 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
         ctx->org.len = len;
     }
 
-    n = compliance_jwt_scopes(jwt, (char *) clcf->jwt_claim_scopes.data,
+    n = compliance_jwt_scopes(jwt, (char *) clcf->jwt.claim_scopes.data,
                               NULL, 0);
     if (n) {
         buf = ngx_pnalloc(r->pool, n);
@@ -375,7 +384,7 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
         }
 
         ctx->scopes.len = compliance_jwt_scopes(jwt,
-                                       (char *) clcf->jwt_claim_scopes.data,
+                                       (char *) clcf->jwt.claim_scopes.data,
                                        buf, n);
         ctx->scopes.data = buf;
     }
@@ -494,25 +503,25 @@ ngx_http_compliance_jwt_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (clcf->jwt_keys == NGX_CONF_UNSET_PTR) {
-        clcf->jwt_keys = compliance_jwt_keyset_create();
-        if (clcf->jwt_keys == NULL) {
+    if (clcf->jwt.keys == NGX_CONF_UNSET_PTR) {
+        clcf->jwt.keys = compliance_jwt_keyset_create();
+        if (clcf->jwt.keys == NULL) {
             return NGX_CONF_ERROR;
         }
 
         cln = ngx_pool_cleanup_add(cf->pool, 0);
         if (cln == NULL) {
-            compliance_jwt_keyset_free(clcf->jwt_keys);
+            compliance_jwt_keyset_free(clcf->jwt.keys);
             return NGX_CONF_ERROR;
         }
 
         cln->handler = ngx_http_compliance_jwt_keys_cleanup;
-        cln->data = clcf->jwt_keys;
+        cln->data = clcf->jwt.keys;
 
-        clcf->jwt_keys_id = ++ngx_http_compliance_jwt_keys_ids;
+        clcf->jwt.keys_id = ++ngx_http_compliance_jwt_keys_ids;
     }
 
-    if (compliance_jwt_keyset_load(clcf->jwt_keys, (char *) file.data,
+    if (compliance_jwt_keyset_load(clcf->jwt.keys, (char *) file.data,
                                    err, sizeof(err))
         != COMPLIANCE_JWT_OK)
     {
@@ -542,7 +551,7 @@ ngx_http_compliance_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t   *value;
     ngx_uint_t   i, mask;
 
-    if (clcf->jwt_algs_conf != NGX_CONF_UNSET_UINT) {
+    if (clcf->jwt.algs_conf != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
@@ -573,7 +582,7 @@ ngx_http_compliance_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
         mask |= COMPLIANCE_JWT_ALG_BIT(alg);
     }
 
-    clcf->jwt_algs_conf = mask;
+    clcf->jwt.algs_conf = mask;
 
     return NGX_CONF_OK;
 }
@@ -621,7 +630,7 @@ ngx_http_compliance_jwt_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
-    return ngx_http_compliance_jwt_str_list(cf, &clcf->jwt_issuers);
+    return ngx_http_compliance_jwt_str_list(cf, &clcf->jwt.issuers);
 }
 
 
@@ -631,7 +640,7 @@ ngx_http_compliance_jwt_audience(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
-    return ngx_http_compliance_jwt_str_list(cf, &clcf->jwt_audiences);
+    return ngx_http_compliance_jwt_str_list(cf, &clcf->jwt.audiences);
 }
 
 
@@ -643,21 +652,21 @@ ngx_http_compliance_jwt_max_lifetime(ngx_conf_t *cf, ngx_command_t *cmd,
 
     ngx_str_t  *value;
 
-    if (clcf->jwt_max_lifetime != NGX_CONF_UNSET) {
+    if (clcf->jwt.max_lifetime != NGX_CONF_UNSET) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {
-        clcf->jwt_max_lifetime = 0;
+        clcf->jwt.max_lifetime = 0;
         return NGX_CONF_OK;
     }
 
-    clcf->jwt_max_lifetime = ngx_parse_time(&value[1], 1);
+    clcf->jwt.max_lifetime = ngx_parse_time(&value[1], 1);
 
-    if (clcf->jwt_max_lifetime == (time_t) NGX_ERROR
-        || clcf->jwt_max_lifetime == 0)
+    if (clcf->jwt.max_lifetime == (time_t) NGX_ERROR
+        || clcf->jwt.max_lifetime == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid value \"%V\" in \"%V\"",
@@ -678,9 +687,9 @@ ngx_http_compliance_jwt_claims(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t   *value, name, claim, *dst;
     ngx_uint_t   i;
 
-    if (clcf->jwt_claim_principal.data != NULL
-        || clcf->jwt_claim_org.data != NULL
-        || clcf->jwt_claim_scopes.data != NULL)
+    if (clcf->jwt.claim_principal.data != NULL
+        || clcf->jwt.claim_org.data != NULL
+        || clcf->jwt.claim_scopes.data != NULL)
     {
         return "is duplicate";
     }
@@ -703,14 +712,14 @@ ngx_http_compliance_jwt_claims(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         claim.len = value[i].data + value[i].len - claim.data;
 
         if (name.len == 9 && ngx_strncmp(name.data, "principal", 9) == 0) {
-            dst = &clcf->jwt_claim_principal;
+            dst = &clcf->jwt.claim_principal;
 
         } else if (name.len == 3 && ngx_strncmp(name.data, "org", 3) == 0) {
-            dst = &clcf->jwt_claim_org;
+            dst = &clcf->jwt.claim_org;
 
         } else if (name.len == 6 && ngx_strncmp(name.data, "scopes", 6) == 0)
         {
-            dst = &clcf->jwt_claim_scopes;
+            dst = &clcf->jwt.claim_scopes;
 
         } else {
             goto invalid;
@@ -735,39 +744,59 @@ invalid:
 }
 
 
+void
+ngx_http_compliance_jwt_create_conf(ngx_http_compliance_jwt_conf_t *conf)
+{
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->claim_principal = { 0, NULL };
+     *     conf->claim_org = { 0, NULL };
+     *     conf->claim_scopes = { 0, NULL };
+     *     conf->policy = { 0 };
+     */
+
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->algs_conf = NGX_CONF_UNSET_UINT;
+    conf->issuers = NGX_CONF_UNSET_PTR;
+    conf->audiences = NGX_CONF_UNSET_PTR;
+    conf->leeway = NGX_CONF_UNSET;
+    conf->max_lifetime = NGX_CONF_UNSET;
+}
+
+
 char *
-ngx_http_compliance_jwt_merge(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
+ngx_http_compliance_jwt_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_jwt_conf_t *prev, ngx_http_compliance_jwt_conf_t *conf)
 {
     ngx_uint_t  avail;
 
-    if (conf->jwt_keys == NGX_CONF_UNSET_PTR) {
-        conf->jwt_keys = (prev->jwt_keys == NGX_CONF_UNSET_PTR)
-                         ? NULL : prev->jwt_keys;
-        conf->jwt_keys_id = prev->jwt_keys_id;
+    if (conf->keys == NGX_CONF_UNSET_PTR) {
+        conf->keys = (prev->keys == NGX_CONF_UNSET_PTR) ? NULL : prev->keys;
+        conf->keys_id = prev->keys_id;
     }
-    ngx_conf_merge_ptr_value(conf->jwt_issuers, prev->jwt_issuers, NULL);
-    ngx_conf_merge_ptr_value(conf->jwt_audiences, prev->jwt_audiences, NULL);
-    ngx_conf_merge_sec_value(conf->jwt_leeway, prev->jwt_leeway, 0);
-    ngx_conf_merge_sec_value(conf->jwt_max_lifetime, prev->jwt_max_lifetime,
-                             0);
-    ngx_conf_merge_str_value(conf->jwt_claim_principal,
-                             prev->jwt_claim_principal, "sub");
-    ngx_conf_merge_str_value(conf->jwt_claim_org, prev->jwt_claim_org,
+
+    ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
+    ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
+    ngx_conf_merge_sec_value(conf->max_lifetime, prev->max_lifetime, 0);
+    ngx_conf_merge_str_value(conf->claim_principal,
+                             prev->claim_principal, "sub");
+    ngx_conf_merge_str_value(conf->claim_org, prev->claim_org,
                              "org_id");
-    ngx_conf_merge_str_value(conf->jwt_claim_scopes, prev->jwt_claim_scopes,
+    ngx_conf_merge_str_value(conf->claim_scopes, prev->claim_scopes,
                              "scope");
 
-    ngx_conf_merge_uint_value(conf->jwt_algs_conf, prev->jwt_algs_conf,
+    ngx_conf_merge_uint_value(conf->algs_conf, prev->algs_conf,
                               NGX_CONF_UNSET_UINT);
 
     /* without an allow-list: what the keys of this level can verify */
-    avail = conf->jwt_keys ? compliance_jwt_keyset_algs(conf->jwt_keys) : 0;
+    avail = conf->keys ? compliance_jwt_keyset_algs(conf->keys) : 0;
 
-    conf->jwt_algs = (conf->jwt_algs_conf != NGX_CONF_UNSET_UINT)
-                     ? conf->jwt_algs_conf : avail;
+    conf->algs = (conf->algs_conf != NGX_CONF_UNSET_UINT) ? conf->algs_conf
+                                                          : avail;
 
-    if (conf->jwt_keys && (conf->jwt_algs & avail) == 0) {
+    if (conf->keys && (conf->algs & avail) == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "no key loaded by \"compliance_jwt_keys\" can "
                            "verify any algorithm allowed by "
@@ -775,16 +804,30 @@ ngx_http_compliance_jwt_merge(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    conf->jwt_policy.issuers = conf->jwt_issuers ? conf->jwt_issuers->elts
-                                                 : NULL;
-    conf->jwt_policy.nissuers = conf->jwt_issuers ? conf->jwt_issuers->nelts
-                                                  : 0;
-    conf->jwt_policy.audiences = conf->jwt_audiences
-                                 ? conf->jwt_audiences->elts : NULL;
-    conf->jwt_policy.naudiences = conf->jwt_audiences
-                                  ? conf->jwt_audiences->nelts : 0;
-    conf->jwt_policy.leeway = conf->jwt_leeway;
-    conf->jwt_policy.max_lifetime = conf->jwt_max_lifetime;
+    conf->policy.issuers = conf->issuers ? conf->issuers->elts : NULL;
+    conf->policy.nissuers = conf->issuers ? conf->issuers->nelts : 0;
+    conf->policy.audiences = conf->audiences ? conf->audiences->elts : NULL;
+    conf->policy.naudiences = conf->audiences ? conf->audiences->nelts : 0;
+    conf->policy.leeway = conf->leeway;
+    conf->policy.max_lifetime = conf->max_lifetime;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_compliance_jwt_leeway_check(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *leeway = data;
+
+    if (*leeway > NGX_HTTP_COMPLIANCE_MAX_LEEWAY) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_jwt_leeway\" of %T seconds is "
+                           "over %d: fix the clocks (NTP) rather than "
+                           "accept expired tokens", *leeway,
+                           NGX_HTTP_COMPLIANCE_MAX_LEEWAY);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

@@ -637,6 +637,26 @@ ngx_http_compliance_limit_create_loc_conf(
 
 
 /*
+ * The limit directive this level wrote, if any, for the access merge,
+ * which refuses limits where "compliance" is off; asked before the
+ * merge, while an unset field still means "not written here".
+ */
+const char *
+ngx_http_compliance_limit_written(ngx_http_compliance_limit_loc_conf_t *conf)
+{
+    if (conf->limits != NULL) {
+        return "compliance_limit";
+    }
+
+    if (conf->failure != NULL) {
+        return "compliance_auth_failure_limit";
+    }
+
+    return NULL;
+}
+
+
+/*
  * As with limit_req, a level with its own compliance_limit lines does not
  * inherit the outer ones.  This runs after the whole http block is read,
  * when every compliance_limit_zone is known.

@@ -17,34 +17,6 @@ static ngx_int_t ngx_http_compliance_init_process(ngx_cycle_t *cycle);
 static void ngx_http_compliance_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_compliance_ctx_cleanup(void *data);
 
-static char *ngx_http_compliance_enable(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_compliance_audit_failure(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_compliance_cors_preflight(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_compliance_https_redirect(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_compliance_tls_min(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_compliance_hsts(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_compliance_require_scope(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-static char *ngx_http_compliance_leeway_check(ngx_conf_t *cf, void *post,
-    void *data);
-static ngx_int_t ngx_http_compliance_redirect_names(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *conf);
-static char *ngx_http_compliance_merge_inert(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev,
-    ngx_http_compliance_loc_conf_t *conf);
-static char *ngx_http_compliance_merge_auth(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev,
-    ngx_http_compliance_loc_conf_t *conf);
 
 static ngx_int_t ngx_http_compliance_variable_request_id(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
@@ -56,11 +28,18 @@ static ngx_int_t ngx_http_compliance_variable_identity(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
-/* clock skew beyond this is a broken clock, and makes "exp" meaningless */
-#define NGX_HTTP_COMPLIANCE_MAX_LEEWAY  300
+static ngx_conf_enum_t  ngx_http_compliance_cors_preflights[] = {
+    { ngx_string("pass"), NGX_HTTP_COMPLIANCE_CORS_PASS },
+    { ngx_string("deny"), NGX_HTTP_COMPLIANCE_CORS_DENY },
+    { ngx_null_string, 0 }
+};
 
-static ngx_conf_post_t  ngx_http_compliance_leeway_post =
-    { ngx_http_compliance_leeway_check };
+
+static ngx_conf_enum_t  ngx_http_compliance_audit_failures[] = {
+    { ngx_string("open"), NGX_HTTP_COMPLIANCE_AUDIT_OPEN },
+    { ngx_string("closed"), NGX_HTTP_COMPLIANCE_AUDIT_CLOSED },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_compliance_commands[] = {
@@ -69,7 +48,7 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_http_compliance_enable,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_compliance_loc_conf_t, enable),
+      offsetof(ngx_http_compliance_loc_conf_t, access.enable),
       NULL },
 
     { ngx_string("compliance_public"),
@@ -81,10 +60,10 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
 
     { ngx_string("compliance_cors_preflight"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_compliance_cors_preflight,
+      ngx_http_compliance_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_compliance_loc_conf_t, access.cors_preflight),
+      &ngx_http_compliance_cors_preflights },
 
     { ngx_string("compliance_https_redirect"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
@@ -153,8 +132,8 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_compliance_loc_conf_t, jwt_leeway),
-      &ngx_http_compliance_leeway_post },
+      offsetof(ngx_http_compliance_loc_conf_t, jwt.leeway),
+      &ngx_http_compliance_jwt_leeway_post },
 
     { ngx_string("compliance_jwt_max_lifetime"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -228,10 +207,10 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
 
     { ngx_string("compliance_audit_failure"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_compliance_audit_failure,
+      ngx_http_compliance_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_compliance_loc_conf_t, audit.failure),
+      &ngx_http_compliance_audit_failures },
 
     { ngx_string("compliance_audit_sensitive"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -460,7 +439,7 @@ ngx_http_compliance_post_read_handler(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
-    if (clcf->enable
+    if (clcf->access.enable
         && ngx_http_compliance_redact_request_line(r, clcf) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -494,33 +473,12 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     conf->public_reason = { 0, NULL };
-     *     conf->hsts = { 0, NULL };
-     */
-
-    conf->enable = NGX_CONF_UNSET;
-    conf->cors_preflight = NGX_CONF_UNSET_UINT;
-    conf->https_redirect = NGX_CONF_UNSET;
-    conf->https_port = NGX_CONF_UNSET;
-    conf->tls_min = NGX_CONF_UNSET_UINT;
-
-    conf->auth_conf = NGX_CONF_UNSET_UINT;
-    conf->scopes = NGX_CONF_UNSET_PTR;
-    conf->jwt_keys = NGX_CONF_UNSET_PTR;
-    conf->jwt_algs_conf = NGX_CONF_UNSET_UINT;
-    conf->jwt_issuers = NGX_CONF_UNSET_PTR;
-    conf->jwt_audiences = NGX_CONF_UNSET_PTR;
-    conf->jwt_leeway = NGX_CONF_UNSET;
-    conf->jwt_max_lifetime = NGX_CONF_UNSET;
-    conf->api_keys = NGX_CONF_UNSET_PTR;
-
-    conf->audit_log = NGX_CONF_UNSET_PTR;
-    conf->audit_failure = NGX_CONF_UNSET_UINT;
-    conf->redact_mask = NGX_CONF_UNSET_UINT;
-
+    ngx_http_compliance_access_create_conf(&conf->access);
+    ngx_http_compliance_tls_create_conf(&conf->tls);
+    ngx_http_compliance_audit_create_conf(&conf->audit);
+    ngx_http_compliance_redact_create_conf(&conf->redact);
+    ngx_http_compliance_apikey_create_conf(&conf->apikey);
+    ngx_http_compliance_jwt_create_conf(&conf->jwt);
     ngx_http_compliance_limit_create_loc_conf(&conf->limit);
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
 
@@ -528,286 +486,56 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
 }
 
 
+/*
+ * Each concern merges its own sub-struct, in this order; what one needs
+ * from another is passed explicitly.
+ */
 static char *
 ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_compliance_loc_conf_t  *prev = parent;
     ngx_http_compliance_loc_conf_t  *conf = child;
 
-    /* before anything is inherited: what this level wrote */
-    if (ngx_http_compliance_merge_inert(cf, prev, conf) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
+    ngx_uint_t   avail;
+    const char  *limited;
 
-    if (conf->public_reason.data == NULL) {
-        conf->public_reason = prev->public_reason;
-    }
+    /* first: "compliance" and "compliance_public" bound everything else */
+    limited = ngx_http_compliance_limit_written(&conf->limit);
 
-    ngx_conf_merge_uint_value(conf->cors_preflight, prev->cors_preflight,
-                              NGX_HTTP_COMPLIANCE_CORS_DENY);
-
-    if (conf->https_redirect == NGX_CONF_UNSET) {
-        conf->https_redirect = prev->https_redirect;
-        conf->https_port = prev->https_port;
-    }
-
-    ngx_conf_merge_value(conf->https_redirect, 0, 0);
-    ngx_conf_merge_value(conf->https_port, 0, 0);
-
-    if (conf->https_redirect
-        && ngx_http_compliance_redirect_names(cf, conf) != NGX_OK)
+    if (ngx_http_compliance_access_merge_conf(cf, &prev->access,
+                                              &conf->access, limited)
+        != NGX_CONF_OK
+        || ngx_http_compliance_tls_merge_conf(cf, &prev->tls, &conf->tls)
+           != NGX_CONF_OK
+        || ngx_http_compliance_audit_merge_conf(cf, &prev->audit,
+                                                &conf->audit)
+           != NGX_CONF_OK
+        || ngx_http_compliance_redact_merge_conf(cf, &prev->redact,
+                                                 &conf->redact)
+           != NGX_CONF_OK
+        || ngx_http_compliance_apikey_merge_conf(cf, &prev->apikey,
+                                                 &conf->apikey)
+           != NGX_CONF_OK
+        || ngx_http_compliance_jwt_merge_conf(cf, &prev->jwt, &conf->jwt)
+           != NGX_CONF_OK
+        || ngx_http_compliance_limit_merge_loc_conf(cf, &prev->limit,
+                                                    &conf->limit)
+           != NGX_CONF_OK
+        /* a credential goes only where requests are authenticated */
+        || ngx_http_compliance_vault_merge_loc_conf(cf, &prev->vault,
+                                                    &conf->vault,
+                                                    &conf->access)
+           != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }
 
-    ngx_conf_merge_uint_value(conf->tls_min, prev->tls_min,
-                              NGX_HTTP_COMPLIANCE_TLS_ANY);
+    /* last: the methods a location accepts follow from its keys */
+    avail = (conf->jwt.keys ? NGX_HTTP_COMPLIANCE_METHOD_JWT : 0)
+            | (conf->apikey.keys ? NGX_HTTP_COMPLIANCE_METHOD_API_KEY : 0);
 
-    ngx_conf_merge_str_value(conf->hsts, prev->hsts, "");
-
-    if (conf->audit_sensitive.data == NULL) {
-        conf->audit_sensitive = prev->audit_sensitive;
-    }
-
-    if (conf->audit_resource_type.data == NULL) {
-        conf->audit_resource_type = prev->audit_resource_type;
-        conf->audit_resource_id = prev->audit_resource_id;
-    }
-
-    if (ngx_http_compliance_audit_merge(cf, prev, conf) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_compliance_redact_merge(cf, prev, conf) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return ngx_http_compliance_merge_auth(cf, prev, conf);
-}
-
-
-/*
- * The server's own names, kept for the HTTPS redirect's Location (nginx
- * keeps its list in the temporary pool of the configuration); regex
- * names cannot be written into a Location and are left out.
- */
-static ngx_int_t
-ngx_http_compliance_redirect_names(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *conf)
-{
-    ngx_str_t                 *name;
-    ngx_uint_t                 i;
-    ngx_http_server_name_t    *sn;
-    ngx_http_core_srv_conf_t  *cscf;
-
-    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
-
-    conf->redirect_names = ngx_array_create(cf->pool,
-                                            cscf->server_names.nelts + 1,
-                                            sizeof(ngx_str_t));
-    if (conf->redirect_names == NULL) {
-        return NGX_ERROR;
-    }
-
-    sn = cscf->server_names.elts;
-
-    for (i = 0; i < cscf->server_names.nelts; i++) {
-#if (NGX_PCRE)
-        if (sn[i].regex) {
-            continue;
-        }
-#endif
-        name = ngx_array_push(conf->redirect_names);
-        if (name == NULL) {
-            return NGX_ERROR;
-        }
-
-        *name = sn[i].name;
-    }
-
-    return NGX_OK;
-}
-
-
-static char *
-ngx_http_compliance_leeway_check(ngx_conf_t *cf, void *post, void *data)
-{
-    time_t  *leeway = data;
-
-    if (*leeway > NGX_HTTP_COMPLIANCE_MAX_LEEWAY) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_jwt_leeway\" of %T seconds is "
-                           "over %d: fix the clocks (NTP) rather than "
-                           "accept expired tokens", *leeway,
-                           NGX_HTTP_COMPLIANCE_MAX_LEEWAY);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * Controls written where they can never act are configuration errors,
- * not silent no-ops: the operator meant them to hold.  Runs first in the
- * merge, while a field still tells whether this level wrote it; merges
- * "compliance" itself.
- */
-static char *
-ngx_http_compliance_merge_inert(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
-{
-    ngx_str_t                 *where;
-    ngx_uint_t                 scope, limit, failure, off_here, location;
-    const char                *name, *open, *close;
-    ngx_http_core_loc_conf_t  *core;
-
-    static ngx_str_t  server_block = ngx_string("server block");
-
-    scope = (conf->scopes != NGX_CONF_UNSET_PTR);
-    limit = (conf->limit.limits != NULL);
-    failure = (conf->limit.failure != NULL);
-    off_here = (conf->enable == 0);
-
-    ngx_conf_merge_value(conf->enable, prev->enable, 0);
-
-    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    location = (core->name.len != 0);
-
-    /* for messages: in location "/x" | in the server block */
-    open = location ? "location \"" : "the ";
-    where = location ? &core->name : &server_block;
-    close = location ? "\"" : "";
-
-    /* scopes in a location public only by inheritance: never checked */
-    if (scope && conf->public_reason.data == NULL
-        && prev->public_reason.data != NULL)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_require_scope\" in a location "
-                           "that inherits \"compliance_public \"%V\"\" "
-                           "would never be checked",
-                           &prev->public_reason);
-        return NGX_CONF_ERROR;
-    }
-
-    if (scope && conf->public_reason.data != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_require_scope\" and "
-                           "\"compliance_public\" in %s%V%s: a public "
-                           "location checks no scopes", open, where, close);
-        return NGX_CONF_ERROR;
-    }
-
-    /*
-     * under "compliance off" nothing is enforced; a server may still
-     * write controls for the locations that turn it on
-     */
-    if (conf->enable || !(location || off_here)) {
-        return NGX_CONF_OK;
-    }
-
-    name = scope ? "compliance_require_scope"
-                 : limit ? "compliance_limit"
-                 : failure ? "compliance_auth_failure_limit" : NULL;
-
-    if (name != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%s\" in %s%V%s, where \"compliance\" is "
-                           "off, would never be enforced", name, open, where,
-                           close);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_merge_auth(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
-{
-    char                      *rv;
-    ngx_uint_t                 avail;
-    ngx_http_core_srv_conf_t  *cscf;
-
-    ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
-    ngx_conf_merge_ptr_value(conf->api_keys, prev->api_keys, NULL);
-
-    /* nginx ignores client headers with "_" unless told otherwise */
-    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
-
-    if (conf->api_key_header.data != NULL
-        && !cscf->underscores_in_headers
-        && ngx_strlchr(conf->api_key_header.data,
-                       conf->api_key_header.data + conf->api_key_header.len,
-                       '_')
-           != NULL)
-    {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"compliance_api_key_header %V\": nginx drops "
-                           "client headers with \"_\" unless "
-                           "\"underscores_in_headers on\" is set in the "
-                           "server, so no key would arrive in it",
-                           &conf->api_key_header);
-    }
-
-    ngx_conf_merge_str_value(conf->api_key_header, prev->api_key_header,
-                             "X-API-Key");
-
-    if (ngx_http_compliance_header_init(cf, &conf->api_key_header_in,
-                                        &conf->api_key_header)
-        != NGX_OK
-        || ngx_http_compliance_credential_variable(cf,
-                                                   conf->api_key_header_in.var)
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    rv = ngx_http_compliance_jwt_merge(cf, prev, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    rv = ngx_http_compliance_limit_merge_loc_conf(cf, &prev->limit,
-                                                  &conf->limit);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    rv = ngx_http_compliance_vault_merge_loc_conf(cf, &prev->vault,
-                                                  &conf->vault);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    ngx_conf_merge_uint_value(conf->auth_conf, prev->auth_conf,
-                              NGX_CONF_UNSET_UINT);
-
-    avail = (conf->jwt_keys ? NGX_HTTP_COMPLIANCE_METHOD_JWT : 0)
-            | (conf->api_keys ? NGX_HTTP_COMPLIANCE_METHOD_API_KEY : 0);
-
-    if (conf->auth_conf == NGX_CONF_UNSET_UINT) {
-        conf->auth = avail;
-        return NGX_CONF_OK;
-    }
-
-    if (conf->auth_conf & ~avail) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_auth %s\" needs \"%s\" here",
-                           (conf->auth_conf & ~avail
-                            & NGX_HTTP_COMPLIANCE_METHOD_JWT)
-                           ? "jwt" : "api_key",
-                           (conf->auth_conf & ~avail
-                            & NGX_HTTP_COMPLIANCE_METHOD_JWT)
-                           ? "compliance_jwt_keys" : "compliance_api_keys");
-        return NGX_CONF_ERROR;
-    }
-
-    conf->auth = conf->auth_conf;
-
-    return NGX_CONF_OK;
+    return ngx_http_compliance_access_merge_methods(cf, &prev->access,
+                                                    &conf->access, avail);
 }
 
 
@@ -909,401 +637,6 @@ ngx_http_compliance_ctx_cleanup(void *data)
 }
 
 
-static char *
-ngx_http_compliance_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    char                             *rv;
-    ngx_http_compliance_loc_conf_t   *clcf = conf;
-    ngx_http_compliance_main_conf_t  *cmf;
-
-    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    if (clcf->enable) {
-        cmf = ngx_http_conf_get_module_main_conf(cf,
-                                                 ngx_http_compliance_module);
-        cmf->handler_needed = 1;
-        cmf->filter_needed = 1;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    ngx_str_t   *value;
-    ngx_uint_t   i;
-
-    if (clcf->public_reason.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    for (i = 0; i < value[1].len; i++) {
-        if (value[1].data[i] != ' ' && value[1].data[i] != '\t') {
-            break;
-        }
-    }
-
-    if (i == value[1].len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid reason \"%V\" in \"%V\": an explicit "
-                           "public endpoint needs a non-empty reason",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    clcf->public_reason = value[1];
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_audit_failure(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    ngx_str_t  *value;
-
-    if (clcf->audit_failure != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "open") == 0) {
-        clcf->audit_failure = NGX_HTTP_COMPLIANCE_AUDIT_OPEN;
-
-    } else if (ngx_strcmp(value[1].data, "closed") == 0) {
-        clcf->audit_failure = NGX_HTTP_COMPLIANCE_AUDIT_CLOSED;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\", "
-                           "it must be \"open\" or \"closed\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_cors_preflight(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    ngx_str_t  *value;
-
-    if (clcf->cors_preflight != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "pass") == 0) {
-        clcf->cors_preflight = NGX_HTTP_COMPLIANCE_CORS_PASS;
-
-    } else if (ngx_strcmp(value[1].data, "deny") == 0) {
-        clcf->cors_preflight = NGX_HTTP_COMPLIANCE_CORS_DENY;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\", "
-                           "it must be \"pass\" or \"deny\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_https_redirect(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    ngx_int_t                         port;
-    ngx_str_t                        *value;
-    ngx_http_compliance_main_conf_t  *cmf;
-
-    if (clcf->https_redirect != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "on") == 0) {
-        clcf->https_redirect = 1;
-
-    } else if (ngx_strcmp(value[1].data, "off") == 0) {
-        clcf->https_redirect = 0;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\", "
-                           "it must be \"on\" or \"off\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    clcf->https_port = 0;
-
-    if (cf->args->nelts == 3) {
-        if (value[2].len <= 5
-            || ngx_strncmp(value[2].data, "port=", 5) != 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\" in \"%V\"",
-                               &value[2], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        port = ngx_atoi(value[2].data + 5, value[2].len - 5);
-
-        if (port < 1 || port > 65535) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid port in \"%V\" of \"%V\"",
-                               &value[2], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        clcf->https_port = (port == 443) ? 0 : port;
-    }
-
-    if (clcf->https_redirect) {
-        cmf = ngx_http_conf_get_module_main_conf(cf,
-                                                 ngx_http_compliance_module);
-        cmf->handler_needed = 1;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_tls_min(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    ngx_str_t                        *value;
-    ngx_http_compliance_main_conf_t  *cmf;
-
-    if (clcf->tls_min != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "TLSv1.2") == 0) {
-        clcf->tls_min = NGX_HTTP_COMPLIANCE_TLS_1_2;
-
-    } else if (ngx_strcmp(value[1].data, "TLSv1.3") == 0) {
-        clcf->tls_min = NGX_HTTP_COMPLIANCE_TLS_1_3;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in \"%V\", "
-                           "it must be \"TLSv1.2\" or \"TLSv1.3\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
-    cmf->handler_needed = 1;
-    cmf->filter_needed = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_hsts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    u_char                           *p;
-    ngx_str_t                        *value;
-    ngx_int_t                         max_age;
-    ngx_uint_t                        i, subdomains, preload;
-    ngx_http_compliance_main_conf_t  *cmf;
-
-    if (clcf->hsts.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (value[1].len <= 8 || ngx_strncmp(value[1].data, "max-age=", 8) != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\" in \"%V\", "
-                           "the first parameter must be \"max-age=N\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    max_age = ngx_atoi(value[1].data + 8, value[1].len - 8);
-    if (max_age == NGX_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid max-age in \"%V\" of \"%V\"",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    subdomains = 0;
-    preload = 0;
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strcmp(value[i].data, "includeSubDomains") == 0
-            && !subdomains)
-        {
-            subdomains = 1;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "preload") == 0 && !preload) {
-            preload = 1;
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\" in \"%V\"",
-                           &value[i], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    /* browsers ignore a preload request that lacks these */
-    if (preload && (!subdomains || max_age < 31536000)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"preload\" in \"%V\" requires "
-                           "\"includeSubDomains\" and max-age of at least "
-                           "31536000", &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_pnalloc(cf->pool, sizeof("max-age=; includeSubDomains; preload")
-                              + NGX_INT_T_LEN);
-    if (p == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    clcf->hsts.data = p;
-
-    p = ngx_sprintf(p, "max-age=%i", max_age);
-
-    if (subdomains) {
-        p = ngx_cpymem(p, "; includeSubDomains",
-                       sizeof("; includeSubDomains") - 1);
-    }
-
-    if (preload) {
-        p = ngx_cpymem(p, "; preload", sizeof("; preload") - 1);
-    }
-
-    clcf->hsts.len = p - clcf->hsts.data;
-
-    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
-    cmf->filter_needed = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    ngx_str_t   *value;
-    ngx_uint_t   i, mask;
-
-    if (clcf->auth_conf != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    mask = 0;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        if (ngx_strcmp(value[i].data, "jwt") == 0) {
-            mask |= NGX_HTTP_COMPLIANCE_METHOD_JWT;
-
-        } else if (ngx_strcmp(value[i].data, "api_key") == 0) {
-            mask |= NGX_HTTP_COMPLIANCE_METHOD_API_KEY;
-
-        } else {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid method \"%V\" in \"%V\", "
-                               "it must be \"jwt\" or \"api_key\"",
-                               &value[i], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    clcf->auth_conf = mask;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_compliance_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_compliance_loc_conf_t  *clcf = conf;
-
-    ngx_str_t  *value, *s;
-    ngx_uint_t  i;
-
-    if (clcf->scopes != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    clcf->scopes = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                    sizeof(ngx_str_t));
-    if (clcf->scopes == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        /* the grammar the token's scopes are read with */
-        if (!compliance_token_scope_valid(value[i].data, value[i].len)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid scope \"%V\" in \"%V\"",
-                               &value[i], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        s = ngx_array_push(clcf->scopes);
-        if (s == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *s = value[i];
-    }
-
-    return NGX_CONF_OK;
-}
-
-
 static ngx_int_t
 ngx_http_compliance_variable_request_id(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -1397,35 +730,4 @@ ngx_http_compliance_variable_identity(ngx_http_request_t *r,
     v->data = s->data;
 
     return NGX_OK;
-}
-
-
-/*
- * The one warning for a key file that group or others may read: the
- * caller passes the bits it forbids (0007 for files nginx's group may
- * read, 0077 for secrets only nginx's user may read).  nginx's
- * formatter has no "%o", so the mode is spelled here.
- */
-void
-ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
-    ngx_str_t *path, ngx_uint_t mode, ngx_uint_t forbidden)
-{
-    u_char  buf[sizeof("0777")];
-
-    if ((mode & forbidden) == 0) {
-        return;
-    }
-
-    buf[0] = '0';
-    buf[1] = (u_char) ('0' + ((mode >> 6) & 7));
-    buf[2] = (u_char) ('0' + ((mode >> 3) & 7));
-    buf[3] = (u_char) ('0' + (mode & 7));
-    buf[4] = '\0';
-
-    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                       "key file \"%V\" in \"%V\" is accessible by %s "
-                       "(mode %s): chmod %s it",
-                       path, directive,
-                       (forbidden & 0070) ? "group or others" : "others",
-                       buf, (forbidden & 0070) ? "600" : "o-rwx");
 }

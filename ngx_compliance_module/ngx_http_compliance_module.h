@@ -20,6 +20,7 @@
 #include "compliance_secret.h"
 #include "compliance_token.h"
 
+#include "ngx_http_compliance_conf.h"
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
@@ -89,50 +90,84 @@ typedef struct {
 } ngx_http_compliance_main_conf_t;
 
 
+/*
+ * The location conf is one sub-struct per concern.  Each is created and
+ * merged by the file that owns it; ngx_http_compliance_merge_loc_conf()
+ * calls the merges in one written order and hands each what it needs.
+ */
+
+/* who may pass: ngx_http_compliance_access.c */
 typedef struct {
     ngx_flag_t                  enable;
     ngx_str_t                   public_reason;  /* .data != NULL: public */
     ngx_uint_t                  cors_preflight;
-
-    ngx_flag_t                  https_redirect;
-    ngx_int_t                   https_port;     /* 0: default 443 */
-    ngx_array_t                *redirect_names; /* the server's, no regex */
-    ngx_uint_t                  tls_min;        /* TLS version number */
-
-    ngx_str_t                   hsts;           /* header value, or empty */
-
     ngx_uint_t                  auth_conf;      /* as written, or UNSET */
     ngx_uint_t                  auth;           /* effective methods */
     ngx_array_t                *scopes;         /* of ngx_str_t */
+} ngx_http_compliance_access_conf_t;
 
-    compliance_jwt_keyset_t    *jwt_keys;
-    ngx_uint_t                  jwt_keys_id;    /* never reused */
-    ngx_uint_t                  jwt_algs_conf;  /* allow-list as written */
-    ngx_uint_t                  jwt_algs;       /* effective mask */
-    ngx_array_t                *jwt_issuers;    /* compliance_jwt_str_t */
-    ngx_array_t                *jwt_audiences;
-    time_t                      jwt_leeway;
-    time_t                      jwt_max_lifetime;
-    ngx_str_t                   jwt_claim_principal;  /* NUL-terminated */
-    ngx_str_t                   jwt_claim_org;
-    ngx_str_t                   jwt_claim_scopes;
-    compliance_jwt_policy_t     jwt_policy;
 
-    compliance_apikey_set_t    *api_keys;
-    ngx_str_t                   api_key_header;
-    ngx_http_compliance_header_t  api_key_header_in;  /* as matched */
+/* the transport: ngx_http_compliance_tls.c */
+typedef struct {
+    ngx_flag_t                  redirect;       /* to HTTPS */
+    ngx_int_t                   redirect_port;  /* 0: default 443 */
+    ngx_array_t                *redirect_names; /* the server's, no regex */
+    ngx_uint_t                  min;            /* TLS version number */
+    ngx_str_t                   hsts;           /* header value, or empty */
+} ngx_http_compliance_tls_conf_t;
 
-    ngx_http_compliance_audit_log_t  *audit_log;
-    ngx_uint_t                  audit_failure;
-    ngx_str_t                   audit_sensitive;
-    ngx_str_t                   audit_resource_type;
-    ngx_http_complex_value_t   *audit_resource_id;
 
-    ngx_uint_t                  redact_mask;
-    compliance_redact_t        *redact;
+/* bearer tokens: ngx_http_compliance_jwt.c */
+typedef struct {
+    compliance_jwt_keyset_t    *keys;
+    ngx_uint_t                  keys_id;        /* never reused */
+    ngx_uint_t                  algs_conf;      /* allow-list as written */
+    ngx_uint_t                  algs;           /* effective mask */
+    ngx_array_t                *issuers;        /* compliance_jwt_str_t */
+    ngx_array_t                *audiences;
+    time_t                      leeway;
+    time_t                      max_lifetime;
+    ngx_str_t                   claim_principal;  /* NUL-terminated */
+    ngx_str_t                   claim_org;
+    ngx_str_t                   claim_scopes;
+    compliance_jwt_policy_t     policy;
+} ngx_http_compliance_jwt_conf_t;
 
-    ngx_http_compliance_limit_loc_conf_t  limit;
-    ngx_http_compliance_vault_loc_conf_t  vault;
+
+/* API keys: ngx_http_compliance_apikey.c */
+typedef struct {
+    compliance_apikey_set_t    *keys;
+    ngx_str_t                   header;
+    ngx_http_compliance_header_t  header_in;    /* as matched */
+} ngx_http_compliance_apikey_conf_t;
+
+
+/* the trail: ngx_http_compliance_audit.c */
+typedef struct {
+    ngx_http_compliance_audit_log_t  *log;
+    ngx_uint_t                  failure;
+    ngx_str_t                   sensitive;
+    ngx_str_t                   resource_type;
+    ngx_http_complex_value_t   *resource_id;
+} ngx_http_compliance_audit_conf_t;
+
+
+/* what logs may hold: ngx_http_compliance_redact.c */
+typedef struct {
+    ngx_uint_t                  mask;
+    compliance_redact_t        *redactor;
+} ngx_http_compliance_redact_conf_t;
+
+
+typedef struct {
+    ngx_http_compliance_access_conf_t     access;
+    ngx_http_compliance_tls_conf_t        tls;
+    ngx_http_compliance_jwt_conf_t        jwt;
+    ngx_http_compliance_apikey_conf_t     apikey;
+    ngx_http_compliance_audit_conf_t      audit;
+    ngx_http_compliance_redact_conf_t     redact;
+    ngx_http_compliance_limit_loc_conf_t  limit;   /* limit.c */
+    ngx_http_compliance_vault_loc_conf_t  vault;   /* vault.c */
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -180,6 +215,36 @@ ngx_http_compliance_ctx_t *ngx_http_compliance_ensure_ctx(
 
 /* ngx_http_compliance_access.c */
 ngx_int_t ngx_http_compliance_access_handler(ngx_http_request_t *r);
+void ngx_http_compliance_access_create_conf(
+    ngx_http_compliance_access_conf_t *conf);
+char *ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *prev,
+    ngx_http_compliance_access_conf_t *conf, const char *limited);
+char *ngx_http_compliance_access_merge_methods(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *prev,
+    ngx_http_compliance_access_conf_t *conf, ngx_uint_t avail);
+char *ngx_http_compliance_enable(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_public(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_tls.c */
+ngx_int_t ngx_http_compliance_transport(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+void ngx_http_compliance_tls_create_conf(ngx_http_compliance_tls_conf_t *conf);
+char *ngx_http_compliance_tls_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_tls_conf_t *prev,
+    ngx_http_compliance_tls_conf_t *conf);
+char *ngx_http_compliance_https_redirect(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_tls_min(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_hsts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_compliance_jwt.c */
 ngx_int_t ngx_http_compliance_jwt_init_process(ngx_cycle_t *cycle);
@@ -204,9 +269,11 @@ char *ngx_http_compliance_jwt_max_lifetime(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_jwt_claims(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_compliance_jwt_merge(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev,
-    ngx_http_compliance_loc_conf_t *conf);
+void ngx_http_compliance_jwt_create_conf(ngx_http_compliance_jwt_conf_t *conf);
+char *ngx_http_compliance_jwt_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_jwt_conf_t *prev,
+    ngx_http_compliance_jwt_conf_t *conf);
+extern ngx_conf_post_t  ngx_http_compliance_jwt_leeway_post;
 
 /* ngx_http_compliance_apikey.c */
 const char *ngx_http_compliance_apikey_authenticate(ngx_http_request_t *r,
@@ -216,6 +283,11 @@ char *ngx_http_compliance_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_api_key_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+void ngx_http_compliance_apikey_create_conf(
+    ngx_http_compliance_apikey_conf_t *conf);
+char *ngx_http_compliance_apikey_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_apikey_conf_t *prev,
+    ngx_http_compliance_apikey_conf_t *conf);
 
 /* ngx_http_compliance_limit.c */
 char *ngx_http_compliance_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -225,6 +297,8 @@ char *ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 void ngx_http_compliance_limit_create_loc_conf(
+    ngx_http_compliance_limit_loc_conf_t *conf);
+const char *ngx_http_compliance_limit_written(
     ngx_http_compliance_limit_loc_conf_t *conf);
 char *ngx_http_compliance_limit_merge_loc_conf(ngx_conf_t *cf,
     ngx_http_compliance_limit_loc_conf_t *prev,
@@ -247,7 +321,8 @@ void ngx_http_compliance_vault_create_loc_conf(
     ngx_http_compliance_vault_loc_conf_t *conf);
 char *ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
     ngx_http_compliance_vault_loc_conf_t *prev,
-    ngx_http_compliance_vault_loc_conf_t *conf);
+    ngx_http_compliance_vault_loc_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
 ngx_int_t ngx_http_compliance_vault_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_compliance_vault_check_debug_connection(
     ngx_cycle_t *cycle);
@@ -268,18 +343,22 @@ char *ngx_http_compliance_audit_sensitive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_audit_resource(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_compliance_audit_merge(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev,
-    ngx_http_compliance_loc_conf_t *conf);
+void ngx_http_compliance_audit_create_conf(
+    ngx_http_compliance_audit_conf_t *conf);
+char *ngx_http_compliance_audit_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_audit_conf_t *prev,
+    ngx_http_compliance_audit_conf_t *conf);
 
 /* ngx_http_compliance_redact.c */
 char *ngx_http_compliance_redact(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_redact_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_compliance_redact_merge(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev,
-    ngx_http_compliance_loc_conf_t *conf);
+void ngx_http_compliance_redact_create_conf(
+    ngx_http_compliance_redact_conf_t *conf);
+char *ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_redact_conf_t *prev,
+    ngx_http_compliance_redact_conf_t *conf);
 ngx_int_t ngx_http_compliance_credential_variable(ngx_conf_t *cf,
     ngx_int_t index);
 ngx_int_t ngx_http_compliance_redact_check_log_formats(ngx_conf_t *cf);
@@ -299,10 +378,6 @@ ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 void ngx_http_compliance_drop_header(ngx_http_request_t *r, ngx_str_t *name);
-
-/* ngx_http_compliance_module.c */
-void ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
-    ngx_str_t *path, ngx_uint_t mode, ngx_uint_t forbidden);
 
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);

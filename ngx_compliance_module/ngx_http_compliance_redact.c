@@ -75,7 +75,7 @@ ngx_http_compliance_redact(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t   *value;
     ngx_uint_t   i;
 
-    if (clcf->redact_mask != NGX_CONF_UNSET_UINT) {
+    if (clcf->redact.mask != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
@@ -96,7 +96,7 @@ ngx_http_compliance_redact(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         mask |= bit;
     }
 
-    clcf->redact_mask = mask;
+    clcf->redact.mask = mask;
 
     return NGX_CONF_OK;
 }
@@ -171,10 +171,20 @@ ngx_http_compliance_redact_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+void
+ngx_http_compliance_redact_create_conf(
+    ngx_http_compliance_redact_conf_t *conf)
+{
+    conf->mask = NGX_CONF_UNSET_UINT;
+    conf->redactor = NULL;
+}
+
+
 /* one compiled redactor per distinct detector set, shared by locations */
 char *
-ngx_http_compliance_redact_merge(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *prev, ngx_http_compliance_loc_conf_t *conf)
+ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_redact_conf_t *prev,
+    ngx_http_compliance_redact_conf_t *conf)
 {
     char                              err[256];
     ngx_uint_t                        i;
@@ -184,7 +194,7 @@ ngx_http_compliance_redact_merge(ngx_conf_t *cf,
     ngx_http_compliance_redactor_t   *r;
     ngx_http_compliance_main_conf_t  *cmf;
 
-    ngx_conf_merge_uint_value(conf->redact_mask, prev->redact_mask,
+    ngx_conf_merge_uint_value(conf->mask, prev->mask,
                               COMPLIANCE_REDACT_DEFAULT);
 
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
@@ -200,13 +210,13 @@ ngx_http_compliance_redact_merge(ngx_conf_t *cf,
     r = cmf->redactors->elts;
 
     for (i = 0; i < cmf->redactors->nelts; i++) {
-        if (r[i].mask == conf->redact_mask) {
-            conf->redact = r[i].redact;
+        if (r[i].mask == conf->mask) {
+            conf->redactor = r[i].redact;
             return NGX_CONF_OK;
         }
     }
 
-    rd = compliance_redact_create(conf->redact_mask, err, sizeof(err));
+    rd = compliance_redact_create(conf->mask, err, sizeof(err));
     if (rd == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "compliance redaction: %s", err);
@@ -244,9 +254,9 @@ ngx_http_compliance_redact_merge(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    r->mask = conf->redact_mask;
+    r->mask = conf->mask;
     r->redact = rd;
-    conf->redact = rd;
+    conf->redactor = rd;
 
     return NGX_CONF_OK;
 }
@@ -302,17 +312,17 @@ ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
 
     log = r->connection->log;
 
-    if (clcf->redact && log->writer == NULL && log->file) {
+    if (clcf->redact.redactor && log->writer == NULL && log->file) {
         log->writer = ngx_http_compliance_log_writer;
-        log->wdata = clcf->redact;
+        log->wdata = clcf->redact.redactor;
     }
 
     if (r->request_line.len == 0) {
         return NGX_OK;
     }
 
-    if (ngx_http_compliance_redact_str(r, clcf->redact, &r->request_line,
-                                       &out)
+    if (ngx_http_compliance_redact_str(r, clcf->redact.redactor,
+                                       &r->request_line, &out)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -320,10 +330,10 @@ ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
 
     r->request_line = out;
 
-    if (ngx_http_compliance_redact_header_in(r, clcf->redact,
+    if (ngx_http_compliance_redact_header_in(r, clcf->redact.redactor,
                                              &r->headers_in.referer)
         != NGX_OK
-        || ngx_http_compliance_redact_header_in(r, clcf->redact,
+        || ngx_http_compliance_redact_header_in(r, clcf->redact.redactor,
                                                 &r->headers_in.user_agent)
            != NGX_OK)
     {
@@ -413,7 +423,7 @@ ngx_http_compliance_variable_safe(ngx_http_request_t *r,
         in = mr->args;
     }
 
-    if (ngx_http_compliance_redact_str(r, clcf->redact, &in, &out)
+    if (ngx_http_compliance_redact_str(r, clcf->redact.redactor, &in, &out)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -45,7 +45,7 @@ static ngx_uint_t ngx_http_compliance_vault_valid_value(const u_char *p,
     size_t len);
 static const char *ngx_http_compliance_vault_check_header(ngx_str_t *name);
 static char *ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *clcf,
+    ngx_http_compliance_access_conf_t *access,
     ngx_http_compliance_vault_loc_conf_t *conf);
 
 static ngx_int_t ngx_http_compliance_vault_handler(ngx_http_request_t *r);
@@ -343,28 +343,23 @@ ngx_http_compliance_vault_create_loc_conf(
 }
 
 
+/* access: the location's merged access rules (merged before this) */
 char *
 ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
     ngx_http_compliance_vault_loc_conf_t *prev,
-    ngx_http_compliance_vault_loc_conf_t *conf)
+    ngx_http_compliance_vault_loc_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access)
 {
-    ngx_http_compliance_loc_conf_t  *clcf;
-
-    /* the whole loc conf: "compliance" and "compliance_public" are merged */
-    clcf = (ngx_http_compliance_loc_conf_t *)
-               ((u_char *) conf - offsetof(ngx_http_compliance_loc_conf_t,
-                                           vault));
-
     if (conf->name.data != NULL) {
-        if (ngx_http_compliance_vault_resolve(cf, clcf, conf)
+        if (ngx_http_compliance_vault_resolve(cf, access, conf)
             != NGX_CONF_OK)
         {
             return NGX_CONF_ERROR;
         }
 
     } else if (prev->name.data != NULL
-               && clcf->enable == 1
-               && clcf->public_reason.data == NULL)
+               && access->enable == 1
+               && access->public_reason.data == NULL)
     {
         /*
          * a nested public or unprotected location inherits nothing: its
@@ -448,7 +443,7 @@ ngx_http_compliance_vault_check_debug_connection(ngx_cycle_t *cycle)
 
 static char *
 ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
-    ngx_http_compliance_loc_conf_t *clcf,
+    ngx_http_compliance_access_conf_t *access,
     ngx_http_compliance_vault_loc_conf_t *conf)
 {
     const char                       *why;
@@ -458,11 +453,11 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
 
     why = NULL;
 
-    if (clcf->enable != 1) {
+    if (access->enable != 1) {
         why = "needs \"compliance on\": only authenticated requests "
               "get a credential";
 
-    } else if (clcf->public_reason.data != NULL) {
+    } else if (access->public_reason.data != NULL) {
         why = "is not allowed in a public location (compliance_public)";
 
     } else if (cmf->vault.vault == NULL) {

@@ -1,0 +1,135 @@
+/*
+ * Directive-parsing helpers shared by the directive handlers of every
+ * concern, so that each value is read and each message worded once.
+ */
+
+#include "ngx_http_compliance_conf.h"
+
+
+/* "a", "b" or "c": each name quoted, the last joined by "or" */
+#define NGX_HTTP_COMPLIANCE_CONF_ENUM_TEXT  256
+
+
+ngx_int_t
+ngx_http_compliance_conf_enum(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *arg, ngx_conf_enum_t *e, ngx_uint_t *value)
+{
+    u_char      text[NGX_HTTP_COMPLIANCE_CONF_ENUM_TEXT], *p, *last;
+    ngx_uint_t  i, n;
+
+    for (n = 0; e[n].name.len; n++) {
+        if (e[n].name.len == arg->len
+            && ngx_strncmp(e[n].name.data, arg->data, arg->len) == 0)
+        {
+            *value = e[n].value;
+            return NGX_OK;
+        }
+    }
+
+    p = text;
+    last = text + sizeof(text);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_slprintf(p, last, "%s\"%V\"",
+                         (i == 0) ? "" : (i == n - 1) ? " or " : ", ",
+                         &e[i].name);
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\", it must be %*s",
+                       arg, &cmd->name, p - text, text);
+
+    return NGX_ERROR;
+}
+
+
+char *
+ngx_http_compliance_conf_set_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_uint_t  *field;
+    ngx_str_t   *value;
+
+    field = (ngx_uint_t *) ((u_char *) conf + cmd->offset);
+
+    if (*field != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_compliance_conf_enum(cf, cmd, &value[1], cmd->post, field)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_compliance_conf_split(ngx_str_t *arg, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    u_char  *eq;
+
+    eq = ngx_strlchr(arg->data, arg->data + arg->len, '=');
+
+    if (eq == NULL || eq == arg->data) {
+        return NGX_DECLINED;
+    }
+
+    name->data = arg->data;
+    name->len = eq - arg->data;
+    value->data = eq + 1;
+    value->len = arg->data + arg->len - value->data;
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_compliance_conf_param(ngx_str_t *arg, const char *name,
+    ngx_str_t *value)
+{
+    size_t     len;
+    ngx_str_t  n;
+
+    len = ngx_strlen(name);
+
+    if (ngx_http_compliance_conf_split(arg, &n, value) != NGX_OK
+        || n.len != len
+        || ngx_strncmp(n.data, name, len) != 0)
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* nginx's formatter has no "%o": the mode is spelled here */
+void
+ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *path, ngx_uint_t mode, ngx_uint_t forbidden)
+{
+    u_char  buf[sizeof("0777")];
+
+    if ((mode & forbidden) == 0) {
+        return;
+    }
+
+    buf[0] = '0';
+    buf[1] = (u_char) ('0' + ((mode >> 6) & 7));
+    buf[2] = (u_char) ('0' + ((mode >> 3) & 7));
+    buf[3] = (u_char) ('0' + (mode & 7));
+    buf[4] = '\0';
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "key file \"%V\" in \"%V\" is accessible by %s "
+                       "(mode %s): chmod %s it",
+                       path, directive,
+                       (forbidden & 0070) ? "group or others" : "others",
+                       buf, (forbidden & 0070) ? "600" : "o-rwx");
+}
