@@ -142,6 +142,11 @@ static size_t ngx_http_compliance_audit_str_len(ngx_str_t *s);
 static u_char *ngx_http_compliance_audit_str(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_compliance_audit_time(u_char *p, ngx_time_t *tp);
 static void ngx_http_compliance_audit_chain_cleanup(void *data);
+static char *ngx_http_compliance_audit_params(ngx_conf_t *cf,
+    ngx_command_t *cmd, ssize_t *size, ngx_msec_t *flush);
+static ngx_http_compliance_audit_log_t *ngx_http_compliance_audit_create_log(
+    ngx_conf_t *cf, ngx_str_t *name, size_t size, ngx_msec_t flush,
+    ngx_syslog_peer_t *peer);
 
 
 /* the largest gap record: fixed text, a timestamp and two numbers */
@@ -160,15 +165,73 @@ static void ngx_http_compliance_audit_chain_cleanup(void *data);
 /* --- configuration */
 
 
+/* buffer= and flush= of compliance_audit_log */
+static char *
+ngx_http_compliance_audit_params(ngx_conf_t *cf, ngx_command_t *cmd,
+    ssize_t *size, ngx_msec_t *flush)
+{
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    *size = 0;
+    *flush = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_http_compliance_conf_param(&value[i], "buffer", &s)) {
+            *size = ngx_parse_size(&s);
+
+            if (*size <= 0 || *size > 1024 * 1024) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid buffer size \"%V\" in \"%V\", "
+                                   "it must be between 1 and 1m",
+                                   &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_compliance_conf_param(&value[i], "flush", &s)) {
+            *flush = ngx_parse_time(&s, 0);
+
+            if (*flush == (ngx_msec_t) NGX_ERROR || *flush == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid flush time \"%V\" in \"%V\"",
+                                   &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"%V\"",
+                           &value[i], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (*flush && *size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"flush\" needs \"buffer\" in \"%V\"",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 char *
 ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
     ssize_t                           size;
-    ngx_str_t                        *value, name, s;
+    ngx_str_t                        *value, name;
     ngx_msec_t                        flush;
-    ngx_uint_t                        i;
     ngx_syslog_peer_t                *peer;
     ngx_http_compliance_audit_log_t  *log;
     ngx_http_compliance_main_conf_t  *cmf;
@@ -188,60 +251,16 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
+    if (ngx_http_compliance_audit_params(cf, cmd, &size, &flush)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
 
-    size = 0;
-    flush = 0;
     peer = NULL;
     name = value[1];
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "buffer=", 7) == 0) {
-            s.len = value[i].len - 7;
-            s.data = value[i].data + 7;
-
-            size = ngx_parse_size(&s);
-
-            if (size <= 0 || size > 1024 * 1024) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid buffer size \"%V\" in \"%V\", "
-                                   "it must be between 1 and 1m",
-                                   &value[i], &cmd->name);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
-            s.len = value[i].len - 6;
-            s.data = value[i].data + 6;
-
-            flush = ngx_parse_time(&s, 0);
-
-            if (flush == (ngx_msec_t) NGX_ERROR || flush == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid flush time \"%V\" in \"%V\"",
-                                   &value[i], &cmd->name);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\" in \"%V\"",
-                           &value[i], &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    if (flush && size == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"flush\" needs \"buffer\" in \"%V\"",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
 
     if (ngx_strncmp(name.data, "syslog:", 7) == 0) {
         if (size) {
@@ -284,20 +303,41 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    log = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_audit_log_t));
+    log = ngx_http_compliance_audit_create_log(cf, &name, size, flush, peer);
     if (log == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    log->name = name;
+    cmf->audit = log;
+    cmf->handler_needed = 1;
+    clcf->audit.log = log;
+
+    return NGX_CONF_OK;
+}
+
+
+/* the trail of the configuration: its file and its shared state */
+static ngx_http_compliance_audit_log_t *
+ngx_http_compliance_audit_create_log(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size, ngx_msec_t flush, ngx_syslog_peer_t *peer)
+{
+    ngx_str_t                         zone;
+    ngx_http_compliance_audit_log_t  *log;
+
+    log = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_audit_log_t));
+    if (log == NULL) {
+        return NULL;
+    }
+
+    log->name = *name;
     log->size = size;
     log->flush = flush;
     log->syslog = peer;
 
     if (peer == NULL) {
-        log->file = ngx_conf_open_file(cf->cycle, &name);
+        log->file = ngx_conf_open_file(cf->cycle, name);
         if (log->file == NULL) {
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
         /* nginx calls this before reopening (USR1) and at worker exit */
@@ -305,25 +345,20 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         log->file->data = log;
     }
 
-    s.data = (u_char *) "compliance_audit";
-    s.len = sizeof("compliance_audit") - 1;
+    ngx_str_set(&zone, "compliance_audit");
 
-    log->zone = ngx_shared_memory_add(cf, &s,
+    log->zone = ngx_shared_memory_add(cf, &zone,
                                       8 * ngx_pagesize
                                       + NGX_HTTP_COMPLIANCE_AUDIT_BUFFER_MAX,
                                       &ngx_http_compliance_module);
     if (log->zone == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     log->zone->init = ngx_http_compliance_audit_init_zone;
     log->zone->data = log;
 
-    cmf->audit = log;
-    cmf->handler_needed = 1;
-    clcf->audit.log = log;
-
-    return NGX_CONF_OK;
+    return log;
 }
 
 

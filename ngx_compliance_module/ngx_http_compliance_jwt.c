@@ -683,7 +683,6 @@ ngx_http_compliance_jwt_claims(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
-    u_char      *eq;
     ngx_str_t   *value, name, claim, *dst;
     ngx_uint_t   i;
 
@@ -698,18 +697,12 @@ ngx_http_compliance_jwt_claims(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
-
-        if (eq == NULL || eq == value[i].data
-            || eq == value[i].data + value[i].len - 1)
+        if (ngx_http_compliance_conf_split(&value[i], &name, &claim)
+            != NGX_OK
+            || claim.len == 0)
         {
             goto invalid;
         }
-
-        name.data = value[i].data;
-        name.len = eq - value[i].data;
-        claim.data = eq + 1;
-        claim.len = value[i].data + value[i].len - claim.data;
 
         if (name.len == 9 && ngx_strncmp(name.data, "principal", 9) == 0) {
             dst = &clcf->jwt.claim_principal;
