@@ -1346,6 +1346,60 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
 
 
 /*
+ * One walk of the field table: with dst NULL it counts the bytes the
+ * members take, else it writes them there.  Returns the length.
+ */
+static size_t
+ngx_http_compliance_audit_walk(ngx_http_compliance_audit_rec_t *rec,
+    u_char *dst)
+{
+    size_t                              len, n;
+    u_char                             *p;
+    ngx_str_t                          *v;
+    ngx_uint_t                          i;
+    ngx_http_compliance_audit_field_t  *f;
+
+    f = ngx_http_compliance_audit_fields;
+    len = 0;
+    p = dst;
+    v = NULL;
+
+    for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
+
+        if (f[i].value) {
+            v = f[i].value(rec);
+
+            if (v == NULL
+                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
+            {
+                continue;
+            }
+
+            n = ngx_http_compliance_audit_str_len(v);
+
+        } else {
+            n = f[i].len(rec);
+
+            if (n == 0) {
+                continue;
+            }
+        }
+
+        if (dst == NULL) {
+            len += f[i].name.len + n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, f[i].name.data, f[i].name.len);
+        p = f[i].value ? ngx_http_compliance_audit_str(p, v)
+                       : f[i].write(p, rec);
+    }
+
+    return dst ? (size_t) (p - dst) : len;
+}
+
+
+/*
  * Builds one record without seq/chain: the field table walked for the
  * length, then for the writing.  The record is left open ("...,") for
  * the seal to finish.
@@ -1356,12 +1410,9 @@ ngx_http_compliance_audit_build(ngx_http_request_t *r,
     const char *event, const char *severity, const char *reason,
     ngx_uint_t audit, size_t *lenp)
 {
-    u_char                             *rec, *p;
-    size_t                              len, n;
-    ngx_str_t                          *v;
-    ngx_uint_t                          i;
-    ngx_http_compliance_audit_rec_t     rc;
-    ngx_http_compliance_audit_field_t  *f;
+    u_char                           *rec, *p;
+    size_t                            len;
+    ngx_http_compliance_audit_rec_t   rc;
 
     ngx_memzero(&rc, sizeof(ngx_http_compliance_audit_rec_t));
 
@@ -1382,61 +1433,15 @@ ngx_http_compliance_audit_build(ngx_http_request_t *r,
         return NULL;
     }
 
-    f = ngx_http_compliance_audit_fields;
-    len = 1;
-
-    for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
-
-        if (f[i].value) {
-            v = f[i].value(&rc);
-
-            if (v == NULL
-                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
-            {
-                continue;
-            }
-
-            len += f[i].name.len + ngx_http_compliance_audit_str_len(v);
-            continue;
-        }
-
-        n = f[i].len(&rc);
-
-        if (n) {
-            len += f[i].name.len + n;
-        }
-    }
+    /* the length, then the record; one byte for the ',' left open */
+    len = ngx_http_compliance_audit_walk(&rc, NULL) + 1;
 
     rec = ngx_pnalloc(r->pool, len);
     if (rec == NULL) {
         return NULL;
     }
 
-    p = rec;
-
-    for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
-
-        if (f[i].value) {
-            v = f[i].value(&rc);
-
-            if (v == NULL
-                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
-            {
-                continue;
-            }
-
-            p = ngx_cpymem(p, f[i].name.data, f[i].name.len);
-            p = ngx_http_compliance_audit_str(p, v);
-            continue;
-        }
-
-        if (f[i].len(&rc) == 0) {
-            continue;
-        }
-
-        p = ngx_cpymem(p, f[i].name.data, f[i].name.len);
-        p = f[i].write(p, &rc);
-    }
+    p = rec + ngx_http_compliance_audit_walk(&rc, rec);
 
     /* left open: the seal adds "seq" (and "chain") and closes it */
     *p++ = ',';

@@ -171,21 +171,7 @@ my @bad = (
       qr/invalid value "sometimes" in "compliance_cors_preflight"/ ],
 );
 
-for my $b (@bad) {
-    my ($line, $re) = @$b;
-    $t->config_refused(<<"EOF", $re, $line);
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    server {
-        listen 127.0.0.1:%%PORT_5%%;
-        location / { $line }
-    }
-}
-EOF
-}
+$t->config_refusals(\@bad, at => 'location');
 
 my ($ok, $out) = $t->test_config_text(<<'EOF');
 %%LOAD_MODULE%%

@@ -141,20 +141,6 @@ my @bad = (
       qr/invalid parameter "to=8443" in "compliance_https_redirect"/ ],
 );
 
-for my $b (@bad) {
-    my ($line, $re) = @$b;
-    $t->config_refused(<<"EOF", $re, $line);
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    server {
-        listen 127.0.0.1:%%PORT_5%%;
-        $line
-    }
-}
-EOF
-}
+$t->config_refusals(\@bad);
 
 $t->finish;

@@ -161,20 +161,6 @@ my @bad = (
       qr/max-age of at least 31536000/ ],
 );
 
-for my $b (@bad) {
-    my ($line, $re) = @$b;
-    $t->config_refused(<<"EOF", $re, $line);
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    server {
-        listen 127.0.0.1:%%PORT_5%%;
-        $line
-    }
-}
-EOF
-}
+$t->config_refusals(\@bad);
 
 $t->finish;

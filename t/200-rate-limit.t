@@ -334,41 +334,22 @@ my @bad = (
       . 'compliance_limit zone=z rate=2r/s; }',
       qr/duplicate zone "z" in "compliance_limit"/ ],
     [ 'compliance_limit_zone z 1m;',
-      qr/duplicate zone "z" in "compliance_limit_zone"/, 1 ],
+      qr/duplicate zone "z" in "compliance_limit_zone"/, 'http' ],
     [ 'compliance_limit_zone small 16k;',
       qr/size "16k" of zone "small" in "compliance_limit_zone" is too small/,
-      1 ],
+      'http' ],
     [ 'compliance_limit_zone big lots;',
-      qr/invalid size "lots" in "compliance_limit_zone"/, 1 ],
+      qr/invalid size "lots" in "compliance_limit_zone"/, 'http' ],
     [ 'compliance_limit_zone "a\"b" 1m;',
-      qr/invalid zone name "a"b" in "compliance_limit_zone"/, 1 ],
+      qr/invalid zone name "a"b" in "compliance_limit_zone"/, 'http' ],
     [ 'compliance_limit zone=z rate=1r/s;',
-      qr/"compliance_limit" directive is not allowed here/, 1 ],
+      qr/"compliance_limit" directive is not allowed here/, 'http' ],
     [ 'location / { compliance_limit_zone y 1m; }',
       qr/"compliance_limit_zone" directive is not allowed here/ ],
 );
 
-for my $b (@bad) {
-    my ($line, $re, $http) = @$b;
-    my $in_http = $http ? $line : '';
-    my $in_server = $http ? '' : $line;
-
-    $t->config_refused(<<"EOF", $re, $line);
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    compliance_limit_zone z 1m;
-    $in_http
-    server {
-        listen 127.0.0.1:%%PORT_5%%;
-        compliance on;
-        $in_server
-    }
-}
-EOF
-}
+$t->config_refusals(\@bad, http => 'compliance_limit_zone z 1m;',
+    server => 'compliance on;');
 
 # a zone used by a limit but declared only in another http block's
 # position (after the server) is accepted; the same for limit_req's

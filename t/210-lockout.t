@@ -211,23 +211,7 @@ my @bad = (
       qr/"compliance_auth_failure_limit" directive is duplicate/ ],
 );
 
-for my $b (@bad) {
-    my ($line, $re) = @$b;
-
-    $t->config_refused(<<"EOF", $re, $line);
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    compliance_limit_zone z 1m;
-    server {
-        listen 127.0.0.1:%%PORT_5%%;
-        compliance on;
-        location / { $line }
-    }
-}
-EOF
-}
+$t->config_refusals(\@bad, at => 'location',
+    http => 'compliance_limit_zone z 1m;', server => 'compliance on;');
 
 $t->finish;

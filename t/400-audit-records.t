@@ -270,17 +270,6 @@ my @cfg = (
       qr/invalid key in "compliance_audit_chain": cannot open key file/ ],
 );
 
-for my $c (@cfg) {
-    my ($line, $re) = @$c;
-    $t->config_refused(<<"EOF", $re, $line);
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    $line
-}
-EOF
-}
+$t->config_refusals(\@cfg, at => 'http');
 
 $t->finish;

@@ -162,18 +162,7 @@ my @bad = (
       qr/duplicate pattern name "emp" in "compliance_redact_pattern"/ ],
 );
 
-for my $b (@bad) {
-    my ($line, $re) = @$b;
-    $t->config_refused(<<"EOF", $re, $line);
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    $line
-}
-EOF
-}
+$t->config_refusals(\@bad, at => 'http');
 
 # finish() checks every file under logs/ for every secret sent above
 $t->finish;

@@ -1370,6 +1370,49 @@ sub config_accepted {
     return $out;
 }
 
+# config_refusals(\@cases, at => 'server', http => '...', server => '...'):
+# each case [ $line, qr/message/, $where ] is written into a minimal
+# configuration at $where ('http', 'server' or 'location'; default: at)
+# and must be refused by nginx -t with the message.  http/server are
+# lines every case needs in that block (a zone, "compliance on").
+sub config_refusals {
+    my ($self, $cases, %opt) = @_;
+
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+    my $at = $opt{at} // 'server';
+    my $http = $opt{http} // '';
+    my $server = $opt{server} // '';
+
+    for my $c (@$cases) {
+        my ($line, $re, $where) = @$c;
+        my %in = (http => '', server => '', location => '');
+
+        $where //= $at;
+        die "config_refusals: bad place '$where'\n" unless exists $in{$where};
+        $in{$where} = $where eq 'location' ? "location / { $line }" : $line;
+
+        $self->config_refused(<<"EOF", $re, $line);
+%%LOAD_MODULE%%
+%%TEST_GLOBALS%%
+events {}
+http {
+    %%TEST_GLOBALS_HTTP%%
+    $http
+    $in{http}
+    server {
+        listen 127.0.0.1:%%PORT_5%%;
+        $server
+        $in{server}
+        $in{location}
+    }
+}
+EOF
+    }
+
+    return;
+}
+
 # Secrets a test sent: finish() fails if any appears in a file under logs/.
 sub forbid_in_logs {
     my ($self, @secrets) = @_;
