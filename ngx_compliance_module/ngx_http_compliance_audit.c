@@ -377,10 +377,8 @@ ngx_http_compliance_audit_chain(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_compliance_main_conf_t  *cmf = conf;
 
-    char                 err[512];
     u_char               key[COMPLIANCE_SECRET_LEN];
-    unsigned             mode;
-    ngx_str_t           *value, file;
+    ngx_str_t           *value;
     ngx_pool_cleanup_t  *cln;
 
     if (cmf->chain) {
@@ -388,24 +386,12 @@ ngx_http_compliance_audit_chain(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     value = cf->args->elts;
-    file = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    mode = 0;
-
-    if (compliance_secret_load((char *) file.data, key, &mode, err,
-                               sizeof(err))
-        != 0)
+    if (ngx_http_compliance_conf_load_secret(cf, cmd, &value[1], key)
+        != NGX_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid key in \"%V\": %s",
-                           &cmd->name, err);
         return NGX_CONF_ERROR;
     }
-
-    ngx_http_compliance_warn_file_mode(cf, &cmd->name, &value[1], mode, 0077);
 
     cmf->chain = compliance_chain_create(key);
     compliance_secret_wipe(key, sizeof(key));

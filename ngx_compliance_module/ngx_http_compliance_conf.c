@@ -4,6 +4,7 @@
  */
 
 #include "ngx_http_compliance_conf.h"
+#include "compliance_secret.h"
 
 
 /* "a", "b" or "c": each name quoted, the last joined by "or" */
@@ -132,4 +133,42 @@ ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
                        path, directive,
                        (forbidden & 0070) ? "group or others" : "others",
                        buf, (forbidden & 0070) ? "600" : "o-rwx");
+}
+
+
+/*
+ * A 32-byte secret from the key file written as path in cmd (relative to
+ * the prefix): one message for a file that does not load, one warning
+ * for one that group or others may read.  key is wiped on failure.
+ */
+ngx_int_t
+ngx_http_compliance_conf_load_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *path, u_char *key)
+{
+    char       err[512];
+    unsigned   mode;
+    ngx_str_t  full;
+
+    full = *path;
+
+    /* comes back NUL-terminated */
+    if (ngx_conf_full_name(cf->cycle, &full, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    mode = 0;
+
+    if (compliance_secret_load((char *) full.data, key, &mode, err,
+                               sizeof(err))
+        != 0)
+    {
+        compliance_secret_wipe(key, COMPLIANCE_SECRET_LEN);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid key in \"%V\": %s",
+                           &cmd->name, err);
+        return NGX_ERROR;
+    }
+
+    ngx_http_compliance_warn_file_mode(cf, &cmd->name, path, mode, 0077);
+
+    return NGX_OK;
 }

@@ -45,5 +45,13 @@ ngx_uint_t ngx_http_compliance_conf_param(ngx_str_t *arg, const char *name,
 void ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
     ngx_str_t *path, ngx_uint_t mode, ngx_uint_t forbidden);
 
+/*
+ * Loads the 32-byte secret (compliance_secret_load) of the key file
+ * written as path in cmd; logs why not and returns NGX_ERROR, or warns
+ * when group or others may read the file.
+ */
+ngx_int_t ngx_http_compliance_conf_load_secret(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *path, u_char *key);
+
 
 #endif /* _NGX_HTTP_COMPLIANCE_CONF_H_INCLUDED_ */

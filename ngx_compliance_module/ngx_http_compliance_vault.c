@@ -95,7 +95,6 @@ ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     int                  rc;
     char                 err[NGX_HTTP_COMPLIANCE_VAULT_ERRLEN];
     u_char               key[COMPLIANCE_VAULT_KEY_LEN];
-    unsigned             mode;
     ngx_str_t           *value, file, keyfile;
     ngx_pool_cleanup_t  *cln;
     compliance_vault_t  *v;
@@ -106,8 +105,8 @@ ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (value[2].len <= sizeof("key=") - 1
-        || ngx_strncmp(value[2].data, "key=", sizeof("key=") - 1) != 0)
+    if (!ngx_http_compliance_conf_param(&value[2], "key", &keyfile)
+        || keyfile.len == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in \"%V\", "
@@ -117,13 +116,9 @@ ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     file = value[1];
-    keyfile.data = value[2].data + sizeof("key=") - 1;
-    keyfile.len = value[2].len - (sizeof("key=") - 1);
 
-    /* both come back NUL-terminated */
-    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK
-        || ngx_conf_full_name(cf->cycle, &keyfile, 1) != NGX_OK)
-    {
+    /* comes back NUL-terminated */
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -138,17 +133,11 @@ ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->handler = ngx_http_compliance_vault_free;
     cln->data = NULL;
 
-    if (compliance_secret_load((const char *) keyfile.data, key, &mode, err,
-                               sizeof(err))
-        != 0)
+    if (ngx_http_compliance_conf_load_secret(cf, cmd, &keyfile, key)
+        != NGX_OK)
     {
-        ngx_explicit_memzero(key, sizeof(key));
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s",
-                           &cmd->name, err);
         return NGX_CONF_ERROR;
     }
-
-    ngx_http_compliance_warn_file_mode(cf, &cmd->name, &keyfile, mode, 0077);
 
     v = NULL;
     rc = compliance_vault_load(&v, (const char *) file.data, key, err,
