@@ -3,19 +3,25 @@
  * claim helpers behind it.
  *
  * Key set: an oct key with kid "hs", an oct key pinned to HS384 (same
- * secret), RSA 2048, EC P-256 and EC P-384 public keys.  Two modes:
+ * secret), RSA 2048, EC P-256 and EC P-384 public keys.
+ *
+ * Three modes:
  *
  *   any input   a token as a client would send it;
  *   'S' h\n p   h and p are the raw header and payload JSON, signed here
  *               with HS256, so mutations reach claims, claim_str and
- *               scopes instead of dying at the signature.
+ *               scopes instead of dying at the signature;
+ *   'J' text    a JSON text for the token reader alone, checked against
+ *               jansson (json_oracle.h: accept/refuse, every member,
+ *               claim_str, NumericDates, scopes, issuer and audience).
  *
  * Oracles (abort, so libFuzzer keeps the input):
  *   - every token that verifies is re-checked with OpenSSL directly and
  *     the private keys: an OK the oracle rejects is a fail-open;
- *   - the alg the verifier used is the header's alg, and the key it
- *     chose allows that alg;
- *   - a refused token leaves no header, payload or key behind;
+ *   - the alg the verifier used is the header's alg as jansson reads it,
+ *     and the key it chose allows that alg;
+ *   - in 'S' mode both parts also go through the jansson oracle;
+ *   - a refused token leaves no claims or key behind;
  *   - verify with and without an output gives the same result;
  *   - compliance_jwt_scopes() writes exactly the length it announced.
  * Everything else (over-reads, leaks, UB) is ASan/UBSan's job.
@@ -34,6 +40,7 @@
 #include "compliance_jwt.h"
 
 #include "fuzz.h"
+#include "json_oracle.h"
 
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -52,6 +59,7 @@ static void fuzz_jwt_claims(const compliance_jwt_t *jwt, const u_char *data,
     size_t size);
 static void fuzz_jwt_scopes(const compliance_jwt_t *jwt, const char *claim);
 static void fuzz_jwt_signed(const uint8_t *data, size_t size);
+static void fuzz_jwt_oracle_json(const u_char *p, size_t len);
 
 
 static const u_char  fuzz_jwt_secret[FUZZ_HS_LEN] = FUZZ_HS_SECRET;
@@ -271,12 +279,13 @@ fuzz_jwt_check_verified(const u_char *tok, size_t len,
     const compliance_jwt_t *jwt)
 {
     u_char         sig[COMPLIANCE_JWT_MAX_TOKEN];
-    size_t         slen;
-    json_t        *a;
-    const u_char  *dot;
+    u_char         hdr[COMPLIANCE_JWT_MAX_TOKEN];
+    size_t         slen, hlen;
+    json_t        *h, *a;
+    const u_char  *dot, *dot1;
 
-    if (jwt->header == NULL || jwt->payload == NULL || jwt->key == NULL) {
-        fprintf(stderr, "fuzz_jwt: OK without header, payload or key\n");
+    if (jwt->claims.text == NULL || jwt->key == NULL) {
+        fprintf(stderr, "fuzz_jwt: OK without claims or key\n");
         abort();
     }
 
@@ -296,7 +305,19 @@ fuzz_jwt_check_verified(const u_char *tok, size_t len,
         abort();
     }
 
-    a = json_object_get(jwt->header, "alg");
+    /* the header as jansson reads it, independently of the reader */
+    h = NULL;
+    dot1 = memchr(tok, '.', len);
+
+    if (dot1
+        && compliance_b64url_decode(hdr, &hlen, tok, (size_t) (dot1 - tok))
+           == 0)
+    {
+        h = json_loadb((const char *) hdr, hlen, JSON_REJECT_DUPLICATES,
+                       NULL);
+    }
+
+    a = json_object_get(h, "alg");
 
     if (!json_is_string(a)
         || compliance_jwt_alg_parse((const u_char *) json_string_value(a),
@@ -305,6 +326,8 @@ fuzz_jwt_check_verified(const u_char *tok, size_t len,
         fprintf(stderr, "FAIL-OPEN: header alg differs from verified alg\n");
         abort();
     }
+
+    json_decref(h);
 
     if (!(compliance_jwt_key_algs(jwt->key)
           & COMPLIANCE_JWT_ALG_BIT(jwt->alg)))
@@ -472,6 +495,9 @@ fuzz_jwt_signed(const uint8_t *data, size_t size)
     t += compliance_b64url_encode(t, mac, mlen);
     tlen = (size_t) (t - tok);
 
+    fuzz_jwt_oracle_json(data, hlen);
+    fuzz_jwt_oracle_json(nl + 1, plen);
+
     rc = compliance_jwt_verify(fuzz_jwt_ks, COMPLIANCE_JWT_ALG_ALL, tok, tlen,
                                &jwt);
 
@@ -479,7 +505,7 @@ fuzz_jwt_signed(const uint8_t *data, size_t size)
         fuzz_jwt_check_verified(tok, tlen, &jwt);
         fuzz_jwt_claims(&jwt, nl + 1, plen);
 
-    } else if (jwt.header || jwt.payload || jwt.key) {
+    } else if (jwt.claims.text || jwt.key) {
         fprintf(stderr, "fuzz_jwt: refused token left state behind\n");
         abort();
     }
@@ -492,6 +518,23 @@ fuzz_jwt_signed(const uint8_t *data, size_t size)
 }
 
 
+/* 'J' mode, and both parts of 'S' mode: the reader against jansson */
+
+static void
+fuzz_jwt_oracle_json(const u_char *p, size_t len)
+{
+    const char  *why;
+
+    why = json_oracle_check(p, len);
+
+    if (why) {
+        fprintf(stderr, "fuzz_jwt: JSON reader and jansson disagree: %s\n",
+                why);
+        abort();
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -501,6 +544,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size > 0 && data[0] == 'S') {
         fuzz_jwt_signed(data + 1, size - 1);
+        return 0;
+    }
+
+    if (size > 0 && data[0] == 'J') {
+        fuzz_jwt_oracle_json(data + 1, size - 1);
         return 0;
     }
 
@@ -519,7 +567,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_jwt_check_verified(tok, size, &jwt);
         fuzz_jwt_claims(&jwt, data, size);
 
-    } else if (jwt.header || jwt.payload || jwt.key) {
+    } else if (jwt.claims.text || jwt.key) {
         fprintf(stderr, "fuzz_jwt: refused token left state behind\n");
         abort();
     }

@@ -325,6 +325,18 @@ fuzz_seeds_jwt(const char *dir)
                           "\"scope\":[\"a\",\"b\"]}");
     fuzz_seeds_write(dir, "jwt", "S-extreme-times", tok, n);
 
+    /* 'J' mode: JSON for the reader against jansson */
+    n = (size_t) snprintf((char *) tok, sizeof(tok), "J%s",
+                          fuzz_seeds_payload);
+    fuzz_seeds_write(dir, "jwt", "J-claims", tok, n);
+
+    n = (size_t) snprintf((char *) tok, sizeof(tok),
+                          "J{\"a\\u0062\":\"\\ud83d\\ude00\\/\","
+                          "\"aud\":[\"x\",{\"y\":[1.5e3,-0,null]}],"
+                          "\"n\":-9223372036854775808,\"r\":1e-999,"
+                          "\"iss\":\"a\\/b\",\"scp\":[\"r\\/w\",true]}");
+    fuzz_seeds_write(dir, "jwt", "J-edges", tok, n);
+
     EVP_PKEY_free(rsa);
     EVP_PKEY_free(ec256);
     EVP_PKEY_free(ec384);

@@ -1,7 +1,7 @@
 /*
  * JWT authentication: directives, keys parsed once at config time, and a
  * per-worker cache of verified tokens so a repeated token does not pay
- * for its signature again.
+ * for its signature, nor for reading its claims, again.
  */
 
 #include <openssl/crypto.h>
@@ -13,7 +13,8 @@
 /*
  * Direct-mapped, per worker.  An entry is only ever written after a good
  * signature, so a failure can never be cached or mask a later good token;
- * claims (exp, nbf, iss, aud, lifetime) are checked on every request.
+ * claims (exp, nbf, iss, aud, lifetime) are checked on every request,
+ * from the index the entry keeps (no JSON is read on a hit).
  */
 #define NGX_HTTP_COMPLIANCE_JWT_CACHE  4096
 
@@ -26,25 +27,60 @@
  */
 #define NGX_HTTP_COMPLIANCE_JWT_CACHE_TOKEN  2048
 
+/*
+ * Entry memory is kept and reused by the next token of the slot; sizes
+ * are rounded up so that tokens of about the same size fit in turn.
+ */
+#define NGX_HTTP_COMPLIANCE_JWT_TOKEN_ROUND  256
+#define NGX_HTTP_COMPLIANCE_JWT_BLOCK_ROUND  512
+
+
+/*
+ * The claims of a verified token (its payload text and index), counted:
+ * held by the cache slot and by every request that authenticated with
+ * it, so a slot reused while a request still reads its identity leaves
+ * that request's copy alive.  The claims of a token that is not cached
+ * live in the request pool (refs 0: never counted, never freed).
+ */
+struct ngx_http_compliance_jwt_block_s {
+    ngx_uint_t                  refs;
+    size_t                      size;       /* room after the struct */
+    const compliance_jwt_key_t *key;        /* the key that verified */
+    int                         alg;
+    compliance_jwt_claims_t     claims;     /* points into that room */
+};
+
 
 typedef struct {
-    u_char                         *tok;        /* ngx_alloc()ed copy */
-    size_t                          len;
-    ngx_uint_t                      keys_id;
-    const compliance_jwt_key_t     *key;
-    int                             alg;
-    time_t                          exp;
-    json_t                         *payload;
+    u_char                           *tok;      /* ngx_alloc()ed copy */
+    size_t                            size;     /* of tok's buffer */
+    size_t                            len;      /* of the token */
+    ngx_uint_t                        keys_id;
+    const compliance_jwt_key_t       *key;
+    int                               alg;
+    ngx_http_compliance_jwt_block_t  *block;    /* NULL: slot empty */
 } ngx_http_compliance_jwt_cache_t;
 
 
 static void ngx_http_compliance_jwt_keys_cleanup(void *data);
 static ngx_http_compliance_jwt_cache_t *ngx_http_compliance_jwt_cache_slot(
     const u_char *tok, size_t len);
-static time_t ngx_http_compliance_jwt_exp(json_t *payload);
+static ngx_http_compliance_jwt_block_t *ngx_http_compliance_jwt_miss(
+    ngx_http_request_t *r, ngx_http_compliance_loc_conf_t *clcf,
+    ngx_http_compliance_jwt_cache_t **e, u_char *tok, size_t len,
+    int *rc);
+static ngx_http_compliance_jwt_block_t *ngx_http_compliance_jwt_store(
+    ngx_http_request_t *r, ngx_http_compliance_jwt_cache_t *e,
+    const u_char *tok, size_t len, ngx_uint_t keys_id,
+    const compliance_jwt_t *jwt);
+static void ngx_http_compliance_jwt_unref(ngx_http_compliance_jwt_block_t *b);
+static void ngx_http_compliance_jwt_hold(ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_jwt_block_t *b);
 static ngx_int_t ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
-    compliance_jwt_t *jwt);
+    ngx_http_compliance_jwt_block_t *b);
+static ngx_int_t ngx_http_compliance_jwt_claim(ngx_http_request_t *r,
+    const compliance_jwt_claims_t *c, ngx_str_t *name, ngx_str_t *value);
 static char *ngx_http_compliance_jwt_str_list(ngx_conf_t *cf,
     ngx_array_t **list);
 static char *ngx_http_compliance_jwt_leeway_check(ngx_conf_t *cf, void *post,
@@ -107,8 +143,9 @@ ngx_http_compliance_jwt_exit_process(ngx_cycle_t *cycle)
         for (i = 0; i < NGX_HTTP_COMPLIANCE_JWT_CACHE; i++) {
             e = &ngx_http_compliance_jwt_cache[i];
 
-            if (e->payload) {
-                json_decref(e->payload);
+            /* a block a request still holds stays for that request */
+            if (e->block) {
+                ngx_http_compliance_jwt_unref(e->block);
             }
 
             if (e->tok) {
@@ -133,18 +170,172 @@ ngx_http_compliance_jwt_cache_slot(const u_char *tok, size_t len)
 }
 
 
-static time_t
-ngx_http_compliance_jwt_exp(json_t *payload)
+static void
+ngx_http_compliance_jwt_unref(ngx_http_compliance_jwt_block_t *b)
 {
-    json_t  *exp;
+    /* 0: in a request pool */
+    if (b->refs && --b->refs == 0) {
+        ngx_free(b);
+    }
+}
 
-    exp = json_object_get(payload, "exp");
 
-    if (exp == NULL || !json_is_number(exp)) {
-        return 0;
+static void
+ngx_http_compliance_jwt_hold(ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_jwt_block_t *b)
+{
+    if (b->refs) {
+        b->refs++;
     }
 
-    return (time_t) json_number_value(exp);
+    if (ctx->jwt_claims) {
+        ngx_http_compliance_jwt_unref(ctx->jwt_claims);
+    }
+
+    ctx->jwt_claims = b;
+}
+
+
+void
+ngx_http_compliance_jwt_ctx_cleanup(ngx_http_compliance_ctx_t *ctx)
+{
+    if (ctx->jwt_claims) {
+        ngx_http_compliance_jwt_unref(ctx->jwt_claims);
+        ctx->jwt_claims = NULL;
+    }
+}
+
+
+/*
+ * The claims of a token that just verified, kept in its slot e (memory
+ * of the slot's previous token reused when nobody else holds it), or in
+ * the request pool when e is NULL or memory is short.  NULL: no memory.
+ */
+static ngx_http_compliance_jwt_block_t *
+ngx_http_compliance_jwt_store(ngx_http_request_t *r,
+    ngx_http_compliance_jwt_cache_t *e, const u_char *tok, size_t len,
+    ngx_uint_t keys_id, const compliance_jwt_t *jwt)
+{
+    u_char                           *t;
+    size_t                            need, size;
+    ngx_http_compliance_jwt_block_t  *b;
+
+    need = compliance_jwt_claims_size(&jwt->claims);
+
+    if (e == NULL) {
+        goto pool;
+    }
+
+    b = NULL;
+    t = NULL;
+
+    if (e->block == NULL || e->block->refs > 1 || e->block->size < need) {
+        size = ngx_align(need, NGX_HTTP_COMPLIANCE_JWT_BLOCK_ROUND);
+
+        b = ngx_alloc(sizeof(ngx_http_compliance_jwt_block_t) + size,
+                      r->connection->log);
+        if (b == NULL) {
+            goto pool;
+        }
+
+        b->refs = 1;
+        b->size = size;
+    }
+
+    if (e->size < len) {
+        size = ngx_align(len, NGX_HTTP_COMPLIANCE_JWT_TOKEN_ROUND);
+
+        t = ngx_alloc(size, r->connection->log);
+        if (t == NULL) {
+            if (b) {
+                ngx_free(b);
+            }
+
+            /* the slot keeps its previous token */
+            goto pool;
+        }
+    }
+
+    if (b) {
+        if (e->block) {
+            ngx_http_compliance_jwt_unref(e->block);
+        }
+
+        e->block = b;
+    }
+
+    if (t) {
+        if (e->tok) {
+            ngx_free(e->tok);
+        }
+
+        e->tok = t;
+        e->size = size;
+    }
+
+    ngx_memcpy(e->tok, tok, len);
+    e->len = len;
+    e->keys_id = keys_id;
+    e->key = jwt->key;
+    e->alg = jwt->alg;
+
+    b = e->block;
+    b->key = jwt->key;
+    b->alg = jwt->alg;
+    compliance_jwt_claims_copy(&b->claims, &jwt->claims, b + 1);
+
+    return b;
+
+pool:
+
+    b = ngx_palloc(r->pool, sizeof(ngx_http_compliance_jwt_block_t) + need);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->refs = 0;
+    b->size = need;
+    b->key = jwt->key;
+    b->alg = jwt->alg;
+
+    compliance_jwt_claims_copy(&b->claims, &jwt->claims, b + 1);
+
+    return b;
+}
+
+
+/*
+ * A token no slot holds: verified, and its claims stored (*e is set to
+ * NULL when they could not go into that slot).  NULL with *rc on a
+ * refusal, or with NOMEM when memory is short.  Out of line, so that a
+ * hit does not carry the verifier's buffers on its stack frame.
+ */
+static ngx_http_compliance_jwt_block_t *
+ngx_http_compliance_jwt_miss(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf,
+    ngx_http_compliance_jwt_cache_t **e, u_char *tok, size_t len, int *rc)
+{
+    compliance_jwt_t                  jwt;
+    ngx_http_compliance_jwt_block_t  *b;
+
+    *rc = compliance_jwt_verify(clcf->jwt.keys, clcf->jwt.algs, tok, len,
+                                &jwt);
+    if (*rc != COMPLIANCE_JWT_OK) {
+        return NULL;
+    }
+
+    b = ngx_http_compliance_jwt_store(r, *e, tok, len, clcf->jwt.keys_id,
+                                      &jwt);
+    if (b == NULL) {
+        *rc = COMPLIANCE_JWT_NOMEM;
+        return NULL;
+    }
+
+    if (*e && (*e)->block != b) {
+        *e = NULL;
+    }
+
+    return b;
 }
 
 
@@ -158,9 +349,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     u_char *tok, size_t len, ngx_uint_t *internal)
 {
     int                               rc;
-    u_char                           *copy;
-    ngx_uint_t                        hit;
-    compliance_jwt_t                  jwt;
+    ngx_http_compliance_jwt_block_t  *b;
     ngx_http_compliance_jwt_cache_t  *e;
 
     *internal = 0;
@@ -170,96 +359,54 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     }
 
     e = NULL;
-    hit = 0;
-
-    ngx_memzero(&jwt, sizeof(compliance_jwt_t));
+    b = NULL;
 
     if (ngx_http_compliance_jwt_cache && len > 0
         && len <= NGX_HTTP_COMPLIANCE_JWT_CACHE_TOKEN)
     {
         e = ngx_http_compliance_jwt_cache_slot(tok, len);
 
-        if (e->payload
+        if (e->block
             && e->len == len
             && e->keys_id == clcf->jwt.keys_id
             && (clcf->jwt.algs & COMPLIANCE_JWT_ALG_BIT(e->alg))
             && CRYPTO_memcmp(e->tok, tok, len) == 0)
         {
-            hit = 1;
-            jwt.alg = e->alg;
-            jwt.key = e->key;
-            jwt.payload = e->payload;
+            b = e->block;
         }
     }
 
-    if (!hit) {
-        rc = compliance_jwt_verify(clcf->jwt.keys, clcf->jwt.algs, tok, len,
-                                   &jwt);
+    if (b == NULL) {
+        b = ngx_http_compliance_jwt_miss(r, clcf, &e, tok, len, &rc);
 
-        if (rc == COMPLIANCE_JWT_NOMEM) {
-            *internal = 1;
-            return "internal_error";
-        }
+        if (b == NULL) {
+            if (rc == COMPLIANCE_JWT_NOMEM) {
+                *internal = 1;
+                return "internal_error";
+            }
 
-        if (rc != COMPLIANCE_JWT_OK) {
             return compliance_jwt_reason(rc);
         }
-
-        /* no memory for the copy: the token is simply not cached */
-        copy = e ? ngx_alloc(len, r->connection->log) : NULL;
-
-        if (copy == NULL) {
-            e = NULL;
-        }
-
-        if (e) {
-            if (e->payload) {
-                json_decref(e->payload);
-            }
-
-            if (e->tok) {
-                ngx_free(e->tok);
-            }
-
-            ngx_memcpy(copy, tok, len);
-            e->tok = copy;
-            e->len = len;
-            e->keys_id = clcf->jwt.keys_id;
-            e->key = jwt.key;
-            e->alg = jwt.alg;
-            e->exp = ngx_http_compliance_jwt_exp(jwt.payload);
-            e->payload = json_incref(jwt.payload);
-        }
-
-        /* only the payload is kept; the request holds its own reference */
-        json_decref(jwt.header);
-        jwt.header = NULL;
-
-    } else {
-        json_incref(jwt.payload);
     }
 
-    if (ctx->jwt_payload) {
-        json_decref(ctx->jwt_payload);
-    }
+    ngx_http_compliance_jwt_hold(ctx, b);
 
-    ctx->jwt_payload = jwt.payload;
-
-    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt.policy,
+    rc = compliance_jwt_claims_check(&b->claims, &clcf->jwt.policy,
                                      (long long) ngx_time());
 
     if (rc != COMPLIANCE_JWT_OK) {
 
         /* an expired token will never be good again: free its slot */
-        if (rc == COMPLIANCE_JWT_EXPIRED && e && e->payload == jwt.payload) {
-            json_decref(e->payload);
-            e->payload = NULL;
+        if (rc == COMPLIANCE_JWT_EXPIRED && e) {
+            ngx_http_compliance_jwt_unref(e->block);
+            e->block = NULL;
+            e->len = 0;
         }
 
         return compliance_jwt_reason(rc);
     }
 
-    if (ngx_http_compliance_jwt_identity(r, clcf, ctx, &jwt) != NGX_OK) {
+    if (ngx_http_compliance_jwt_identity(r, clcf, ctx, b) != NGX_OK) {
         if (ctx->principal.len == 0) {
             return "malformed_token";
         }
@@ -270,8 +417,8 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;
     ctx->jwt_keys_id = clcf->jwt.keys_id;
-    ctx->jwt_key = jwt.key;
-    ctx->jwt_alg = jwt.alg;
+    ctx->jwt_key = b->key;
+    ctx->jwt_alg = b->alg;
 
     return NULL;
 }
@@ -289,8 +436,7 @@ ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
     ngx_uint_t *internal)
 {
-    int               rc;
-    compliance_jwt_t  jwt;
+    int  rc;
 
     *internal = 0;
 
@@ -302,12 +448,12 @@ ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
         return "alg_not_allowed";
     }
 
-    ngx_memzero(&jwt, sizeof(compliance_jwt_t));
-    jwt.alg = ctx->jwt_alg;
-    jwt.key = ctx->jwt_key;
-    jwt.payload = ctx->jwt_payload;
+    if (ctx->jwt_claims == NULL) {
+        return "malformed_token";
+    }
 
-    rc = compliance_jwt_check_claims(&jwt, &clcf->jwt.policy,
+    rc = compliance_jwt_claims_check(&ctx->jwt_claims->claims,
+                                     &clcf->jwt.policy,
                                      (long long) ngx_time());
     if (rc != COMPLIANCE_JWT_OK) {
         return compliance_jwt_reason(rc);
@@ -318,7 +464,9 @@ ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
     ngx_str_null(&ctx->scopes);
     ngx_str_null(&ctx->key_id);
 
-    if (ngx_http_compliance_jwt_identity(r, clcf, ctx, &jwt) != NGX_OK) {
+    if (ngx_http_compliance_jwt_identity(r, clcf, ctx, ctx->jwt_claims)
+        != NGX_OK)
+    {
         if (ctx->principal.len == 0) {
             return "malformed_token";
         }
@@ -331,66 +479,102 @@ ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
 }
 
 
+/*
+ * A top-level scalar claim: strings point into the claims, which the
+ * request holds; a number is formatted into the request pool.  Returns
+ * NGX_DECLINED when the claim is absent or not a scalar.
+ */
 static ngx_int_t
-ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
-    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
-    compliance_jwt_t *jwt)
+ngx_http_compliance_jwt_claim(ngx_http_request_t *r,
+    const compliance_jwt_claims_t *c, ngx_str_t *name, ngx_str_t *value)
 {
-    u_char        *buf;
-    size_t         len, n;
-    const u_char  *kid, *p;
+    u_char         num[COMPLIANCE_JWT_NUM_BUF];
+    size_t         len;
+    const u_char  *p;
 
-    /* a token that names no principal cannot be audited: refused */
-    buf = ngx_pnalloc(r->pool, COMPLIANCE_JWT_NUM_BUF);
-    if (buf == NULL) {
+    if (compliance_jwt_claims_str(c, name->data, name->len, num, sizeof(num),
+                                  &p, &len)
+        != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    value->len = len;
+
+    if (p != num) {
+        value->data = (u_char *) p;
+        return NGX_OK;
+    }
+
+    value->data = ngx_pnalloc(r->pool, len);
+    if (value->data == NULL) {
         return NGX_ERROR;
     }
 
-    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt.claim_principal.data,
-                                 buf, COMPLIANCE_JWT_NUM_BUF, &p, &len)
-        != 0 || len == 0 || !ngx_http_compliance_jwt_printable(p, len))
+    ngx_memcpy(value->data, num, len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_jwt_block_t *b)
+{
+    u_char                   *buf;
+    size_t                    len, n;
+    ngx_int_t                 rc;
+    ngx_str_t                 v;
+    const u_char             *kid;
+    compliance_jwt_claims_t  *c;
+
+    c = &b->claims;
+
+    /* a token that names no principal cannot be audited: refused */
+    rc = ngx_http_compliance_jwt_claim(r, c, &clcf->jwt.claim_principal, &v);
+
+    if (rc != NGX_OK || v.len == 0
+        || !ngx_http_compliance_jwt_printable(v.data, v.len))
     {
         ctx->principal.len = 0;
         return NGX_ERROR;
     }
 
-    ctx->principal.data = (u_char *) p;
-    ctx->principal.len = len;
+    ctx->principal = v;
 
-    buf = ngx_pnalloc(r->pool, COMPLIANCE_JWT_NUM_BUF);
-    if (buf == NULL) {
+    rc = ngx_http_compliance_jwt_claim(r, c, &clcf->jwt.claim_org, &v);
+
+    if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    if (compliance_jwt_claim_str(jwt, (char *) clcf->jwt.claim_org.data,
-                                 buf, COMPLIANCE_JWT_NUM_BUF, &p, &len)
-        == 0)
-    {
-        if (!ngx_http_compliance_jwt_printable(p, len)) {
+    if (rc == NGX_OK) {
+        if (!ngx_http_compliance_jwt_printable(v.data, v.len)) {
             ctx->principal.len = 0;
             return NGX_ERROR;
         }
 
-        ctx->org.data = (u_char *) p;
-        ctx->org.len = len;
+        ctx->org = v;
     }
 
-    n = compliance_jwt_scopes(jwt, (char *) clcf->jwt.claim_scopes.data,
-                              NULL, 0);
+    n = compliance_jwt_claims_scopes(c, clcf->jwt.claim_scopes.data,
+                                     clcf->jwt.claim_scopes.len, NULL, 0);
     if (n) {
         buf = ngx_pnalloc(r->pool, n);
         if (buf == NULL) {
             return NGX_ERROR;
         }
 
-        ctx->scopes.len = compliance_jwt_scopes(jwt,
-                                       (char *) clcf->jwt.claim_scopes.data,
-                                       buf, n);
+        ctx->scopes.len = compliance_jwt_claims_scopes(c,
+                                             clcf->jwt.claim_scopes.data,
+                                             clcf->jwt.claim_scopes.len,
+                                             buf, n);
         ctx->scopes.data = buf;
     }
 
-    if (jwt->key) {
-        kid = compliance_jwt_key_kid(jwt->key, &len);
+    if (b->key) {
+        kid = compliance_jwt_key_kid(b->key, &len);
         if (kid) {
             ctx->key_id.data = (u_char *) kid;
             ctx->key_id.len = len;
@@ -420,52 +604,50 @@ ngx_http_compliance_jwt_printable(const u_char *p, size_t len)
 }
 
 
-/* $compliance_jwt_claim_<name>: top-level string and number claims */
+/*
+ * $compliance_jwt_claim_<name>: top-level string and number claims, read
+ * from the index the request holds (the formats are jansson's, as the
+ * core's differential test against jansson checks).
+ */
 ngx_int_t
 ngx_http_compliance_jwt_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                     *buf, *name;
-    size_t                      len;
     ngx_str_t                  *var = (ngx_str_t *) data;
-    const u_char               *p;
-    compliance_jwt_t            jwt;
+
+    ngx_int_t                   rc;
+    ngx_str_t                   name, value;
     ngx_http_compliance_ctx_t  *ctx;
 
     ctx = ngx_http_compliance_get_ctx(r);
 
-    if (ctx == NULL || ctx->jwt_payload == NULL
+    if (ctx == NULL || ctx->jwt_claims == NULL
         || ctx->auth_method != NGX_HTTP_COMPLIANCE_AUTH_JWT)
     {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    len = var->len - (sizeof("compliance_jwt_claim_") - 1);
+    name.data = var->data + sizeof("compliance_jwt_claim_") - 1;
+    name.len = var->len - (sizeof("compliance_jwt_claim_") - 1);
 
-    name = ngx_pnalloc(r->pool, len + 1 + COMPLIANCE_JWT_NUM_BUF);
-    if (name == NULL) {
+    rc = ngx_http_compliance_jwt_claim(r, &ctx->jwt_claims->claims, &name,
+                                       &value);
+
+    if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(name, var->data + sizeof("compliance_jwt_claim_") - 1, len);
-    name[len] = '\0';
-    buf = name + len + 1;
-
-    ngx_memzero(&jwt, sizeof(compliance_jwt_t));
-    jwt.payload = ctx->jwt_payload;
-
     /* a value with CR/LF would split headers it is copied into */
-    if (compliance_jwt_claim_str(&jwt, (char *) name, buf,
-                                 COMPLIANCE_JWT_NUM_BUF, &p, &len)
-        != 0 || !ngx_http_compliance_jwt_printable(p, len))
+    if (rc == NGX_DECLINED
+        || !ngx_http_compliance_jwt_printable(value.data, value.len))
     {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    v->data = (u_char *) p;
-    v->len = len;
+    v->data = value.data;
+    v->len = value.len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;

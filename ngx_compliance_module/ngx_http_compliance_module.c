@@ -628,9 +628,7 @@ ngx_http_compliance_ctx_cleanup(void *data)
 {
     ngx_http_compliance_ctx_t  *ctx = data;
 
-    if (ctx->jwt_payload) {
-        json_decref(ctx->jwt_payload);
-    }
+    ngx_http_compliance_jwt_ctx_cleanup(ctx);
 
     /* the identity is not secret, but nothing outlives the request */
     ngx_explicit_memzero(ctx, sizeof(ngx_http_compliance_ctx_t));

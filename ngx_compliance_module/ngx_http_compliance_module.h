@@ -55,6 +55,10 @@ typedef enum {
 
 typedef struct ngx_http_compliance_audit_sh_s  ngx_http_compliance_audit_sh_t;
 
+/* a verified token's claims (ngx_http_compliance_jwt.c) */
+typedef struct ngx_http_compliance_jwt_block_s
+    ngx_http_compliance_jwt_block_t;
+
 
 /* the one audit trail of a configuration (ngx_http_compliance_audit.c) */
 typedef struct {
@@ -184,12 +188,12 @@ typedef struct {
     ngx_uint_t                  status;         /* of the refusal */
     ngx_str_t                   public_reason;
 
-    /* the identity; points into the key set or the token's payload */
+    /* the identity; points into the key set, jwt_claims or r->pool */
     ngx_str_t                   principal;
     ngx_str_t                   org;
     ngx_str_t                   scopes;         /* space-separated */
     ngx_str_t                   key_id;
-    json_t                     *jwt_payload;    /* a reference we hold */
+    ngx_http_compliance_jwt_block_t  *jwt_claims; /* a reference we hold */
     ngx_uint_t                  jwt_keys_id;    /* the key set it passed */
     const compliance_jwt_key_t *jwt_key;        /* the key that verified */
     int                         jwt_alg;        /* its header's alg */
@@ -255,6 +259,7 @@ const char *ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 const char *ngx_http_compliance_jwt_recheck(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
     ngx_uint_t *internal);
+void ngx_http_compliance_jwt_ctx_cleanup(ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_jwt_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 char *ngx_http_compliance_jwt_keys(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -4,8 +4,9 @@
  *
  * Everything costly happens at load: digests and the HMAC implementation
  * are fetched once per key set, and every key keeps one ready verification
- * context per algorithm it may serve.  A check only duplicates that
- * template, so no algorithm lookup ever happens per request.
+ * context per algorithm it may serve (and one digest context).  A check
+ * reuses them as they are: no algorithm lookup and no context creation
+ * ever happens per request, so a key is not for two threads at once.
  */
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -62,6 +64,7 @@ struct compliance_jwt_key_s {
     size_t                  kid_len;
     size_t                  coord;   /* EC coordinate size */
     EVP_PKEY               *pkey;
+    EVP_MD_CTX             *dctx;    /* digest of RSA and EC checks */
     const EVP_MD           *md[COMPLIANCE_JWT_ALG_COUNT];
     EVP_PKEY_CTX           *pctx[COMPLIANCE_JWT_ALG_COUNT];
     EVP_MAC_CTX            *mctx[COMPLIANCE_JWT_ALG_COUNT];
@@ -222,6 +225,7 @@ compliance_jwk_key_free(compliance_jwt_key_t *key)
         EVP_MAC_CTX_free(key->mctx[i]);
     }
 
+    EVP_MD_CTX_free(key->dctx);
     EVP_PKEY_free(key->pkey);
     free(key->kid);
     free(key);
@@ -511,6 +515,13 @@ compliance_jwk_key_prepare(compliance_jwt_keyset_t *ks,
 
     key->algs = key->alg >= 0 ? (all & COMPLIANCE_JWT_ALG_BIT(key->alg))
                               : all;
+
+    if (key->kty != COMPLIANCE_JWT_KTY_OCT) {
+        key->dctx = EVP_MD_CTX_new();
+        if (key->dctx == NULL) {
+            return -1;
+        }
+    }
 
     for (alg = 0; alg < COMPLIANCE_JWT_ALG_COUNT; alg++) {
 
@@ -1350,7 +1361,6 @@ compliance_jwt_sig_verify(const compliance_jwt_key_t *key, int alg,
     u_char         der[6 + 2 * (3 + COMPLIANCE_JWK_MAX_COORD)];
     size_t         i, n;
     unsigned       mdlen;
-    EVP_PKEY_CTX  *ctx;
 
     if (alg < 0 || alg >= COMPLIANCE_JWT_ALG_COUNT
         || !(key->algs & COMPLIANCE_JWT_ALG_BIT(alg)))
@@ -1393,19 +1403,19 @@ compliance_jwt_sig_verify(const compliance_jwt_key_t *key, int alg,
         slen = n + 2;
     }
 
-    if (EVP_Digest(data, dlen, md, &mdlen, key->md[alg], NULL) != 1) {
+    if (EVP_DigestInit_ex2(key->dctx, key->md[alg], NULL) != 1
+        || EVP_DigestUpdate(key->dctx, data, dlen) != 1
+        || EVP_DigestFinal_ex(key->dctx, md, &mdlen) != 1)
+    {
         ERR_clear_error();
         return COMPLIANCE_JWT_NOMEM;
     }
 
-    ctx = EVP_PKEY_CTX_dup(key->pctx[alg]);
-    if (ctx == NULL) {
-        ERR_clear_error();
-        return COMPLIANCE_JWT_NOMEM;
-    }
-
-    rc = EVP_PKEY_verify(ctx, sig, slen, md, mdlen);
-    EVP_PKEY_CTX_free(ctx);
+    /*
+     * The context prepared at load serves every check: EVP_PKEY_verify()
+     * may be called again and again with the parameters set once.
+     */
+    rc = EVP_PKEY_verify(key->pctx[alg], sig, slen, md, mdlen);
 
     if (rc != 1) {
         ERR_clear_error();
@@ -1425,16 +1435,12 @@ compliance_jwk_hmac(const compliance_jwt_key_t *key, int alg,
     size_t        mlen;
     EVP_MAC_CTX  *ctx;
 
-    ctx = EVP_MAC_CTX_dup(key->mctx[alg]);
-    if (ctx == NULL) {
-        ERR_clear_error();
-        return COMPLIANCE_JWT_NOMEM;
-    }
+    /* a NULL key restarts from the keyed state prepared at load */
+    ctx = key->mctx[alg];
 
-    rc = EVP_MAC_update(ctx, data, dlen) == 1
+    rc = EVP_MAC_init(ctx, NULL, 0, NULL) == 1
+         && EVP_MAC_update(ctx, data, dlen) == 1
          && EVP_MAC_final(ctx, mac, &mlen, sizeof(mac)) == 1;
-
-    EVP_MAC_CTX_free(ctx);
 
     if (!rc) {
         ERR_clear_error();

@@ -1,9 +1,13 @@
 /*
  * JWT compact serialisation: structure, key selection, claims.
  * Key loading and the raw signature check live in compliance_jwk.c.
+ *
+ * Header and payload are read by compliance_json_read() into buffers the
+ * caller's compliance_jwt_t provides: verification and every claim read
+ * allocate nothing (the signature check allocates only what OpenSSL does
+ * inside its own calls).
  */
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,16 +55,28 @@ static const char  *compliance_jwt_reasons[] = {
 
 
 static unsigned compliance_jwt_type_algs(int kty);
-static json_t *compliance_jwt_parse_part(const u_char *p, size_t len);
+static int compliance_jwt_verify_into(const compliance_jwt_keyset_t *ks,
+    unsigned alg_mask, const u_char *token, size_t len, compliance_jwt_t *jwt);
+static int compliance_jwt_verify_only(const compliance_jwt_keyset_t *ks,
+    unsigned alg_mask, const u_char *token, size_t len)
+    __attribute__((noinline));
+static const compliance_json_member_t *compliance_jwt_get(
+    const compliance_jwt_claims_t *c, const char *name, size_t len);
 static int compliance_jwt_select(const compliance_jwt_keyset_t *ks, int alg,
     const u_char *kid, size_t kid_len, const u_char *input, size_t ilen,
     const u_char *sig, size_t slen, const compliance_jwt_key_t **found);
-static int compliance_jwt_num(json_t *v, long long *n);
-static int compliance_jwt_str_in(json_t *v, const compliance_jwt_str_t *list,
-    size_t n);
+static int compliance_jwt_num(const u_char *text,
+    const compliance_json_member_t *v, long long *n);
+static int compliance_jwt_str_in(const u_char *s, size_t len,
+    const compliance_jwt_str_t *list, size_t n);
+static int compliance_jwt_raw_in(const u_char *raw, size_t len,
+    const compliance_jwt_str_t *list, size_t n);
 static void compliance_jwt_scope_add(const u_char *t, size_t n, u_char *out,
     size_t *pos);
-static void compliance_jwt_scope_value(json_t *v, u_char *out, size_t *pos);
+static void compliance_jwt_scope_escaped(const u_char *raw, size_t n,
+    u_char *out, size_t *pos) __attribute__((noinline));
+static void compliance_jwt_scope_value(const compliance_jwt_claims_t *c,
+    const compliance_json_member_t *v, u_char *out, size_t *pos);
 
 
 const char *
@@ -186,45 +202,54 @@ compliance_jwt_json_depth_ok(const u_char *p, size_t len, size_t max)
 }
 
 
-/* A JSON object from decoded header or payload bytes, or NULL. */
-
-static json_t *
-compliance_jwt_parse_part(const u_char *p, size_t len)
-{
-    json_t  *v;
-
-    if (!compliance_jwt_json_depth_ok(p, len, COMPLIANCE_JWT_MAX_DEPTH)) {
-        return NULL;
-    }
-
-    /* duplicate members ("alg" twice) would let parsers disagree */
-    v = json_loadb((const char *) p, len, JSON_REJECT_DUPLICATES, NULL);
-
-    if (v && !json_is_object(v)) {
-        json_decref(v);
-        return NULL;
-    }
-
-    return v;
-}
-
-
 int
 compliance_jwt_verify(const compliance_jwt_keyset_t *ks, unsigned alg_mask,
     const u_char *token, size_t len, compliance_jwt_t *jwt)
 {
-    int                          rc, alg;
-    u_char                       buf[COMPLIANCE_JWT_MAX_TOKEN / 4 * 3];
-    u_char                      *pb, *sb;
-    size_t                       hlen, plen, slen, klen;
-    json_t                      *header, *payload, *v;
-    const u_char                *dot1, *dot2, *end, *kid;
-    const compliance_jwt_key_t  *key;
+    int  rc;
 
-    if (jwt) {
-        memset(jwt, 0, sizeof(compliance_jwt_t));
-        jwt->alg = -1;
+    if (jwt == NULL) {
+        return compliance_jwt_verify_only(ks, alg_mask, token, len);
     }
+
+    /* the buffers are left as they are: only what says "held" is reset */
+    jwt->alg = -1;
+    compliance_jwt_release(jwt);
+
+    rc = compliance_jwt_verify_into(ks, alg_mask, token, len, jwt);
+
+    if (rc != COMPLIANCE_JWT_OK) {
+        jwt->alg = -1;
+        compliance_jwt_release(jwt);
+    }
+
+    return rc;
+}
+
+
+/* The buffers of a token nobody keeps: on this frame, not the caller's. */
+
+static int
+compliance_jwt_verify_only(const compliance_jwt_keyset_t *ks,
+    unsigned alg_mask, const u_char *token, size_t len)
+{
+    compliance_jwt_t  jwt;
+
+    return compliance_jwt_verify_into(ks, alg_mask, token, len, &jwt);
+}
+
+
+static int
+compliance_jwt_verify_into(const compliance_jwt_keyset_t *ks,
+    unsigned alg_mask, const u_char *token, size_t len, compliance_jwt_t *jwt)
+{
+    int                              rc, alg;
+    u_char                           buf[COMPLIANCE_JWT_MAX_PART];
+    u_char                          *sb;
+    size_t                           hlen, plen, slen, klen, n;
+    const u_char                    *dot1, *dot2, *end, *kid;
+    const compliance_jwt_key_t      *key;
+    const compliance_json_member_t  *v;
 
     if (token == NULL || len == 0 || len > COMPLIANCE_JWT_MAX_TOKEN) {
         return COMPLIANCE_JWT_MALFORMED;
@@ -242,7 +267,10 @@ compliance_jwt_verify(const compliance_jwt_keyset_t *ks, unsigned alg_mask,
         return COMPLIANCE_JWT_MALFORMED;
     }
 
-    /* the three parts decode to at most 3/4 of the token: buf fits all */
+    /*
+     * The three parts decode to at most 3/4 of the token: header and
+     * signature fit buf, the payload fits jwt->text.
+     */
 
     if (compliance_b64url_decode(buf, &hlen, token,
                                  (size_t) (dot1 - token)) != 0)
@@ -250,15 +278,13 @@ compliance_jwt_verify(const compliance_jwt_keyset_t *ks, unsigned alg_mask,
         return COMPLIANCE_JWT_MALFORMED;
     }
 
-    pb = buf + hlen;
-
-    if (compliance_b64url_decode(pb, &plen, dot1 + 1,
+    if (compliance_b64url_decode(jwt->text, &plen, dot1 + 1,
                                  (size_t) (dot2 - dot1 - 1)) != 0)
     {
         return COMPLIANCE_JWT_MALFORMED;
     }
 
-    sb = pb + plen;
+    sb = buf + hlen;
 
     if (compliance_b64url_decode(sb, &slen, dot2 + 1,
                                  (size_t) (end - dot2 - 1)) != 0)
@@ -266,77 +292,68 @@ compliance_jwt_verify(const compliance_jwt_keyset_t *ks, unsigned alg_mask,
         return COMPLIANCE_JWT_MALFORMED;
     }
 
-    header = compliance_jwt_parse_part(buf, hlen);
-    if (header == NULL) {
+    /*
+     * Duplicate members ("alg" twice) are refused, so parsers cannot
+     * disagree.  The header's index borrows jwt->members until the
+     * payload's takes them over; alg and kid are read from buf.
+     */
+    if (compliance_json_read(buf, hlen, COMPLIANCE_JWT_MAX_DEPTH,
+                             jwt->members, COMPLIANCE_JWT_MAX_MEMBERS, &n)
+        != 0)
+    {
         return COMPLIANCE_JWT_MALFORMED;
     }
 
-    payload = NULL;
-    key = NULL;
-    rc = COMPLIANCE_JWT_MALFORMED;
-
-    v = json_object_get(header, "alg");
-    if (!json_is_string(v)) {
-        goto failed;
+    v = compliance_json_find(buf, jwt->members, n, (const u_char *) "alg", 3);
+    if (compliance_json_type(buf, v) != COMPLIANCE_JSON_STRING) {
+        return COMPLIANCE_JWT_MALFORMED;
     }
 
-    alg = compliance_jwt_alg_parse((const u_char *) json_string_value(v),
-                                   json_string_length(v));
+    alg = compliance_jwt_alg_parse(buf + v->value + 1, v->value_len);
 
     kid = NULL;
     klen = 0;
-    v = json_object_get(header, "kid");
+    v = compliance_json_find(buf, jwt->members, n, (const u_char *) "kid", 3);
 
     if (v) {
-        if (!json_is_string(v)) {
-            goto failed;
+        if (compliance_json_type(buf, v) != COMPLIANCE_JSON_STRING) {
+            return COMPLIANCE_JWT_MALFORMED;
         }
 
-        kid = (const u_char *) json_string_value(v);
-        klen = json_string_length(v);
+        kid = buf + v->value + 1;
+        klen = v->value_len;
     }
 
     /* we implement no extension, so no critical one can be honoured */
-    if (json_object_get(header, "crit")) {
-        goto failed;
+    if (compliance_json_find(buf, jwt->members, n, (const u_char *) "crit", 4))
+    {
+        return COMPLIANCE_JWT_MALFORMED;
     }
 
-    payload = compliance_jwt_parse_part(pb, plen);
-    if (payload == NULL) {
-        goto failed;
+    if (compliance_jwt_claims_read(&jwt->claims, jwt->text, plen,
+                                   jwt->members, COMPLIANCE_JWT_MAX_MEMBERS)
+        != 0)
+    {
+        return COMPLIANCE_JWT_MALFORMED;
     }
 
     if (alg < 0 || !(alg_mask & COMPLIANCE_JWT_ALG_BIT(alg))) {
-        rc = COMPLIANCE_JWT_ALG_NOT_ALLOWED;
-        goto failed;
+        return COMPLIANCE_JWT_ALG_NOT_ALLOWED;
     }
+
+    key = NULL;
 
     rc = compliance_jwt_select(ks, alg, kid, klen, token,
                                (size_t) (dot2 - token), sb, slen, &key);
     if (rc != COMPLIANCE_JWT_OK) {
-        goto failed;
-    }
-
-    if (jwt == NULL) {
-        json_decref(header);
-        json_decref(payload);
-        return COMPLIANCE_JWT_OK;
+        return rc;
     }
 
     jwt->alg = alg;
     jwt->key = key;
     jwt->kid = compliance_jwt_key_kid(key, &jwt->kid_len);
-    jwt->header = header;
-    jwt->payload = payload;
 
     return COMPLIANCE_JWT_OK;
-
-failed:
-
-    json_decref(header);
-    json_decref(payload);
-
-    return rc;
 }
 
 
@@ -438,30 +455,118 @@ compliance_jwt_release(compliance_jwt_t *jwt)
         return;
     }
 
-    json_decref(jwt->header);
-    json_decref(jwt->payload);
+    memset(&jwt->claims, 0, sizeof(compliance_jwt_claims_t));
 
-    jwt->header = NULL;
-    jwt->payload = NULL;
     jwt->key = NULL;
     jwt->kid = NULL;
     jwt->kid_len = 0;
 }
 
 
+int
+compliance_jwt_claims_read(compliance_jwt_claims_t *c, u_char *text,
+    size_t len, compliance_json_member_t *m, size_t cap)
+{
+    size_t                           n;
+    const compliance_json_member_t  *v;
+
+    memset(c, 0, sizeof(compliance_jwt_claims_t));
+
+    if (compliance_json_read(text, len, COMPLIANCE_JWT_MAX_DEPTH, m, cap, &n)
+        != 0)
+    {
+        return -1;
+    }
+
+    c->text = text;
+    c->len = len;
+    c->members = m;
+    c->nmembers = n;
+
+    /* read once here, so that a cached token never parses them again */
+
+    if (compliance_jwt_num(text, compliance_jwt_get(c, "exp", 3), &c->exp)
+        != 0)
+    {
+        c->flags |= COMPLIANCE_JWT_TIMES_BAD;
+    }
+
+    v = compliance_jwt_get(c, "nbf", 3);
+
+    if (v) {
+        c->flags |= COMPLIANCE_JWT_HAS_NBF;
+
+        if (compliance_jwt_num(text, v, &c->nbf) != 0) {
+            c->flags |= COMPLIANCE_JWT_TIMES_BAD;
+        }
+    }
+
+    v = compliance_jwt_get(c, "iat", 3);
+
+    if (v) {
+        c->flags |= COMPLIANCE_JWT_HAS_IAT;
+
+        if (compliance_jwt_num(text, v, &c->iat) != 0) {
+            c->flags |= COMPLIANCE_JWT_TIMES_BAD;
+        }
+    }
+
+    return 0;
+}
+
+
+size_t
+compliance_jwt_claims_size(const compliance_jwt_claims_t *c)
+{
+    return c->nmembers * sizeof(compliance_json_member_t) + c->len;
+}
+
+
+void
+compliance_jwt_claims_copy(compliance_jwt_claims_t *dst,
+    const compliance_jwt_claims_t *src, void *mem)
+{
+    u_char                    *t;
+    compliance_json_member_t  *m;
+
+    m = mem;
+    t = (u_char *) (m + src->nmembers);
+
+    memcpy(m, src->members, src->nmembers * sizeof(compliance_json_member_t));
+    memcpy(t, src->text, src->len);
+
+    *dst = *src;
+    dst->members = m;
+    dst->text = t;
+}
+
+
+static const compliance_json_member_t *
+compliance_jwt_get(const compliance_jwt_claims_t *c, const char *name,
+    size_t len)
+{
+    return compliance_json_find(c->text, c->members, c->nmembers,
+                                (const u_char *) name, len);
+}
+
+
 /* A NumericDate, floored; -1 when not a number in the accepted range. */
 
 static int
-compliance_jwt_num(json_t *v, long long *n)
+compliance_jwt_num(const u_char *text, const compliance_json_member_t *v,
+    long long *n)
 {
     double     d;
     long long  i;
 
-    if (json_is_integer(v)) {
-        i = json_integer_value(v);
+    switch (compliance_json_type(text, v)) {
 
-    } else if (json_is_real(v)) {
-        d = json_real_value(v);
+    case COMPLIANCE_JSON_INTEGER:
+        i = compliance_json_integer(text + v->value, v->value_len);
+        break;
+
+    case COMPLIANCE_JSON_REAL:
+        d = compliance_json_real(text + v->value);
 
         /* NaN fails both comparisons */
         if (!(d >= 0.0 && d < (double) COMPLIANCE_JWT_TIME_MAX + 1.0)) {
@@ -470,8 +575,9 @@ compliance_jwt_num(json_t *v, long long *n)
 
         /* floor without libm: d is not negative, the cast truncates */
         i = (long long) d;
+        break;
 
-    } else {
+    default:
         return -1;
     }
 
@@ -486,20 +592,31 @@ compliance_jwt_num(json_t *v, long long *n)
 
 
 static int
-compliance_jwt_str_in(json_t *v, const compliance_jwt_str_t *list, size_t n)
+compliance_jwt_str_in(const u_char *s, size_t len,
+    const compliance_jwt_str_t *list, size_t n)
 {
-    size_t       i, len;
-    const char  *s;
-
-    if (!json_is_string(v)) {
-        return 0;
-    }
-
-    s = json_string_value(v);
-    len = json_string_length(v);
+    size_t  i;
 
     for (i = 0; i < n; i++) {
         if (list[i].len == len && memcmp(list[i].data, s, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* The same for a string inside an array, escapes as written. */
+
+static int
+compliance_jwt_raw_in(const u_char *raw, size_t len,
+    const compliance_jwt_str_t *list, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (compliance_json_str_eq(raw, len, list[i].data, list[i].len)) {
             return 1;
         }
     }
@@ -512,43 +629,35 @@ int
 compliance_jwt_check_claims(const compliance_jwt_t *jwt,
     const compliance_jwt_policy_t *pol, long long now)
 {
-    int        has_nbf, has_iat, ok;
-    size_t     i;
-    json_t    *v, *aud;
-    long long  exp, nbf, iat, leeway, max;
+    return compliance_jwt_claims_check(jwt ? &jwt->claims : NULL, pol, now);
+}
 
-    if (jwt == NULL || jwt->payload == NULL) {
+
+int
+compliance_jwt_claims_check(const compliance_jwt_claims_t *c,
+    const compliance_jwt_policy_t *pol, long long now)
+{
+    int                              has_nbf, has_iat, ok, type;
+    size_t                           n;
+    long long                        exp, nbf, iat, leeway, max;
+    const u_char                    *p;
+    compliance_json_array_t          a;
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
         return COMPLIANCE_JWT_MALFORMED;
     }
 
-    if (compliance_jwt_num(json_object_get(jwt->payload, "exp"), &exp) != 0)
-    {
+    /* exp required; nbf and iat numeric when present */
+    if (c->flags & COMPLIANCE_JWT_TIMES_BAD) {
         return COMPLIANCE_JWT_MALFORMED;
     }
 
-    nbf = 0;
-    has_nbf = 0;
-    v = json_object_get(jwt->payload, "nbf");
-
-    if (v) {
-        if (compliance_jwt_num(v, &nbf) != 0) {
-            return COMPLIANCE_JWT_MALFORMED;
-        }
-
-        has_nbf = 1;
-    }
-
-    iat = 0;
-    has_iat = 0;
-    v = json_object_get(jwt->payload, "iat");
-
-    if (v) {
-        if (compliance_jwt_num(v, &iat) != 0) {
-            return COMPLIANCE_JWT_MALFORMED;
-        }
-
-        has_iat = 1;
-    }
+    exp = c->exp;
+    nbf = c->nbf;
+    iat = c->iat;
+    has_nbf = (c->flags & COMPLIANCE_JWT_HAS_NBF) != 0;
+    has_iat = (c->flags & COMPLIANCE_JWT_HAS_IAT) != 0;
 
     leeway = pol ? pol->leeway : 0;
     max = pol ? pol->max_lifetime : 0;
@@ -589,29 +698,42 @@ compliance_jwt_check_claims(const compliance_jwt_t *jwt,
         return COMPLIANCE_JWT_OK;
     }
 
-    if (pol->nissuers
-        && !compliance_jwt_str_in(json_object_get(jwt->payload, "iss"),
-                                  pol->issuers, pol->nissuers))
-    {
-        return COMPLIANCE_JWT_BAD_ISSUER;
+    if (pol->nissuers) {
+        v = compliance_jwt_get(c, "iss", 3);
+
+        if (compliance_json_type(c->text, v) != COMPLIANCE_JSON_STRING
+            || !compliance_jwt_str_in(c->text + v->value + 1, v->value_len,
+                                      pol->issuers, pol->nissuers))
+        {
+            return COMPLIANCE_JWT_BAD_ISSUER;
+        }
     }
 
     if (pol->naudiences) {
-        aud = json_object_get(jwt->payload, "aud");
+        v = compliance_jwt_get(c, "aud", 3);
         ok = 0;
 
-        if (json_is_array(aud)) {
-            json_array_foreach(aud, i, v) {
-                if (compliance_jwt_str_in(v, pol->audiences,
-                                          pol->naudiences))
+        switch (compliance_json_type(c->text, v)) {
+
+        case COMPLIANCE_JSON_ARRAY:
+            compliance_json_array(&a, c->text, v);
+
+            while ((type = compliance_json_next(&a, &p, &n)) != 0) {
+                if (type == COMPLIANCE_JSON_STRING
+                    && compliance_jwt_raw_in(p, n, pol->audiences,
+                                             pol->naudiences))
                 {
                     ok = 1;
                     break;
                 }
             }
 
-        } else {
-            ok = compliance_jwt_str_in(aud, pol->audiences, pol->naudiences);
+            break;
+
+        case COMPLIANCE_JSON_STRING:
+            ok = compliance_jwt_str_in(c->text + v->value + 1, v->value_len,
+                                       pol->audiences, pol->naudiences);
+            break;
         }
 
         if (!ok) {
@@ -627,42 +749,57 @@ int
 compliance_jwt_claim_str(const compliance_jwt_t *jwt, const char *name,
     u_char *buf, size_t size, const u_char **p, size_t *len)
 {
-    int      n;
-    json_t  *v;
-
-    if (jwt == NULL || jwt->payload == NULL) {
+    if (jwt == NULL) {
         return -1;
     }
 
-    v = json_object_get(jwt->payload, name);
-    if (v == NULL) {
+    return compliance_jwt_claims_str(&jwt->claims, (const u_char *) name,
+                                     strlen(name), buf, size, p, len);
+}
+
+
+int
+compliance_jwt_claims_str(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, u_char *buf, size_t size,
+    const u_char **p, size_t *len)
+{
+    int                              n;
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
         return -1;
     }
 
-    switch (json_typeof(v)) {
+    v = compliance_json_find(c->text, c->members, c->nmembers, name, nlen);
 
-    case JSON_STRING:
-        *p = (const u_char *) json_string_value(v);
-        *len = json_string_length(v);
+    /* the formats are jansson's: what the claims read as before */
+
+    switch (compliance_json_type(c->text, v)) {
+
+    case COMPLIANCE_JSON_STRING:
+        *p = c->text + v->value + 1;
+        *len = v->value_len;
         return 0;
 
-    case JSON_TRUE:
+    case COMPLIANCE_JSON_TRUE:
         *p = (const u_char *) "true";
         *len = 4;
         return 0;
 
-    case JSON_FALSE:
+    case COMPLIANCE_JSON_FALSE:
         *p = (const u_char *) "false";
         *len = 5;
         return 0;
 
-    case JSON_INTEGER:
-        n = snprintf((char *) buf, size, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(v));
+    case COMPLIANCE_JSON_INTEGER:
+        n = snprintf((char *) buf, size, "%lld",
+                     compliance_json_integer(c->text + v->value,
+                                             v->value_len));
         break;
 
-    case JSON_REAL:
-        n = snprintf((char *) buf, size, "%.17g", json_real_value(v));
+    case COMPLIANCE_JSON_REAL:
+        n = snprintf((char *) buf, size, "%.17g",
+                     compliance_json_real(c->text + v->value));
         break;
 
     default:
@@ -705,30 +842,57 @@ compliance_jwt_scope_add(const u_char *t, size_t n, u_char *out, size_t *pos)
 }
 
 
-static void
-compliance_jwt_scope_value(json_t *v, u_char *out, size_t *pos)
-{
-    size_t         i, n;
-    json_t        *e;
-    const u_char  *p, *end, *sp;
+/* An array element with escapes: unescaped first, as jansson read it. */
 
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, e) {
-            if (json_is_string(e)) {
-                compliance_jwt_scope_add((const u_char *) json_string_value(e),
-                                         json_string_length(e), out, pos);
+static void
+compliance_jwt_scope_escaped(const u_char *raw, size_t n, u_char *out,
+    size_t *pos)
+{
+    u_char  t[COMPLIANCE_JSON_READ_MAX];
+
+    compliance_jwt_scope_add(t, compliance_json_unescape(t, raw, n), out,
+                             pos);
+}
+
+
+static void
+compliance_jwt_scope_value(const compliance_jwt_claims_t *c,
+    const compliance_json_member_t *v, u_char *out, size_t *pos)
+{
+    int                       type;
+    size_t                    n;
+    const u_char             *p, *end, *sp;
+    compliance_json_array_t   a;
+
+    switch (compliance_json_type(c->text, v)) {
+
+    case COMPLIANCE_JSON_ARRAY:
+        compliance_json_array(&a, c->text, v);
+
+        while ((type = compliance_json_next(&a, &p, &n)) != 0) {
+            if (type != COMPLIANCE_JSON_STRING) {
+                continue;
+            }
+
+            if (memchr(p, '\\', n)) {
+                compliance_jwt_scope_escaped(p, n, out, pos);
+
+            } else {
+                compliance_jwt_scope_add(p, n, out, pos);
             }
         }
 
         return;
-    }
 
-    if (!json_is_string(v)) {
+    case COMPLIANCE_JSON_STRING:
+        break;
+
+    default:
         return;
     }
 
-    p = (const u_char *) json_string_value(v);
-    end = p + json_string_length(v);
+    p = c->text + v->value + 1;
+    end = p + v->value_len;
 
     while (p < end) {
         sp = memchr(p, ' ', (size_t) (end - p));
@@ -745,25 +909,47 @@ size_t
 compliance_jwt_scopes(const compliance_jwt_t *jwt, const char *claim,
     u_char *buf, size_t size)
 {
-    size_t   need, pos;
-    json_t  *v;
-
-    if (jwt == NULL || jwt->payload == NULL) {
+    if (jwt == NULL) {
         return 0;
     }
 
-    v = json_object_get(jwt->payload, claim ? claim : "scope");
+    if (claim == NULL) {
+        claim = "scope";
+    }
+
+    return compliance_jwt_claims_scopes(&jwt->claims, (const u_char *) claim,
+                                        strlen(claim), buf, size);
+}
+
+
+size_t
+compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
+    const u_char *claim, size_t clen, u_char *buf, size_t size)
+{
+    size_t                           need, pos;
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
+        return 0;
+    }
+
+    if (claim == NULL) {
+        claim = (const u_char *) "scope";
+        clen = 5;
+    }
+
+    v = compliance_json_find(c->text, c->members, c->nmembers, claim, clen);
 
     if (v == NULL) {
-        v = json_object_get(jwt->payload, "scp");
+        v = compliance_jwt_get(c, "scp", 3);
     }
 
     need = 0;
-    compliance_jwt_scope_value(v, NULL, &need);
+    compliance_jwt_scope_value(c, v, NULL, &need);
 
     if (buf && need && size >= need) {
         pos = 0;
-        compliance_jwt_scope_value(v, buf, &pos);
+        compliance_jwt_scope_value(c, v, buf, &pos);
     }
 
     return need;

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <stddef.h>
 
-#include <jansson.h>
+#include "compliance_json.h"
 
 
 /* Tokens longer than this are refused before any decoding (SPEC 5). */
@@ -20,6 +20,15 @@
 
 /* Deepest JSON nesting accepted in a token header/payload or key file. */
 #define COMPLIANCE_JWT_MAX_DEPTH      16
+
+/* Largest decoded header or payload: 3/4 of the longest token. */
+#define COMPLIANCE_JWT_MAX_PART       (COMPLIANCE_JWT_MAX_TOKEN / 4 * 3)
+
+/*
+ * Most top-level members a header or payload can hold: with distinct
+ * names each takes 6 bytes at least ("a":0, and a comma or a brace).
+ */
+#define COMPLIANCE_JWT_MAX_MEMBERS    (COMPLIANCE_JWT_MAX_PART / 6 + 1)
 
 /* Key files are refused above this size before they are parsed. */
 #define COMPLIANCE_JWT_MAX_KEY_FILE   (1024 * 1024)
@@ -97,18 +106,44 @@ typedef struct {
 } compliance_jwt_policy_t;
 
 
+/* compliance_jwt_claims_t.flags */
+#define COMPLIANCE_JWT_TIMES_BAD      0x01  /* exp missing, a time not one */
+#define COMPLIANCE_JWT_HAS_NBF        0x02
+#define COMPLIANCE_JWT_HAS_IAT        0x04
+
+
 /*
- * A verified token.  header and payload are owned references released by
- * compliance_jwt_release(); key points into the key set, which must
- * outlive the token.  kid is the selected key's kid (NULL if it has none).
+ * A payload as compliance_jwt_claims_read() indexed it: its text (names
+ * and top-level strings unescaped in place), its top-level members, and
+ * the NumericDates read once.  Plain memory: copy it with
+ * compliance_jwt_claims_copy() to keep it beyond its buffers.
+ */
+typedef struct {
+    const u_char                    *text;      /* NULL: no claims */
+    size_t                           len;
+    const compliance_json_member_t  *members;
+    size_t                           nmembers;
+    long long                        exp;
+    long long                        nbf;
+    long long                        iat;
+    unsigned                         flags;
+} compliance_jwt_claims_t;
+
+
+/*
+ * A verified token: the payload's claims live in the struct's own
+ * buffers (about 14 KiB, so usually on the caller's stack), nothing is
+ * allocated.  key points into the key set, which must outlive the token;
+ * kid is the selected key's kid (NULL if it has none).
  */
 typedef struct {
     int                          alg;
     const compliance_jwt_key_t  *key;
     const u_char                *kid;
     size_t                       kid_len;
-    json_t                      *header;
-    json_t                      *payload;
+    compliance_jwt_claims_t      claims;
+    u_char                       text[COMPLIANCE_JWT_MAX_PART];
+    compliance_json_member_t     members[COMPLIANCE_JWT_MAX_MEMBERS];
 } compliance_jwt_t;
 
 
@@ -168,22 +203,43 @@ unsigned compliance_jwt_key_algs(const compliance_jwt_key_t *key);
  * (exactly twice the coordinate size), HS tags are compared in constant
  * time on their exact length.  Returns OK, BAD_SIGNATURE,
  * ALG_NOT_ALLOWED (the key may not serve alg) or NOMEM.
+ *
+ * Each key keeps one working OpenSSL context per algorithm, prepared
+ * when it is loaded and reused by every check: a key set is not for use
+ * by several threads at once (one per nginx worker, as usual).
  */
 int compliance_jwt_sig_verify(const compliance_jwt_key_t *key, int alg,
     const u_char *data, size_t dlen, const u_char *sig, size_t slen);
 
 
 /*
- * Verifies a compact JWS: structure, alg against alg_mask and the key,
- * key selection by kid, signature.  On success jwt holds the parsed
- * header and payload (release with compliance_jwt_release()); on failure
- * jwt holds nothing.  Claims are not checked here.
+ * Verifies a compact JWS: structure, header and payload JSON
+ * (compliance_json_read(), depth COMPLIANCE_JWT_MAX_DEPTH), alg against
+ * alg_mask and the key, key selection by kid, signature.  On success
+ * jwt->claims indexes the payload held in jwt; on failure jwt holds
+ * nothing.  Claims are not checked here.  jwt may be NULL.
  */
 int compliance_jwt_verify(const compliance_jwt_keyset_t *ks,
     unsigned alg_mask, const u_char *token, size_t len, compliance_jwt_t *jwt);
 
-/* Drops header and payload; safe twice and on a failed verification. */
+/* Forgets the claims and key; safe twice and on a failed verification. */
 void compliance_jwt_release(compliance_jwt_t *jwt);
+
+/*
+ * Indexes payload JSON text (changed in place) into c with the member
+ * array m of cap entries (COMPLIANCE_JWT_MAX_MEMBERS for any payload):
+ * what compliance_jwt_verify() does with a token's payload.  Returns 0,
+ * or -1 when text is not a JSON object a token may carry.
+ */
+int compliance_jwt_claims_read(compliance_jwt_claims_t *c, u_char *text,
+    size_t len, compliance_json_member_t *m, size_t cap);
+
+/* Bytes compliance_jwt_claims_copy() needs for c. */
+size_t compliance_jwt_claims_size(const compliance_jwt_claims_t *c);
+
+/* Copies src into mem (claims_size bytes, 2-byte aligned) as dst. */
+void compliance_jwt_claims_copy(compliance_jwt_claims_t *dst,
+    const compliance_jwt_claims_t *src, void *mem);
 
 /*
  * exp (required), nbf, iat, max lifetime, iss and aud against a policy at
@@ -192,15 +248,22 @@ void compliance_jwt_release(compliance_jwt_t *jwt);
 int compliance_jwt_check_claims(const compliance_jwt_t *jwt,
     const compliance_jwt_policy_t *pol, long long now);
 
+int compliance_jwt_claims_check(const compliance_jwt_claims_t *c,
+    const compliance_jwt_policy_t *pol, long long now);
+
 /*
- * A top-level scalar claim as text.  Strings point into the payload
- * (valid until release); integers and reals are formatted into buf,
+ * A top-level scalar claim as text.  Strings point into the claims' text
+ * (valid as long as it is); integers and reals are formatted into buf,
  * which needs COMPLIANCE_JWT_NUM_BUF bytes; booleans give "true" or
  * "false".  Returns 0, or -1 when the claim is absent, null, an object
  * or an array.
  */
 int compliance_jwt_claim_str(const compliance_jwt_t *jwt, const char *name,
     u_char *buf, size_t size, const u_char **p, size_t *len);
+
+int compliance_jwt_claims_str(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, u_char *buf, size_t size,
+    const u_char **p, size_t *len);
 
 /*
  * Space-separated scopes from claim (NULL means "scope") when present,
@@ -213,9 +276,13 @@ int compliance_jwt_claim_str(const compliance_jwt_t *jwt, const char *name,
 size_t compliance_jwt_scopes(const compliance_jwt_t *jwt, const char *claim,
     u_char *buf, size_t size);
 
+size_t compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
+    const u_char *claim, size_t clen, u_char *buf, size_t size);
+
 /*
  * 1 when JSON text nests objects and arrays at most max deep, else 0.
- * Run before jansson so hostile input cannot make it recurse deeply.
+ * Run before jansson (key files) so hostile input cannot make it recurse
+ * deeply.
  */
 int compliance_jwt_json_depth_ok(const u_char *p, size_t len, size_t max);
 
