@@ -524,6 +524,14 @@ json_oracle_claims(const compliance_jwt_claims_t *c, json_t *root)
         {
             return "the scopes differ";
         }
+
+        p1 = compliance_jwt_claims_scopes_text(c, (const u_char *) claims[i],
+                                               claims[i] ? strlen(claims[i])
+                                                         : 0, &n2);
+
+        if (p1 && (n2 != n1 || n1 == 0 || memcmp(p1, s1, n1) != 0)) {
+            return "the scopes as text differ from the scopes";
+        }
     }
 
     return json_oracle_policy(c, root);

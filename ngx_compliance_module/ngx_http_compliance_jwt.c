@@ -4,7 +4,6 @@
  * for its signature, nor for reading its claims, again.
  */
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "ngx_http_compliance_module.h"
@@ -370,7 +369,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
             && e->len == len
             && e->keys_id == clcf->jwt.keys_id
             && (clcf->jwt.algs & COMPLIANCE_JWT_ALG_BIT(e->alg))
-            && CRYPTO_memcmp(e->tok, tok, len) == 0)
+            && compliance_token_equal(e->tok, tok, len))
         {
             b = e->block;
         }
@@ -526,7 +525,7 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     size_t                    len, n;
     ngx_int_t                 rc;
     ngx_str_t                 v;
-    const u_char             *kid;
+    const u_char             *kid, *p;
     compliance_jwt_claims_t  *c;
 
     c = &b->claims;
@@ -558,8 +557,19 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
         ctx->org = v;
     }
 
-    n = compliance_jwt_claims_scopes(c, clcf->jwt.claim_scopes.data,
-                                     clcf->jwt.claim_scopes.len, NULL, 0);
+    /* usually the claim is the list already: the request points at it */
+    p = compliance_jwt_claims_scopes_text(c, clcf->jwt.claim_scopes.data,
+                                          clcf->jwt.claim_scopes.len, &n);
+    if (p) {
+        ctx->scopes.data = (u_char *) p;
+        ctx->scopes.len = n;
+        n = 0;
+
+    } else {
+        n = compliance_jwt_claims_scopes(c, clcf->jwt.claim_scopes.data,
+                                         clcf->jwt.claim_scopes.len, NULL, 0);
+    }
+
     if (n) {
         buf = ngx_pnalloc(r->pool, n);
         if (buf == NULL) {

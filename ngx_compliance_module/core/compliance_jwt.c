@@ -922,6 +922,23 @@ compliance_jwt_scopes(const compliance_jwt_t *jwt, const char *claim,
 }
 
 
+static const compliance_json_member_t *
+compliance_jwt_scopes_claim(const compliance_jwt_claims_t *c,
+    const u_char *claim, size_t clen)
+{
+    const compliance_json_member_t  *v;
+
+    if (claim == NULL) {
+        claim = (const u_char *) "scope";
+        clen = 5;
+    }
+
+    v = compliance_json_find(c->text, c->members, c->nmembers, claim, clen);
+
+    return v ? v : compliance_jwt_get(c, "scp", 3);
+}
+
+
 size_t
 compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
     const u_char *claim, size_t clen, u_char *buf, size_t size)
@@ -933,16 +950,7 @@ compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
         return 0;
     }
 
-    if (claim == NULL) {
-        claim = (const u_char *) "scope";
-        clen = 5;
-    }
-
-    v = compliance_json_find(c->text, c->members, c->nmembers, claim, clen);
-
-    if (v == NULL) {
-        v = compliance_jwt_get(c, "scp", 3);
-    }
+    v = compliance_jwt_scopes_claim(c, claim, clen);
 
     need = 0;
     compliance_jwt_scope_value(c, v, NULL, &need);
@@ -953,4 +961,39 @@ compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
     }
 
     return need;
+}
+
+
+const u_char *
+compliance_jwt_claims_scopes_text(const compliance_jwt_claims_t *c,
+    const u_char *claim, size_t clen, size_t *len)
+{
+    size_t                           need;
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
+        return NULL;
+    }
+
+    v = compliance_jwt_scopes_claim(c, claim, clen);
+
+    if (compliance_json_type(c->text, v) != COMPLIANCE_JSON_STRING) {
+        return NULL;
+    }
+
+    /*
+     * The list keeps the valid pieces between single spaces: it is as
+     * long as the string only when no piece was dropped, and then it is
+     * the string.
+     */
+    need = 0;
+    compliance_jwt_scope_value(c, v, NULL, &need);
+
+    if (need == 0 || need != v->value_len) {
+        return NULL;
+    }
+
+    *len = need;
+
+    return c->text + v->value + 1;
 }

@@ -280,6 +280,16 @@ size_t compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
     const u_char *claim, size_t clen, u_char *buf, size_t size);
 
 /*
+ * The scopes as the claims' own text, when the claim is a string that
+ * already is the list compliance_jwt_claims_scopes() would write (valid
+ * scope-tokens one space apart, the usual case): nothing to copy.  NULL
+ * when it is not, or when there are no scopes.
+ */
+const u_char *compliance_jwt_claims_scopes_text(
+    const compliance_jwt_claims_t *c, const u_char *claim, size_t clen,
+    size_t *len);
+
+/*
  * 1 when JSON text nests objects and arrays at most max deep, else 0.
  * Run before jansson (key files) so hostile input cannot make it recurse
  * deeply.

@@ -437,6 +437,29 @@ compliance_token_slot(const u_char *p, size_t len, const uint64_t seed[2])
 
 
 int
+compliance_token_equal(const u_char *a, const u_char *b, size_t len)
+{
+    size_t    i;
+    uint64_t  x, y, d;
+
+    d = 0;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+
+    for ( /* void */ ; i < len; i++) {
+        d |= (uint64_t) (a[i] ^ b[i]);
+    }
+
+    /* the top bit of d | -d is set exactly when d is not 0 */
+    return (int) (((d | (0 - d)) >> 63) ^ 1);
+}
+
+
+int
 compliance_token_scope_valid(const u_char *p, size_t len)
 {
     size_t  i;

@@ -195,6 +195,13 @@ uint64_t compliance_token_slot(const u_char *p, size_t len,
     const uint64_t seed[2]);
 
 /*
+ * 1 when the len bytes at a and b are equal, in time that depends on len
+ * only (every byte is read, no early exit): how a cache hit compares the
+ * credential it holds, 8 bytes a step where CRYPTO_memcmp() takes one.
+ */
+int compliance_token_equal(const u_char *a, const u_char *b, size_t len);
+
+/*
  * 1 when p is one RFC 6749 3.3 scope-token: 1*( %x21 / %x23-5B / %x5D-7E ),
  * printable ASCII without space, '"' and '\\'.  The one predicate for
  * compliance_require_scope at config time and for the scopes a token

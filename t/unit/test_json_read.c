@@ -536,6 +536,33 @@ test_escapes(void **state)
     assert_int_equal(compliance_jwt_scopes(&jwt, NULL, out, sizeof(out)), 8);
     assert_memory_equal(out, "read w/x", 8);
 
+    /* that list is the claim's own (unescaped) text: no copy needed */
+    p = compliance_jwt_claims_scopes_text(&jwt.claims, NULL, 0, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 8);
+    assert_memory_equal(p, "read w/x", 8);
+
+    /* not when a piece is dropped or spaces collapse */
+    claims_of("{\"scope\":\"read  write\"}", &jwt);
+    assert_null(compliance_jwt_claims_scopes_text(&jwt.claims, NULL, 0,
+                                                  &len));
+    claims_of("{\"scope\":\"read w\\\"\"}", &jwt);
+    assert_null(compliance_jwt_claims_scopes_text(&jwt.claims, NULL, 0,
+                                                  &len));
+    claims_of("{\"scope\":\" read\"}", &jwt);
+    assert_null(compliance_jwt_claims_scopes_text(&jwt.claims, NULL, 0,
+                                                  &len));
+    claims_of("{\"scope\":\"\"}", &jwt);
+    assert_null(compliance_jwt_claims_scopes_text(&jwt.claims, NULL, 0,
+                                                  &len));
+    claims_of("{\"scp\":[\"a\"]}", &jwt);
+    assert_null(compliance_jwt_claims_scopes_text(&jwt.claims, NULL, 0,
+                                                  &len));
+    claims_of("{\"scp\":\"a b\"}", &jwt);
+    p = compliance_jwt_claims_scopes_text(&jwt.claims, NULL, 0, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 3);
+
     /* an escaped scope array element is unescaped before it is judged */
     claims_of("{\"scp\":[\"a\\/b\",\"\\u0041\",\"x\\ty\",\"\\\"q\\\"\"]}",
               &jwt);
