@@ -67,7 +67,7 @@ static ngx_http_compliance_jwt_cache_t *ngx_http_compliance_jwt_cache_slot(
 static ngx_http_compliance_jwt_block_t *ngx_http_compliance_jwt_miss(
     ngx_http_request_t *r, ngx_http_compliance_loc_conf_t *clcf,
     ngx_http_compliance_jwt_cache_t **e, u_char *tok, size_t len,
-    int *rc);
+    int *rc) __attribute__((noinline));
 static ngx_http_compliance_jwt_block_t *ngx_http_compliance_jwt_store(
     ngx_http_request_t *r, ngx_http_compliance_jwt_cache_t *e,
     const u_char *tok, size_t len, ngx_uint_t keys_id,
