@@ -257,7 +257,8 @@ SKIP: {
 
 SKIP: {
     skip 'logrotate is not installed', 1 unless have('logrotate');
-    my $dry = `logrotate -d -s /dev/null '$x/etc/logrotate.d/nginx-compliance' 2>&1`;
+    my $dry = `logrotate -d -s /dev/null \\
+               '$x/etc/logrotate.d/nginx-compliance' 2>&1`;
     unlike($dry, qr/^error:/m, 'logrotate -d parses the file')
         or diag($dry);
 }
