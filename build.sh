@@ -16,6 +16,8 @@
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
 #   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
+#                       compliance_<version>_<arch>.deb (docs/packaging.md)
 #
 # NGINX_SRC overrides the nginx source tree (default: Debian's nginx-dev
 # tree at /usr/share/nginx/src).  Everything is written under build/.
@@ -311,6 +313,71 @@ cmd_fuzz() {
     say "fuzzing found nothing (corpora in ${out#"$top"/}/corpus)"
 }
 
+# The Debian package, from a copy of the tree under build/deb/src (the
+# .deb, .buildinfo and .changes of dpkg-buildpackage land next to the
+# source directory): debian/rules builds the module with nginx-dev's
+# nginx_mod build system and dh_nginx, the CLIs and the unit tests with
+# Makefile.core.  No root needed (Rules-Requires-Root: no), nothing
+# installed.  The .deb (and its -dbgsym) end up in build/deb/.
+cmd_deb() {
+    local out="$BUILD/deb" pkg=libnginx-mod-http-compliance
+    local ver chver arch src log deb f
+
+    # logrotate: t/068 runs the package's logrotate file
+    install_packages "${PACKAGES[@]}" debhelper dpkg-dev logrotate
+
+    ver=$(sed -n 's/^#define COMPLIANCE_VERSION *"\(.*\)"$/\1/p' \
+          ngx_compliance_module/core/compliance_version.h)
+    chver=$(dpkg-parsechangelog -l debian/changelog -S Version)
+    [ -n "$ver" ] || die "no COMPLIANCE_VERSION in compliance_version.h"
+    [ "$ver" = "$chver" ] || die "debian/changelog is at $chver but" \
+        "compliance_version.h at $ver: add a changelog entry for $ver"
+    arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+
+    mkdir -p "$out"
+    exec 9>"$out/.lock"
+    flock 9 || die "cannot lock $out/.lock"
+
+    # the unit tests' Wycheproof vectors (t/unit/unit.h), if present, are
+    # found from the copy too
+    if [ -z "${COMPLIANCE_TESTDATA:-}" ] && [ -d "$top/../shared/testdata" ]
+    then
+        COMPLIANCE_TESTDATA=$(cd "$top/../shared/testdata" && pwd)
+        export COMPLIANCE_TESTDATA
+    fi
+
+    src="$out/src/$pkg-$ver"
+    log="$out/build.log"
+    rm -rf "$out/src" "$out/tmp"
+    mkdir -p "$src" "$out/tmp"
+    tar -C "$top" --exclude-vcs --exclude=./build --exclude=./run \
+        --exclude=./t/tmp --exclude='*.o' -cf - . | tar -C "$src" -xf - \
+        || die "cannot copy the tree to $src"
+
+    say "== dpkg-buildpackage (log: ${log#"$top"/})"
+    if ! (cd "$src" && TMPDIR="$out/tmp" dpkg-buildpackage -b -us -uc \
+              -J"$JOBS") >"$log" 2>&1; then
+        tail -40 "$log" >&2
+        die "dpkg-buildpackage failed"
+    fi
+
+    deb="${pkg}_${ver}_${arch}.deb"
+    [ -f "$out/src/$deb" ] || die "no $deb was built"
+    install_atomic "$out/src/$deb" "$out/$deb"
+    f="${pkg}-dbgsym_${ver}_${arch}.deb"
+    if [ -f "$out/src/$f" ]; then
+        install_atomic "$out/src/$f" "$out/$f"
+    fi
+    rm -rf "$out/tmp"
+
+    if command -v lintian >/dev/null; then
+        lintian "$out/src/${pkg}_${ver}_${arch}.changes" >&2 \
+            || say "lintian reported problems (above)"
+    fi
+
+    say "built ${out#"$top"/}/$deb"
+}
+
 case "${1:-build}" in
     build)  cmd_build ;;
     run)    cmd_run ;;
@@ -320,5 +387,6 @@ case "${1:-build}" in
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
     valgrind) cmd_valgrind ;;
-    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind]" ;;
+    deb)    cmd_deb ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind|deb]" ;;
 esac
