@@ -192,8 +192,15 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NULL },
 
     { ngx_string("compliance_auth_failure_limit"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
       ngx_http_compliance_auth_failure_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_lockout_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_compliance_lockout_admin,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
