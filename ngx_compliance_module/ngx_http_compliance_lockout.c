@@ -184,7 +184,6 @@ ngx_http_compliance_lockout_handler(ngx_http_request_t *r)
     ngx_uint_t                          n, clear;
     ngx_array_t                        *out;
     const char                         *reason;
-    ngx_table_elt_t                    *h;
     ngx_http_compliance_ctx_t          *ctx;
     ngx_http_compliance_lockout_args_t  args;
 
@@ -206,15 +205,13 @@ ngx_http_compliance_lockout_handler(ngx_http_request_t *r)
     if (!(r->method
           & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST|NGX_HTTP_DELETE)))
     {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_compliance_set_header(r,
+                                       &ngx_http_compliance_lockout_allow_name,
+                                       &ngx_http_compliance_lockout_allow)
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        h->key = ngx_http_compliance_lockout_allow_name;
-        h->value = ngx_http_compliance_lockout_allow;
-        h->lowcase_key = NULL;
 
         return ngx_http_compliance_lockout_error(r, ctx,
                                                  NGX_HTTP_NOT_ALLOWED,
