@@ -830,8 +830,24 @@ ngx_http_compliance_audit_event(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason)
 {
+    ngx_http_compliance_audit_event_fields(r, ctx, event, severity, reason,
+                                           NULL);
+}
+
+
+/*
+ * An event record with members of the caller's after the common fields:
+ * "fields" is JSON text, each member followed by a comma ("a":1,"b":"x",),
+ * escaped by the caller.  The built record is left open after a comma,
+ * so they go in just before the seal's "seq".  NULL: no extra members.
+ */
+void
+ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
+    const char *reason, ngx_str_t *fields)
+{
     size_t                           len;
-    u_char                          *rec;
+    u_char                          *rec, *p;
     ngx_http_compliance_loc_conf_t  *clcf;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
@@ -846,7 +862,22 @@ ngx_http_compliance_audit_event(ngx_http_request_t *r,
         return;
     }
 
-    (void) ngx_http_compliance_audit_append(clcf->audit.log, rec, len,
+    if (fields == NULL) {
+        (void) ngx_http_compliance_audit_append(clcf->audit.log, rec, len,
+                                                r->connection->log);
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, len + fields->len);
+    if (p == NULL) {
+        return;
+    }
+
+    ngx_memcpy(p, rec, len);
+    ngx_memcpy(p + len, fields->data, fields->len);
+
+    (void) ngx_http_compliance_audit_append(clcf->audit.log, p,
+                                            len + fields->len,
                                             r->connection->log);
 }
 

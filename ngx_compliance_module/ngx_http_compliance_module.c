@@ -171,8 +171,15 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NULL },
 
     { ngx_string("compliance_auth_failure_limit"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
       ngx_http_compliance_auth_failure_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_lockout_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_compliance_lockout_admin,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -521,6 +528,11 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         || ngx_http_compliance_limit_merge_loc_conf(cf, &prev->limit,
                                                     &conf->limit)
            != NGX_CONF_OK
+        /* not inherited: the admin is the location's content handler */
+        || (conf->limit.admin
+            && ngx_http_compliance_lockout_admin_merge(cf, &conf->access,
+                                                       &conf->audit)
+               != NGX_CONF_OK)
         /* a credential goes only where requests are authenticated */
         || ngx_http_compliance_vault_merge_loc_conf(cf, &prev->vault,
                                                     &conf->vault,

@@ -311,6 +311,15 @@ ngx_int_t ngx_http_compliance_limit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx);
+ngx_uint_t ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
+    struct sockaddr *sa, ngx_uint_t clear, ngx_array_t *out);
+
+/* ngx_http_compliance_lockout.c */
+char *ngx_http_compliance_lockout_admin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_lockout_admin_merge(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *access,
+    ngx_http_compliance_audit_conf_t *audit);
 
 /* ngx_http_compliance_vault.c */
 char *ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -331,6 +340,9 @@ ngx_int_t ngx_http_compliance_vault_check_debug_connection(
 void ngx_http_compliance_audit_event(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason);
+void ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
+    const char *reason, ngx_str_t *fields);
 ngx_int_t ngx_http_compliance_audit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_audit_init(ngx_conf_t *cf);
