@@ -279,51 +279,97 @@ ngx_http_compliance_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* the parameters compliance_limit and compliance_auth_failure_limit share */
+typedef struct {
+    ngx_shm_zone_t                 *shm_zone;    /* zone= */
+    compliance_bucket_conf_t        bc;          /* rate= */
+    ngx_uint_t                      rate;
+    ngx_uint_t                      window;
+} ngx_http_compliance_limit_common_t;
+
+
+static ngx_conf_enum_t  ngx_http_compliance_limit_keys[] = {
+    { ngx_string("principal"), NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL },
+    { ngx_string("org"), NGX_HTTP_COMPLIANCE_LIMIT_BY_ORG },
+    { ngx_string("ip"), NGX_HTTP_COMPLIANCE_LIMIT_BY_IP },
+    { ngx_string("key_id"), NGX_HTTP_COMPLIANCE_LIMIT_BY_KEY_ID },
+    { ngx_null_string, 0 }
+};
+
+
+/*
+ * zone= and rate=, each once: NGX_OK when arg was one of them, NGX_DECLINED
+ * when it is another parameter, NGX_ERROR when it is bad (logged).
+ */
+static ngx_int_t
+ngx_http_compliance_limit_common(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *arg, ngx_http_compliance_limit_common_t *common)
+{
+    ngx_str_t  s;
+
+    if (ngx_http_compliance_conf_param(arg, "zone", &s)
+        && common->shm_zone == NULL)
+    {
+        common->shm_zone = ngx_http_compliance_limit_use_zone(cf, cmd, arg);
+
+        return common->shm_zone ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_http_compliance_conf_param(arg, "rate", &s)
+        && common->bc.rate == 0)
+    {
+        if (ngx_http_compliance_limit_parse_rate(cf, cmd, arg, &common->bc,
+                                                 &common->rate,
+                                                 &common->window)
+            != NGX_CONF_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 char *
 ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
-    char                         *rv;
-    uint64_t                      burst;
-    ngx_str_t                    *value, s;
-    ngx_uint_t                    i, rate, window, key, dry_run;
-    ngx_shm_zone_t               *shm_zone;
-    compliance_bucket_conf_t      bc;
-    ngx_http_compliance_limit_t  *limit, *limits;
+    char                                *rv;
+    uint64_t                             burst;
+    ngx_str_t                           *value, s;
+    ngx_int_t                            rc;
+    ngx_uint_t                           i, key, dry_run;
+    ngx_conf_enum_t                     *keys;
+    ngx_http_compliance_limit_t         *limit, *limits;
+    ngx_http_compliance_limit_common_t   common;
 
     value = cf->args->elts;
+    keys = ngx_http_compliance_limit_keys;
 
-    shm_zone = NULL;
-    bc.rate = 0;
+    ngx_memzero(&common, sizeof(ngx_http_compliance_limit_common_t));
     burst = 0;
-    rate = 0;
-    window = 0;
     key = NGX_CONF_UNSET_UINT;
     dry_run = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "zone=", 5) == 0 && shm_zone == NULL) {
-            shm_zone = ngx_http_compliance_limit_use_zone(cf, cmd, &value[i]);
-            if (shm_zone == NULL) {
-                return NGX_CONF_ERROR;
-            }
+        rc = ngx_http_compliance_limit_common(cf, cmd, &value[i], &common);
 
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_OK) {
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "rate=", 5) == 0 && bc.rate == 0) {
-            rv = ngx_http_compliance_limit_parse_rate(cf, cmd, &value[i], &bc,
-                                                      &rate, &window);
-            if (rv != NGX_CONF_OK) {
-                return rv;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "burst=", 6) == 0 && burst == 0) {
+        if (ngx_http_compliance_conf_param(&value[i], "burst", &s)
+            && burst == 0)
+        {
             rv = ngx_http_compliance_limit_parse_uint(cf, cmd, &value[i], 6,
                                                       &burst);
             if (rv != NGX_CONF_OK) {
@@ -333,31 +379,12 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "key=", 4) == 0
-            && key == NGX_CONF_UNSET_UINT)
+        /* an unknown key= value is an invalid parameter, as it was */
+        if (ngx_http_compliance_conf_param(&value[i], "key", &s)
+            && key == NGX_CONF_UNSET_UINT
+            && ngx_http_compliance_conf_enum_find(keys, &s, &key) == NGX_OK)
         {
-            s.data = value[i].data + 4;
-            s.len = value[i].len - 4;
-
-            if (s.len == 9 && ngx_strncmp(s.data, "principal", 9) == 0) {
-                key = NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL;
-                continue;
-            }
-
-            if (s.len == 3 && ngx_strncmp(s.data, "org", 3) == 0) {
-                key = NGX_HTTP_COMPLIANCE_LIMIT_BY_ORG;
-                continue;
-            }
-
-            if (s.len == 2 && ngx_strncmp(s.data, "ip", 2) == 0) {
-                key = NGX_HTTP_COMPLIANCE_LIMIT_BY_IP;
-                continue;
-            }
-
-            if (s.len == 6 && ngx_strncmp(s.data, "key_id", 6) == 0) {
-                key = NGX_HTTP_COMPLIANCE_LIMIT_BY_KEY_ID;
-                continue;
-            }
+            continue;
         }
 
         if (ngx_strcmp(value[i].data, "dry_run") == 0 && !dry_run) {
@@ -371,7 +398,7 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (shm_zone == NULL || bc.rate == 0) {
+    if (common.shm_zone == NULL || common.bc.rate == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" must have \"zone=\" and \"rate=\" "
                            "parameters", &cmd->name);
@@ -380,12 +407,12 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* capacity in tokens: the burst, by default the rate per period */
     if (burst == 0) {
-        burst = rate;
+        burst = common.rate;
     }
 
-    bc.burst = burst;
+    common.bc.burst = burst;
 
-    if (compliance_bucket_conf_check(&bc) != COMPLIANCE_BUCKET_OK) {
+    if (compliance_bucket_conf_check(&common.bc) != COMPLIANCE_BUCKET_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "burst %uL in \"%V\" is too large", burst,
                            &cmd->name);
@@ -404,11 +431,11 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     limits = clcf->limit.limits->elts;
 
     for (i = 0; i < clcf->limit.limits->nelts; i++) {
-        if (limits[i].shm_zone == shm_zone) {
+        if (limits[i].shm_zone == common.shm_zone) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "duplicate zone \"%V\" in \"%V\", a zone "
                                "may be used once per location",
-                               &shm_zone->shm.name, &cmd->name);
+                               &common.shm_zone->shm.name, &cmd->name);
             return NGX_CONF_ERROR;
         }
     }
@@ -418,10 +445,10 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    limit->shm_zone = shm_zone;
-    limit->bucket = bc;
+    limit->shm_zone = common.shm_zone;
+    limit->bucket = common.bc;
     limit->burst = burst;
-    limit->window = window;
+    limit->window = common.window;
     limit->key = (key == NGX_CONF_UNSET_UINT)
                  ? NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL : key;
     limit->dry_run = dry_run;
@@ -440,12 +467,11 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
 
     char                                 *rv;
     ngx_str_t                            *value, s;
-    ngx_int_t                             block;
+    ngx_int_t                             block, rc;
     ngx_flag_t                            allow_unix;
-    ngx_uint_t                            i, rate, window;
+    ngx_uint_t                            i;
     ngx_array_t                          *allow;
-    ngx_shm_zone_t                       *shm_zone;
-    compliance_bucket_conf_t              bc;
+    ngx_http_compliance_limit_common_t    common;
     ngx_http_compliance_failure_limit_t  *fl;
 
     if (clcf->limit.failure != NULL) {
@@ -454,39 +480,26 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    shm_zone = NULL;
-    bc.rate = 0;
-    rate = 0;
-    window = 0;
+    ngx_memzero(&common, sizeof(ngx_http_compliance_limit_common_t));
     block = 0;
     allow = NULL;
     allow_unix = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "zone=", 5) == 0 && shm_zone == NULL) {
-            shm_zone = ngx_http_compliance_limit_use_zone(cf, cmd, &value[i]);
-            if (shm_zone == NULL) {
-                return NGX_CONF_ERROR;
-            }
+        rc = ngx_http_compliance_limit_common(cf, cmd, &value[i], &common);
 
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_OK) {
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "rate=", 5) == 0 && bc.rate == 0) {
-            rv = ngx_http_compliance_limit_parse_rate(cf, cmd, &value[i], &bc,
-                                                      &rate, &window);
-            if (rv != NGX_CONF_OK) {
-                return rv;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "block=", 6) == 0 && block == 0) {
-            s.data = value[i].data + 6;
-            s.len = value[i].len - 6;
-
+        if (ngx_http_compliance_conf_param(&value[i], "block", &s)
+            && block == 0)
+        {
             block = ngx_parse_time(&s, 0);
 
             if (block == NGX_ERROR || block == 0) {
@@ -500,7 +513,7 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         /* repeatable: each one adds to the list */
-        if (ngx_strncmp(value[i].data, "allow=", 6) == 0) {
+        if (ngx_http_compliance_conf_param(&value[i], "allow", &s)) {
             rv = ngx_http_compliance_limit_parse_allow(cf, cmd, &value[i],
                                                        &allow, &allow_unix);
             if (rv != NGX_CONF_OK) {
@@ -516,14 +529,16 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (shm_zone == NULL || bc.rate == 0) {
+    if (common.shm_zone == NULL || common.bc.rate == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" must have \"zone=\" and \"rate=\" "
                            "parameters", &cmd->name);
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_compliance_limit_failure_zone(cf, shm_zone) != NGX_CONF_OK) {
+    if (ngx_http_compliance_limit_failure_zone(cf, common.shm_zone)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -532,11 +547,11 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    fl->shm_zone = shm_zone;
-    fl->rate = rate;
-    fl->bucket = bc;
+    fl->shm_zone = common.shm_zone;
+    fl->rate = common.rate;
+    fl->bucket = common.bc;
     fl->bucket.burst = fl->rate;
-    fl->period = window * 1000;
+    fl->period = common.window * 1000;
     fl->block = block;
     fl->allow.rules = allow ? allow->elts : NULL;
     fl->allow.n = allow ? allow->nelts : 0;
