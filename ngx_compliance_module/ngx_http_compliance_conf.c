@@ -3,8 +3,7 @@
  * concern, so that each value is read and each message worded once.
  */
 
-#include "ngx_http_compliance_conf.h"
-#include "compliance_secret.h"
+#include "ngx_http_compliance_module.h"
 
 
 /* "a", "b" or "c": each name quoted, the last joined by "or" */
@@ -149,6 +148,9 @@ ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
                        path, directive,
                        (forbidden & 0070) ? "group or others" : "others",
                        buf, (forbidden & 0070) ? "600" : "o-rwx");
+
+    /* and a gap of the posture (key_file_mode) */
+    ngx_http_compliance_posture_loose_file(cf, directive, path, mode);
 }
 
 

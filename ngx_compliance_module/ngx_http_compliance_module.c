@@ -42,6 +42,14 @@ static ngx_conf_enum_t  ngx_http_compliance_audit_failures[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_compliance_posture_modes[] = {
+    { ngx_string("warn"), NGX_HTTP_COMPLIANCE_POSTURE_WARN },
+    { ngx_string("strict"), NGX_HTTP_COMPLIANCE_POSTURE_STRICT },
+    { ngx_string("off"), NGX_HTTP_COMPLIANCE_POSTURE_OFF },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_compliance_commands[] = {
 
     { ngx_string("compliance"),
@@ -254,6 +262,20 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_posture"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_compliance_main_conf_t, posture.mode),
+      &ngx_http_compliance_posture_modes },
+
+    { ngx_string("compliance_posture_waive"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_compliance_posture_waive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -427,11 +449,14 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
     }
 
-    if (ngx_http_compliance_audit_init(cf) != NGX_OK) {
+    if (ngx_http_compliance_audit_init(cf) != NGX_OK
+        || ngx_http_compliance_vault_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    return ngx_http_compliance_vault_init(cf);
+    /* last: what the whole configuration shows */
+    return ngx_http_compliance_posture_check(cf);
 }
 
 
@@ -466,6 +491,8 @@ ngx_http_compliance_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    cmf->posture.mode = NGX_CONF_UNSET_UINT;
+
     return cmf;
 }
 
@@ -488,6 +515,7 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_jwt_create_conf(&conf->jwt);
     ngx_http_compliance_limit_create_loc_conf(&conf->limit);
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
+    ngx_http_compliance_posture_create_conf(cf, &conf->posture);
 
     return conf;
 }
@@ -542,12 +570,26 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    /* last: the methods a location accepts follow from its keys */
+    /* the methods a location accepts follow from its keys */
     avail = (conf->jwt.keys ? NGX_HTTP_COMPLIANCE_METHOD_JWT : 0)
             | (conf->apikey.keys ? NGX_HTTP_COMPLIANCE_METHOD_API_KEY : 0);
 
-    return ngx_http_compliance_access_merge_methods(cf, &prev->access,
-                                                    &conf->access, avail);
+    if (ngx_http_compliance_access_merge_methods(cf, &prev->access,
+                                                 &conf->access, avail)
+        != NGX_CONF_OK
+        || ngx_http_compliance_posture_merge_conf(cf, &prev->posture,
+                                                  &conf->posture)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* last: the posture checks read the merged conf at postconfiguration */
+    if (ngx_http_compliance_posture_record(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

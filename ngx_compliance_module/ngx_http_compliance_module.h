@@ -71,6 +71,19 @@ typedef struct {
 } ngx_http_compliance_audit_log_t;
 
 
+#define NGX_HTTP_COMPLIANCE_POSTURE_WARN    0
+#define NGX_HTTP_COMPLIANCE_POSTURE_STRICT  1
+#define NGX_HTTP_COMPLIANCE_POSTURE_OFF     2
+
+
+/* posture at config load: ngx_http_compliance_posture.c */
+typedef struct {
+    ngx_uint_t                  mode;           /* compliance_posture */
+    ngx_array_t                *places;         /* what the merge saw */
+    ngx_array_t                *loose;          /* key files, loose mode */
+} ngx_http_compliance_posture_main_conf_t;
+
+
 typedef struct {
     /* set by any directive that needs the request handler or filter */
     ngx_flag_t                  handler_needed;
@@ -85,8 +98,9 @@ typedef struct {
     ngx_http_compliance_header_t           authorization;
     ngx_array_t                           *credential_vars; /* ngx_int_t */
 
-    ngx_http_compliance_limit_main_conf_t  limit;
-    ngx_http_compliance_vault_main_conf_t  vault;
+    ngx_http_compliance_limit_main_conf_t    limit;
+    ngx_http_compliance_vault_main_conf_t    vault;
+    ngx_http_compliance_posture_main_conf_t  posture;
 } ngx_http_compliance_main_conf_t;
 
 
@@ -159,6 +173,14 @@ typedef struct {
 } ngx_http_compliance_redact_conf_t;
 
 
+/* waivers and where the block is: ngx_http_compliance_posture.c */
+typedef struct {
+    ngx_array_t                *waivers;
+    u_char                     *file;           /* of the block's start */
+    ngx_uint_t                  line;
+} ngx_http_compliance_posture_conf_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -168,6 +190,7 @@ typedef struct {
     ngx_http_compliance_redact_conf_t     redact;
     ngx_http_compliance_limit_loc_conf_t  limit;   /* limit.c */
     ngx_http_compliance_vault_loc_conf_t  vault;   /* vault.c */
+    ngx_http_compliance_posture_conf_t    posture;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -380,6 +403,20 @@ ngx_int_t ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf);
 ngx_int_t ngx_http_compliance_variable_safe(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+/* ngx_http_compliance_posture.c */
+void ngx_http_compliance_posture_create_conf(ngx_conf_t *cf,
+    ngx_http_compliance_posture_conf_t *conf);
+char *ngx_http_compliance_posture_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_posture_conf_t *prev,
+    ngx_http_compliance_posture_conf_t *conf);
+char *ngx_http_compliance_posture_waive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_compliance_posture_record(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *conf);
+void ngx_http_compliance_posture_loose_file(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_str_t *path, ngx_uint_t mode);
+ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);
