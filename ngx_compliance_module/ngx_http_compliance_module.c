@@ -240,6 +240,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_scrub_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_compliance_scrub_headers,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, boundary.scrub),
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
@@ -420,6 +427,11 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
     }
 
+    /* below the vault's filter, which stays on top, above headers.c's */
+    if (ngx_http_compliance_boundary_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_compliance_audit_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -481,6 +493,7 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_jwt_create_conf(&conf->jwt);
     ngx_http_compliance_limit_create_loc_conf(&conf->limit);
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
+    ngx_http_compliance_boundary_create_conf(&conf->boundary);
 
     return conf;
 }
@@ -525,6 +538,9 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         || ngx_http_compliance_vault_merge_loc_conf(cf, &prev->vault,
                                                     &conf->vault,
                                                     &conf->access)
+           != NGX_CONF_OK
+        || ngx_http_compliance_boundary_merge_conf(cf, &prev->boundary,
+                                                   &conf->boundary)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

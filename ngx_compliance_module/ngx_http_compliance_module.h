@@ -75,6 +75,7 @@ typedef struct {
     /* set by any directive that needs the request handler or filter */
     ngx_flag_t                  handler_needed;
     ngx_flag_t                  filter_needed;
+    ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -159,6 +160,12 @@ typedef struct {
 } ngx_http_compliance_redact_conf_t;
 
 
+/* what leaves the boundary: ngx_http_compliance_boundary.c */
+typedef struct {
+    ngx_flag_t                  scrub;
+} ngx_http_compliance_boundary_conf_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -168,6 +175,7 @@ typedef struct {
     ngx_http_compliance_redact_conf_t     redact;
     ngx_http_compliance_limit_loc_conf_t  limit;   /* limit.c */
     ngx_http_compliance_vault_loc_conf_t  vault;   /* vault.c */
+    ngx_http_compliance_boundary_conf_t   boundary;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -371,6 +379,16 @@ ngx_int_t ngx_http_compliance_variable_safe(ngx_http_request_t *r,
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);
+
+/* ngx_http_compliance_boundary.c */
+ngx_int_t ngx_http_compliance_boundary_init(ngx_conf_t *cf);
+void ngx_http_compliance_boundary_create_conf(
+    ngx_http_compliance_boundary_conf_t *conf);
+char *ngx_http_compliance_boundary_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_boundary_conf_t *prev,
+    ngx_http_compliance_boundary_conf_t *conf);
+char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_compliance_problem.c */
 ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,

@@ -1,0 +1,47 @@
+#!/usr/bin/perl
+# examples/boundary.conf is a complete config: with the load_module
+# path, pid, error_log and ports substituted, "nginx -t" accepts it
+# quietly, and, started, it does what its comments say.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Test::Compliance;
+
+my $root = Test::Compliance::repo_root();
+
+open my $fh, '<', "$root/examples/boundary.conf" or die "boundary.conf: $!";
+my $c = do { local $/; <$fh> };
+close $fh;
+
+my $n = 0;
+my %port;
+
+ok($c =~ s/^load_module [^;]+;/%%LOAD_MODULE%%\n%%TEST_GLOBALS%%/m,
+   'has load_module');
+ok($c =~ s/^pid [^;]+;//m, 'has pid');
+ok($c =~ s/^error_log [^;]+;//m, 'has error_log');
+ok($c =~ s/^(http \{)/$1\n    %%TEST_GLOBALS_HTTP%%/m, 'has an http block');
+$c =~ s{127\.0\.0\.1:(\d+)}
+       {'127.0.0.1:%%PORT_' . ($port{$1} //= $n++) . '%%'}ge;
+
+my $t = Test::Compliance->new;
+
+$t->write_config($c);
+
+my ($ok, $out) = $t->test_config;
+ok($ok, 'nginx -t accepts examples/boundary.conf') or diag($out);
+unlike($out, qr/\[(?:warn|emerg|alert|crit)\]/, '... quietly');
+
+$t->run;
+
+# --- compliance_scrub_headers on
+my $r = $t->http(uri => '/api/x');
+is($r->{status}, 200, '/api/ served');
+is($r->{header}->('server'), 'nginx', 'Server: nginx');
+ok(!$r->{header}->('x-powered-by') && !$r->{header}->('x-runtime'),
+   'the application\'s X-Powered-By and X-Runtime removed');
+
+$t->finish;
