@@ -1,7 +1,9 @@
 /*
  * What leaves the boundary (SPEC 12): the header filter that scrubs
  * headers naming the software behind the gateway
- * ("compliance_scrub_headers").  Owns ngx_http_compliance_boundary_conf_t.
+ * ("compliance_scrub_headers") and writes the deprecation headers
+ * (ngx_http_compliance_deprecation.c).  Owns
+ * ngx_http_compliance_boundary_conf_t.
  * The filter is registered only when a directive needs it; it runs on
  * every response of the main request, nginx's own errors included.
  */
@@ -63,6 +65,12 @@ ngx_http_compliance_boundary_header_filter(ngx_http_request_t *r)
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
     if (clcf->boundary.scrub && ngx_http_compliance_scrub(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_compliance_deprecation_headers(r, &clcf->deprecation)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -247,6 +247,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       offsetof(ngx_http_compliance_loc_conf_t, boundary.scrub),
       NULL },
 
+    { ngx_string("compliance_deprecation"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234,
+      ngx_http_compliance_deprecation,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
@@ -494,6 +501,7 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_limit_create_loc_conf(&conf->limit);
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
     ngx_http_compliance_boundary_create_conf(&conf->boundary);
+    ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
 
     return conf;
 }
@@ -541,6 +549,9 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            != NGX_CONF_OK
         || ngx_http_compliance_boundary_merge_conf(cf, &prev->boundary,
                                                    &conf->boundary)
+           != NGX_CONF_OK
+        || ngx_http_compliance_deprecation_merge_conf(cf, &prev->deprecation,
+                                                      &conf->deprecation)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

@@ -40,6 +40,10 @@
 #define NGX_HTTP_COMPLIANCE_METHOD_API_KEY  0x02
 
 
+/* nginx 1.22 names no 410 */
+#define NGX_HTTP_COMPLIANCE_GONE        410
+
+
 #define NGX_HTTP_COMPLIANCE_AUDIT_OPEN    0
 #define NGX_HTTP_COMPLIANCE_AUDIT_CLOSED  1
 
@@ -160,6 +164,16 @@ typedef struct {
 } ngx_http_compliance_redact_conf_t;
 
 
+/* an API's retirement: ngx_http_compliance_deprecation.c */
+typedef struct {
+    ngx_str_t                   deprecation;    /* "@<epoch>", or unset */
+    ngx_str_t                   sunset_date;    /* HTTP-date, or empty */
+    ngx_str_t                   link;           /* the Link value */
+    time_t                      sunset;
+    ngx_flag_t                  enforce;
+} ngx_http_compliance_deprecation_conf_t;
+
+
 /* what leaves the boundary: ngx_http_compliance_boundary.c */
 typedef struct {
     ngx_flag_t                  scrub;
@@ -176,6 +190,7 @@ typedef struct {
     ngx_http_compliance_limit_loc_conf_t  limit;   /* limit.c */
     ngx_http_compliance_vault_loc_conf_t  vault;   /* vault.c */
     ngx_http_compliance_boundary_conf_t   boundary;
+    ngx_http_compliance_deprecation_conf_t  deprecation;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -388,6 +403,19 @@ char *ngx_http_compliance_boundary_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_boundary_conf_t *prev,
     ngx_http_compliance_boundary_conf_t *conf);
 char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_deprecation.c */
+ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,
+    ngx_http_compliance_deprecation_conf_t *conf);
+ngx_int_t ngx_http_compliance_deprecation_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+void ngx_http_compliance_deprecation_create_conf(
+    ngx_http_compliance_deprecation_conf_t *conf);
+char *ngx_http_compliance_deprecation_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_deprecation_conf_t *prev,
+    ngx_http_compliance_deprecation_conf_t *conf);
+char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /* ngx_http_compliance_problem.c */

@@ -31,6 +31,7 @@ ngx_http_compliance_title(ngx_uint_t status)
     static ngx_str_t  bad_request = ngx_string("Bad Request");
     static ngx_str_t  unauthorized = ngx_string("Unauthorized");
     static ngx_str_t  forbidden = ngx_string("Forbidden");
+    static ngx_str_t  gone = ngx_string("Gone");
     static ngx_str_t  too_many = ngx_string("Too Many Requests");
     static ngx_str_t  unavailable = ngx_string("Service Unavailable");
     static ngx_str_t  internal = ngx_string("Internal Server Error");
@@ -42,6 +43,8 @@ ngx_http_compliance_title(ngx_uint_t status)
         return &unauthorized;
     case NGX_HTTP_FORBIDDEN:
         return &forbidden;
+    case NGX_HTTP_COMPLIANCE_GONE:
+        return &gone;
     case NGX_HTTP_TOO_MANY_REQUESTS:
         return &too_many;
     case NGX_HTTP_SERVICE_UNAVAILABLE:

@@ -44,4 +44,17 @@ is($r->{header}->('server'), 'nginx', 'Server: nginx');
 ok(!$r->{header}->('x-powered-by') && !$r->{header}->('x-runtime'),
    'the application\'s X-Powered-By and X-Runtime removed');
 
+# --- compliance_deprecation
+$r = $t->http(uri => '/api/v1/x');
+is($r->{status}, 410, '/api/v1/: retired, 410');
+like($r->{body}, qr/"reason":"api_sunset"/, '... api_sunset');
+is($r->{header}->('sunset'), 'Wed, 01 Jan 2025 00:00:00 GMT', '... Sunset');
+is($r->{header}->('server'), 'nginx', '... scrubbed too');
+
+$r = $t->http(uri => '/api/v2/x');
+is($r->{status}, 200, '/api/v2/: deprecated, served');
+is($r->{header}->('deprecation'), '@1751241600', '... Deprecation');
+is($r->{header}->('link'),
+   '<https://docs.example.com/migrate-to-v3>; rel="deprecation"', '... Link');
+
 $t->finish;
