@@ -42,6 +42,14 @@ static ngx_conf_enum_t  ngx_http_compliance_audit_failures[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_compliance_error_pages_values[] = {
+    { ngx_string("on"), NGX_HTTP_COMPLIANCE_ERRORS_ON },
+    { ngx_string("all"), NGX_HTTP_COMPLIANCE_ERRORS_ALL },
+    { ngx_string("off"), NGX_HTTP_COMPLIANCE_ERRORS_OFF },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_compliance_commands[] = {
 
     { ngx_string("compliance"),
@@ -246,6 +254,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_compliance_loc_conf_t, boundary.scrub),
       NULL },
+
+    { ngx_string("compliance_error_pages"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_error_pages,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, boundary.error_pages),
+      &ngx_http_compliance_error_pages_values },
 
     { ngx_string("compliance_deprecation"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234,

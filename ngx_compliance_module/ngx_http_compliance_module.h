@@ -80,6 +80,7 @@ typedef struct {
     ngx_flag_t                  handler_needed;
     ngx_flag_t                  filter_needed;
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
+    ngx_flag_t                  error_pages_needed;  /* and body filter */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -174,9 +175,15 @@ typedef struct {
 } ngx_http_compliance_deprecation_conf_t;
 
 
+#define NGX_HTTP_COMPLIANCE_ERRORS_OFF  0
+#define NGX_HTTP_COMPLIANCE_ERRORS_ON   1   /* nginx's, upstream 5xx */
+#define NGX_HTTP_COMPLIANCE_ERRORS_ALL  2   /* and upstream 4xx */
+
+
 /* what leaves the boundary: ngx_http_compliance_boundary.c */
 typedef struct {
     ngx_flag_t                  scrub;
+    ngx_uint_t                  error_pages;
 } ngx_http_compliance_boundary_conf_t;
 
 
@@ -220,6 +227,9 @@ typedef struct {
 
     ngx_str_t                   credential_id;  /* vault entry injected */
     ngx_http_compliance_limit_ctx_t  limit;
+
+    /* boundary.c: the problem+json that replaces this response's body */
+    ngx_buf_t                  *error_body;
 
     unsigned                    authenticated:1;
     unsigned                    refused:1;
@@ -404,6 +414,8 @@ char *ngx_http_compliance_boundary_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_boundary_conf_t *conf);
 char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_compliance_error_pages(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_compliance_deprecation.c */
 ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,
@@ -421,6 +433,9 @@ char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
 /* ngx_http_compliance_problem.c */
 ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+ngx_buf_t *ngx_http_compliance_problem_body(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+void ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 void ngx_http_compliance_drop_header(ngx_http_request_t *r, ngx_str_t *name);

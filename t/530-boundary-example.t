@@ -44,6 +44,20 @@ is($r->{header}->('server'), 'nginx', 'Server: nginx');
 ok(!$r->{header}->('x-powered-by') && !$r->{header}->('x-runtime'),
    'the application\'s X-Powered-By and X-Runtime removed');
 
+# --- compliance_error_pages all
+$r = $t->http(uri => '/api/crash');
+is($r->{status}, 500, 'the application\'s 500');
+is($r->{header}->('content-type'), 'application/problem+json',
+   '... as problem+json');
+unlike($r->{body}, qr/PDOException|db\.php/, '... without its text');
+like($r->{body}, qr/"request_id":"\Q@{[ $r->{header}->('x-request-id') ]}\E"/,
+     '... with the request id');
+
+$r = $t->http(uri => '/nowhere');
+is($r->{status}, 404, 'nginx\'s 404');
+like($r->{body}, qr/^\{"type":"about:blank","title":"Not Found","status":404,/,
+     '... as problem+json');
+
 # --- compliance_deprecation
 $r = $t->http(uri => '/api/v1/x');
 is($r->{status}, 410, '/api/v1/: retired, 410');

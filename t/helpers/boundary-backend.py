@@ -50,6 +50,9 @@ ROUTES = {
     "json409": (409, "application/json; charset=utf-8",
                 '{"error":"duplicate key users_pkey"}\n'),
     "slow": (200, "text/plain", "late\n"),
+    "big500": (500, "text/html",
+               "<html><pre>" + "frame at /srv/app/deep.py\n" * 12000
+               + "</pre></html>\n"),
 }
 
 

@@ -35,7 +35,7 @@ sub start_backend {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', $t->path('logs/backend.stderr');
-        exec '/usr/bin/python3', $script, $port;
+        { exec '/usr/bin/python3', $script, $port; }
         POSIX::_exit(127);
     }
 
