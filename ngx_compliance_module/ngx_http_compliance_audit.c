@@ -924,6 +924,7 @@ typedef struct {
     ngx_uint_t                       status;
     ngx_msec_t                       ms;
     ngx_uint_t                       audit;
+    ngx_uint_t                       deprecated;
 } ngx_http_compliance_audit_rec_t;
 
 
@@ -1132,6 +1133,22 @@ ngx_http_compliance_audit_w_bytes_sent(u_char *p,
 }
 
 
+/* only in records of a deprecated location */
+static size_t
+ngx_http_compliance_audit_l_deprecated(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->deprecated ? sizeof("true") - 1 : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_deprecated(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_cpymem(p, "true", sizeof("true") - 1);
+}
+
+
 static size_t
 ngx_http_compliance_audit_l_tls(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1234,6 +1251,10 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
       NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
       ngx_http_compliance_audit_v_credential_id, NULL, NULL },
 
+    { ngx_http_compliance_member("deprecated"), 0, NULL,
+      ngx_http_compliance_audit_l_deprecated,
+      ngx_http_compliance_audit_w_deprecated },
+
     { ngx_http_compliance_member("tls"), 0, NULL,
       ngx_http_compliance_audit_l_tls,
       ngx_http_compliance_audit_w_tls }
@@ -1324,6 +1345,8 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
     {
         return NGX_ERROR;
     }
+
+    rec->deprecated = (clcf->deprecation.deprecation.len != 0);
 
     rec->resource_type = clcf->audit.resource_type.data
                          ? &clcf->audit.resource_type : NULL;

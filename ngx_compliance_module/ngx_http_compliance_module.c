@@ -50,6 +50,14 @@ static ngx_conf_enum_t  ngx_http_compliance_posture_modes[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_compliance_error_pages_values[] = {
+    { ngx_string("on"), NGX_HTTP_COMPLIANCE_ERRORS_ON },
+    { ngx_string("all"), NGX_HTTP_COMPLIANCE_ERRORS_ALL },
+    { ngx_string("off"), NGX_HTTP_COMPLIANCE_ERRORS_OFF },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_compliance_commands[] = {
 
     { ngx_string("compliance"),
@@ -255,6 +263,27 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_scrub_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_compliance_scrub_headers,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, boundary.scrub),
+      NULL },
+
+    { ngx_string("compliance_error_pages"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_error_pages,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, boundary.error_pages),
+      &ngx_http_compliance_error_pages_values },
+
+    { ngx_string("compliance_deprecation"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234,
+      ngx_http_compliance_deprecation,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
@@ -449,7 +478,9 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
     }
 
-    if (ngx_http_compliance_audit_init(cf) != NGX_OK
+    /* below the vault's filter, which stays on top, above headers.c's */
+    if (ngx_http_compliance_boundary_init(cf) != NGX_OK
+        || ngx_http_compliance_audit_init(cf) != NGX_OK
         || ngx_http_compliance_vault_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -515,6 +546,8 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_jwt_create_conf(&conf->jwt);
     ngx_http_compliance_limit_create_loc_conf(&conf->limit);
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
+    ngx_http_compliance_boundary_create_conf(&conf->boundary);
+    ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
     ngx_http_compliance_posture_create_conf(cf, &conf->posture);
 
     return conf;
@@ -565,6 +598,12 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         || ngx_http_compliance_vault_merge_loc_conf(cf, &prev->vault,
                                                     &conf->vault,
                                                     &conf->access)
+           != NGX_CONF_OK
+        || ngx_http_compliance_boundary_merge_conf(cf, &prev->boundary,
+                                                   &conf->boundary)
+           != NGX_CONF_OK
+        || ngx_http_compliance_deprecation_merge_conf(cf, &prev->deprecation,
+                                                      &conf->deprecation)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

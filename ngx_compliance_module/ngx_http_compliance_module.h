@@ -40,6 +40,10 @@
 #define NGX_HTTP_COMPLIANCE_METHOD_API_KEY  0x02
 
 
+/* nginx 1.22 names no 410 */
+#define NGX_HTTP_COMPLIANCE_GONE        410
+
+
 #define NGX_HTTP_COMPLIANCE_AUDIT_OPEN    0
 #define NGX_HTTP_COMPLIANCE_AUDIT_CLOSED  1
 
@@ -88,6 +92,8 @@ typedef struct {
     /* set by any directive that needs the request handler or filter */
     ngx_flag_t                  handler_needed;
     ngx_flag_t                  filter_needed;
+    ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
+    ngx_flag_t                  error_pages_needed;  /* and body filter */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -181,6 +187,28 @@ typedef struct {
 } ngx_http_compliance_posture_conf_t;
 
 
+/* an API's retirement: ngx_http_compliance_deprecation.c */
+typedef struct {
+    ngx_str_t                   deprecation;    /* "@<epoch>", or unset */
+    ngx_str_t                   sunset_date;    /* HTTP-date, or empty */
+    ngx_str_t                   link;           /* the Link value */
+    time_t                      sunset;
+    ngx_flag_t                  enforce;
+} ngx_http_compliance_deprecation_conf_t;
+
+
+#define NGX_HTTP_COMPLIANCE_ERRORS_OFF  0
+#define NGX_HTTP_COMPLIANCE_ERRORS_ON   1   /* nginx's, upstream 5xx */
+#define NGX_HTTP_COMPLIANCE_ERRORS_ALL  2   /* and upstream 4xx */
+
+
+/* what leaves the boundary: ngx_http_compliance_boundary.c */
+typedef struct {
+    ngx_flag_t                  scrub;
+    ngx_uint_t                  error_pages;
+} ngx_http_compliance_boundary_conf_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -191,6 +219,8 @@ typedef struct {
     ngx_http_compliance_limit_loc_conf_t  limit;   /* limit.c */
     ngx_http_compliance_vault_loc_conf_t  vault;   /* vault.c */
     ngx_http_compliance_posture_conf_t    posture;
+    ngx_http_compliance_boundary_conf_t   boundary;
+    ngx_http_compliance_deprecation_conf_t  deprecation;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -220,6 +250,9 @@ typedef struct {
 
     ngx_str_t                   credential_id;  /* vault entry injected */
     ngx_http_compliance_limit_ctx_t  limit;
+
+    /* boundary.c: the problem+json that replaces this response's body */
+    ngx_buf_t                  *error_body;
 
     unsigned                    authenticated:1;
     unsigned                    refused:1;
@@ -421,9 +454,37 @@ ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);
 
+/* ngx_http_compliance_boundary.c */
+ngx_int_t ngx_http_compliance_boundary_init(ngx_conf_t *cf);
+void ngx_http_compliance_boundary_create_conf(
+    ngx_http_compliance_boundary_conf_t *conf);
+char *ngx_http_compliance_boundary_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_boundary_conf_t *prev,
+    ngx_http_compliance_boundary_conf_t *conf);
+char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_error_pages(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_deprecation.c */
+ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,
+    ngx_http_compliance_deprecation_conf_t *conf);
+ngx_int_t ngx_http_compliance_deprecation_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+void ngx_http_compliance_deprecation_create_conf(
+    ngx_http_compliance_deprecation_conf_t *conf);
+char *ngx_http_compliance_deprecation_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_deprecation_conf_t *prev,
+    ngx_http_compliance_deprecation_conf_t *conf);
+char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /* ngx_http_compliance_problem.c */
 ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+ngx_buf_t *ngx_http_compliance_problem_body(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+void ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 void ngx_http_compliance_drop_header(ngx_http_request_t *r, ngx_str_t *name);
