@@ -334,8 +334,9 @@ test_parse_values(void **state)
 static void
 test_parse_refusals(void **state)
 {
-    size_t  i;
-    int     rc;
+    size_t               i, off;
+    int                  rc;
+    compliance_jnode_t  *root;
 
     static const struct {
         const char  *text;
@@ -429,6 +430,15 @@ test_parse_refusals(void **state)
                      compliance_jtree_strerror(rc), bad[i].rc);
         }
     }
+
+    /* a raw NUL byte, which jansson skips after a number (fuzzing) */
+    assert_int_equal(compliance_jtree_parse((const u_char *) "[1,2\0]", 6, 64,
+                                            fresh(), &root, &off),
+                     COMPLIANCE_JTREE_ESYNTAX);
+    assert_int_equal(off, 4);
+    assert_int_equal(compliance_jtree_parse((const u_char *) "\"a\0\"", 4,
+                                            64, fresh(), &root, &off),
+                     COMPLIANCE_JTREE_ESYNTAX);
 
     /* the exponent bound itself is inside */
     (void) parse("[0.1e-1000000000,1e999999999,0e99999999999999]", &rc);
