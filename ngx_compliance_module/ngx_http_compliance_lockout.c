@@ -724,9 +724,6 @@ static ngx_int_t
 ngx_http_compliance_lockout_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_buf_t *b)
 {
-    ngx_int_t     rc;
-    ngx_chain_t   out;
-
     b->last_buf = 1;
     b->last_in_chain = 1;
 
@@ -745,14 +742,5 @@ ngx_http_compliance_lockout_send(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_compliance_send_body(r, b);
 }

@@ -488,6 +488,7 @@ void ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 void ngx_http_compliance_drop_header(ngx_http_request_t *r, ngx_str_t *name);
+ngx_int_t ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b);
 
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);

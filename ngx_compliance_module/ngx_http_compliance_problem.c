@@ -201,11 +201,9 @@ ngx_int_t
 ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason)
 {
-    size_t        rlen;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_str_t    *www;
-    ngx_chain_t   out;
+    size_t       rlen;
+    ngx_buf_t   *b;
+    ngx_str_t   *www;
 
     rlen = ngx_strlen(reason);
 
@@ -255,6 +253,17 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+
+    return ngx_http_compliance_send_body(r, b);
+}
+
+
+/* the headers as set, then b (the last buffer) unless HEAD */
+ngx_int_t
+ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b)
+{
+    ngx_int_t     rc;
+    ngx_chain_t   out;
 
     rc = ngx_http_send_header(r);
 
