@@ -36,6 +36,7 @@ PACKAGES=(
     build-essential nginx nginx-dev libssl-dev zlib1g-dev libpcre2-dev
     libjansson-dev libjwt-dev libcmocka-dev openssl curl perl
     libio-socket-ssl-perl python3 python3-jwt python3-cryptography wrk
+    json-schema-test-suite
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -212,8 +213,8 @@ cmd_bench() {
 # libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
-# seeds made here; FUZZ_TARGETS picks some of "jwt text vault".  Keys,
-# the growing corpora and crash inputs go under build/fuzz/.
+# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema".
+# Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
     local max runs crash targets failed=()
@@ -225,7 +226,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -255,7 +256,8 @@ cmd_fuzz() {
     for h in "${targets[@]}" seeds; do
         src="$top/fuzz/fuzz_$h.c"
         bin="$out/fuzz_$h"
-        [ -f "$src" ] || die "no harness $src (FUZZ_TARGETS: jwt text vault)"
+        [ -f "$src" ] \
+            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -282,9 +284,10 @@ cmd_fuzz() {
         bin="$out/fuzz_$h"
         log="$out/fuzz_$h.log"
         case $h in
-            jwt)   max=9000 ;;
-            text)  max=16384 ;;
-            *)     max=20000 ;;
+            jwt)    max=9000 ;;
+            text)   max=16384 ;;
+            schema) max=16384 ;;
+            *)      max=20000 ;;
         esac
 
         mkdir -p "$out/corpus/$h" "$out/crashes/$h"
