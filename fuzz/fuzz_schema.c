@@ -419,9 +419,27 @@ fuzz_schema_echo(const compliance_jnode_t *n,
     const compliance_schema_result_t *res)
 {
     size_t                     i;
+    int                        words;
     const compliance_jnode_t  *e;
 
-    if (n->type == COMPLIANCE_JSTRING && n->u.str.len >= 8) {
+    /*
+     * A value made only of lowercase words and spaces can be a piece of
+     * the messages' own fixed text ("is required"): not an echo.
+     */
+    words = 1;
+
+    if (n->type == COMPLIANCE_JSTRING) {
+        for (i = 0; i < n->u.str.len; i++) {
+            if (n->u.str.data[i] != ' '
+                && (n->u.str.data[i] < 'a' || n->u.str.data[i] > 'z'))
+            {
+                words = 0;
+                break;
+            }
+        }
+    }
+
+    if (n->type == COMPLIANCE_JSTRING && n->u.str.len >= 8 && !words) {
         for (i = 0; i < res->nerrors; i++) {
             if (memmem(res->errors[i].message,
                        strlen(res->errors[i].message), n->u.str.data,
