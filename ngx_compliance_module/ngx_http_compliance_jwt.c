@@ -206,6 +206,17 @@ ngx_http_compliance_jwt_ctx_cleanup(ngx_http_compliance_ctx_t *ctx)
 
 
 /*
+ * The claims of the token the request authenticated with, valid while
+ * the request lives (it holds them); NULL without one.
+ */
+const compliance_jwt_claims_t *
+ngx_http_compliance_jwt_ctx_claims(ngx_http_compliance_ctx_t *ctx)
+{
+    return ctx->jwt_claims ? &ctx->jwt_claims->claims : NULL;
+}
+
+
+/*
  * The claims of a token that just verified, kept in its slot e (memory
  * of the slot's previous token reused when nobody else holds it), or in
  * the request pool when e is NULL or memory is short.  NULL: no memory.
