@@ -341,6 +341,20 @@ fuzz_schema_jansson(const u_char *in, size_t len, int rc,
 }
 
 
+/* the last '/' of a counted pointer (a name may hold a NUL byte) */
+static const char *
+fuzz_schema_last_slash(const char *p, size_t len)
+{
+    while (len > 0) {
+        if (p[--len] == '/') {
+            return p + len;
+        }
+    }
+
+    return NULL;
+}
+
+
 /* RFC 6901 pointer to the node, NULL if it does not resolve */
 static const compliance_jnode_t *
 fuzz_schema_resolve(const compliance_jnode_t *root, const char *ptr,
@@ -504,7 +518,9 @@ fuzz_schema_check(const compliance_schema_t *s, const compliance_jnode_t *root)
         if (e->keyword == NULL || e->keyword[0] == '\0'
             || memchr(e->message, '\0', sizeof(e->message)) == NULL
             || e->message[0] == '\0'
-            || strcmp(e->pointer, res2.errors[i].pointer) != 0
+            || e->pointer_len != res2.errors[i].pointer_len
+            || memcmp(e->pointer, res2.errors[i].pointer,
+                      e->pointer_len) != 0
             || strcmp(e->keyword, res2.errors[i].keyword) != 0)
         {
             fprintf(stderr, "fuzz_schema: error %zu malformed or not "
@@ -513,10 +529,10 @@ fuzz_schema_check(const compliance_schema_t *s, const compliance_jnode_t *root)
         }
 
         p = e->pointer;
-        len = strlen(p);
+        len = e->pointer_len;
 
         if (strcmp(e->keyword, "required") == 0) {
-            slash = strrchr(p, '/');
+            slash = fuzz_schema_last_slash(p, len);
             if (slash == NULL
                 || fuzz_schema_resolve(root, p, len) != NULL)
             {

@@ -2915,6 +2915,7 @@ compliance_schema_record(compliance_schema_vc_t *vc, const char *kw)
         }
     }
 
+    e->pointer_len = (size_t) (p - e->pointer);
     *p = '\0';
 
     return e;

@@ -82,10 +82,13 @@ typedef struct compliance_schema_s  compliance_schema_t;
 typedef struct {
     /*
      * RFC 6901 pointer into the instance ("" is the whole document,
-     * "/items/0/qty"), NUL-terminated, allocated in the arena.  For
-     * "required" it is where the missing member would be.
+     * "/items/0/qty"), allocated in the arena.  For "required" it is
+     * where the missing member would be.  A member name may hold any
+     * byte, "\u0000" too, so the pointer is pointer_len bytes (a NUL
+     * follows them for printing, but is not its end).
      */
     const char   *pointer;
+    size_t        pointer_len;
     /* the keyword that failed ("minimum", "required", ...), static */
     const char   *keyword;
     /* fixed text, with only numbers and names taken from the schema */

@@ -1693,6 +1693,20 @@ test_error_table(void **state)
                  "additionalProperties", NULL);
     expect_error("{\"additionalProperties\":false}", "{\"~1\":1}", "/~01",
                  "additionalProperties", NULL);
+
+    /* a NUL byte in a name: the pointer is counted, not cut at it */
+    {
+        compliance_schema_result_t   res;
+        compliance_schema_t         *sc;
+
+        sc = compile_ok("{\"additionalProperties\":false}");
+        assert_int_equal(run(sc, "{\"a\\u0000b\":1}", &res),
+                         COMPLIANCE_SCHEMA_INVALID);
+        assert_int_equal(res.nerrors, 1);
+        assert_int_equal(res.errors[0].pointer_len, 4);
+        assert_memory_equal(res.errors[0].pointer, "/a\0b", 4);
+        compliance_schema_free(sc);
+    }
 }
 
 
