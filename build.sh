@@ -16,6 +16,8 @@
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
 #   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
+#                       compliance_<version>_<arch>.deb (docs/packaging.md)
 #
 # NGINX_SRC overrides the nginx source tree (default: Debian's nginx-dev
 # tree at /usr/share/nginx/src).  Everything is written under build/.
@@ -34,6 +36,7 @@ PACKAGES=(
     build-essential nginx nginx-dev libssl-dev zlib1g-dev libpcre2-dev
     libjansson-dev libjwt-dev libcmocka-dev openssl curl perl
     libio-socket-ssl-perl python3 python3-jwt python3-cryptography wrk
+    json-schema-test-suite
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -210,8 +213,8 @@ cmd_bench() {
 # libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
-# seeds made here; FUZZ_TARGETS picks some of "jwt text vault".  Keys,
-# the growing corpora and crash inputs go under build/fuzz/.
+# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema".
+# Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
     local max runs crash targets failed=()
@@ -223,7 +226,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -253,7 +256,8 @@ cmd_fuzz() {
     for h in "${targets[@]}" seeds; do
         src="$top/fuzz/fuzz_$h.c"
         bin="$out/fuzz_$h"
-        [ -f "$src" ] || die "no harness $src (FUZZ_TARGETS: jwt text vault)"
+        [ -f "$src" ] \
+            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -280,9 +284,10 @@ cmd_fuzz() {
         bin="$out/fuzz_$h"
         log="$out/fuzz_$h.log"
         case $h in
-            jwt)   max=9000 ;;
-            text)  max=16384 ;;
-            *)     max=20000 ;;
+            jwt)    max=9000 ;;
+            text)   max=16384 ;;
+            schema) max=16384 ;;
+            *)      max=20000 ;;
         esac
 
         mkdir -p "$out/corpus/$h" "$out/crashes/$h"
@@ -311,6 +316,71 @@ cmd_fuzz() {
     say "fuzzing found nothing (corpora in ${out#"$top"/}/corpus)"
 }
 
+# The Debian package, from a copy of the tree under build/deb/src (the
+# .deb, .buildinfo and .changes of dpkg-buildpackage land next to the
+# source directory): debian/rules builds the module with nginx-dev's
+# nginx_mod build system and dh_nginx, the CLIs and the unit tests with
+# Makefile.core.  No root needed (Rules-Requires-Root: no), nothing
+# installed.  The .deb (and its -dbgsym) end up in build/deb/.
+cmd_deb() {
+    local out="$BUILD/deb" pkg=libnginx-mod-http-compliance
+    local ver chver arch src log deb f
+
+    # logrotate: t/068 runs the package's logrotate file
+    install_packages "${PACKAGES[@]}" debhelper dpkg-dev logrotate
+
+    ver=$(sed -n 's/^#define COMPLIANCE_VERSION *"\(.*\)"$/\1/p' \
+          ngx_compliance_module/core/compliance_version.h)
+    chver=$(dpkg-parsechangelog -l debian/changelog -S Version)
+    [ -n "$ver" ] || die "no COMPLIANCE_VERSION in compliance_version.h"
+    [ "$ver" = "$chver" ] || die "debian/changelog is at $chver but" \
+        "compliance_version.h at $ver: add a changelog entry for $ver"
+    arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+
+    mkdir -p "$out"
+    exec 9>"$out/.lock"
+    flock 9 || die "cannot lock $out/.lock"
+
+    # the unit tests' Wycheproof vectors (t/unit/unit.h), if present, are
+    # found from the copy too
+    if [ -z "${COMPLIANCE_TESTDATA:-}" ] && [ -d "$top/../shared/testdata" ]
+    then
+        COMPLIANCE_TESTDATA=$(cd "$top/../shared/testdata" && pwd)
+        export COMPLIANCE_TESTDATA
+    fi
+
+    src="$out/src/$pkg-$ver"
+    log="$out/build.log"
+    rm -rf "$out/src" "$out/tmp"
+    mkdir -p "$src" "$out/tmp"
+    tar -C "$top" --exclude-vcs --exclude=./build --exclude=./run \
+        --exclude=./t/tmp --exclude='*.o' -cf - . | tar -C "$src" -xf - \
+        || die "cannot copy the tree to $src"
+
+    say "== dpkg-buildpackage (log: ${log#"$top"/})"
+    if ! (cd "$src" && TMPDIR="$out/tmp" dpkg-buildpackage -b -us -uc \
+              -J"$JOBS") >"$log" 2>&1; then
+        tail -40 "$log" >&2
+        die "dpkg-buildpackage failed"
+    fi
+
+    deb="${pkg}_${ver}_${arch}.deb"
+    [ -f "$out/src/$deb" ] || die "no $deb was built"
+    install_atomic "$out/src/$deb" "$out/$deb"
+    f="${pkg}-dbgsym_${ver}_${arch}.deb"
+    if [ -f "$out/src/$f" ]; then
+        install_atomic "$out/src/$f" "$out/$f"
+    fi
+    rm -rf "$out/tmp"
+
+    if command -v lintian >/dev/null; then
+        lintian "$out/src/${pkg}_${ver}_${arch}.changes" >&2 \
+            || say "lintian reported problems (above)"
+    fi
+
+    say "built ${out#"$top"/}/$deb"
+}
+
 case "${1:-build}" in
     build)  cmd_build ;;
     run)    cmd_run ;;
@@ -320,5 +390,6 @@ case "${1:-build}" in
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
     valgrind) cmd_valgrind ;;
-    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind]" ;;
+    deb)    cmd_deb ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind|deb]" ;;
 esac

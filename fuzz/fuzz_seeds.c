@@ -1,7 +1,7 @@
 /*
- * Writes the seed corpora of the three harnesses:
+ * Writes the seed corpora of the harnesses:
  *
- *   fuzz_seeds <dir>  ->  <dir>/jwt, <dir>/text, <dir>/vault
+ *   fuzz_seeds <dir>  ->  <dir>/jwt, <dir>/text, <dir>/vault, <dir>/schema
  *
  * Seeds are made at run time because the JWT ones are signed with the
  * key pairs ./build.sh fuzz generates (see fuzz.h): no binary corpus and
@@ -51,6 +51,7 @@ static size_t fuzz_seeds_jwk_ec(EVP_PKEY *pk, char *out, size_t size);
 static u_char *fuzz_seeds_entry(u_char *p, const char *name,
     uint64_t set_at, const u_char *secret, size_t slen);
 static void fuzz_seeds_vault(const char *dir);
+static void fuzz_seeds_schema(const char *dir);
 
 
 #define FUZZ_SEEDS_STR(n, s)  { n, s, sizeof(s) - 1 }
@@ -90,6 +91,43 @@ static const fuzz_seeds_text_t  fuzz_seeds_texts[] = {
 };
 
 
+/* fuzz_schema: the first byte picks a schema of the harness (modulo 9) */
+static const fuzz_seeds_text_t  fuzz_seeds_schemas[] = {
+    FUZZ_SEEDS_STR("order",
+        "\x00{\"id\":\"123e4567-e89b-12d3-a456-426614174000\","
+        "\"email\":\"joe@example.com\",\"items\":[{\"sku\":\"ABC-1234\","
+        "\"qty\":2,\"price\":9.99},{\"sku\":\"abc\",\"qty\":0}],"
+        "\"note\":null,\"extra\":1}"),
+    FUZZ_SEEDS_STR("numbers",
+        "\x01[7,14.0,1e999999,-1e10,13,0.5,[100,{\"a\":50}],"
+        "18446744073709551616,-0,1E-7]"),
+    FUZZ_SEEDS_STR("tree",
+        "\x02{\"value\":1,\"children\":[{\"value\":\"a\",\"children\":"
+        "[]},{\"value\":\"a\",\"children\":[]},{\"x\":true}]}"),
+    FUZZ_SEEDS_STR("formats",
+        "\x03{\"d\":\"2024-02-29\",\"t\":\"1990-12-31T23:59:60Z\","
+        "\"4\":\"192.168.0.1\",\"6\":\"::ffff:1.2.3.4\","
+        "\"e\":\"\\\"a b\\\"@[IPv6:::1]\",\"u\":\"00000000-0000-0000-"
+        "0000-000000000000\",\"s\":\"ab\",\"~x\":1,\"long-name-here\":2}"),
+    FUZZ_SEEDS_STR("arrays",
+        "\x04[{\"k\":[0.5]},{\"a\":[1.0,{\"b\":null}]},[true,\"s\"],"
+        "[true,true],\"x\",1,1]"),
+    FUZZ_SEEDS_STR("conditional",
+        "\x05{\"kind\":\"card\",\"pan\":\"4111111111111111\"}"),
+    FUZZ_SEEDS_STR("redos",
+        "\x06{\"r\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+        "\"q\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\","
+        "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":null}"),
+    FUZZ_SEEDS_STR("unicode",
+        "\x07[\"\\ud83d\\ude00\",\"\xc3\xa9\",\"\\u0000\",{\"\\u00e9\":1,"
+        "\"\xc3\xa9x\":2}]"),
+    FUZZ_SEEDS_STR("compile",
+        "S{\"properties\":{\"a\":{\"$ref\":\"#/definitions/x\"}},"
+        "\"definitions\":{\"x\":{\"type\":\"integer\",\"minimum\":3}},"
+        "\"required\":[\"a\"]}\0{\"a\":2}"),
+};
+
+
 static const char  *fuzz_seeds_payload =
     "{\"sub\":\"alice\",\"exp\":4102444800,\"iat\":1700000000,"
     "\"nbf\":1600000000,\"iss\":\"iss1\",\"aud\":[\"x\",\"aud1\"],"
@@ -109,10 +147,12 @@ main(int argc, char **argv)
     fuzz_seeds_mkdir(argv[1], "jwt");
     fuzz_seeds_mkdir(argv[1], "text");
     fuzz_seeds_mkdir(argv[1], "vault");
+    fuzz_seeds_mkdir(argv[1], "schema");
 
     fuzz_seeds_jwt(argv[1]);
     fuzz_seeds_text(argv[1]);
     fuzz_seeds_vault(argv[1]);
+    fuzz_seeds_schema(argv[1]);
 
     return 0;
 }
@@ -341,6 +381,22 @@ fuzz_seeds_text(const char *dir)
     {
         fuzz_seeds_write(dir, "text", fuzz_seeds_texts[i].name,
                          fuzz_seeds_texts[i].data, fuzz_seeds_texts[i].len);
+    }
+}
+
+
+static void
+fuzz_seeds_schema(const char *dir)
+{
+    size_t  i;
+
+    for (i = 0;
+         i < sizeof(fuzz_seeds_schemas) / sizeof(fuzz_seeds_schemas[0]);
+         i++)
+    {
+        fuzz_seeds_write(dir, "schema", fuzz_seeds_schemas[i].name,
+                         fuzz_seeds_schemas[i].data,
+                         fuzz_seeds_schemas[i].len);
     }
 }
 

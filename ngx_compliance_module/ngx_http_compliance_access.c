@@ -2,7 +2,7 @@
  * The enforcement handler (REWRITE phase), one function per step:
  * credentials in the URL -> HTTPS redirect / TLS floor (tls.c) -> audit
  * availability -> lockouts -> public endpoints -> credential extraction
- * and verification -> scopes -> limits.  Also owns
+ * and verification -> scopes -> limits -> sunset (deprecation.c).  Also owns
  * ngx_http_compliance_access_conf_t ("compliance", "compliance_public",
  * "compliance_auth", "compliance_require_scope", CORS preflights).
  * Each step returns NGX_DECLINED to let the request go on, or the value
@@ -48,7 +48,13 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
     if (!clcf->access.enable) {
-        return ngx_http_compliance_transport(r, clcf);
+        rc = ngx_http_compliance_transport(r, clcf);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        /* a retired API is retired whoever may call it */
+        return ngx_http_compliance_deprecation_check(r, clcf);
     }
 
     ctx = ngx_http_compliance_ensure_ctx(r);
@@ -116,7 +122,7 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
     if (clcf->access.public_reason.data) {
         ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_PUBLIC;
         ctx->public_reason = clcf->access.public_reason;
-        return ngx_http_compliance_limit_check(r, clcf, ctx);
+        goto limits;
     }
 
     if (clcf->access.cors_preflight == NGX_HTTP_COMPLIANCE_CORS_PASS
@@ -124,7 +130,7 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
     {
         ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_PUBLIC;
         ctx->public_reason = ngx_http_compliance_cors_reason;
-        return ngx_http_compliance_limit_check(r, clcf, ctx);
+        goto limits;
     }
 
     rc = ngx_http_compliance_authenticate(r, clcf, ctx);
@@ -139,8 +145,13 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
 
 limits:
 
+    rc = ngx_http_compliance_limit_check(r, clcf, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     /* upstream credentials are added later, in the PRECONTENT phase */
-    return ngx_http_compliance_limit_check(r, clcf, ctx);
+    return ngx_http_compliance_deprecation_check(r, clcf);
 }
 
 

@@ -830,8 +830,24 @@ ngx_http_compliance_audit_event(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason)
 {
+    ngx_http_compliance_audit_event_fields(r, ctx, event, severity, reason,
+                                           NULL);
+}
+
+
+/*
+ * An event record with members of the caller's after the common fields:
+ * "fields" is JSON text, each member followed by a comma ("a":1,"b":"x",),
+ * escaped by the caller.  The built record is left open after a comma,
+ * so they go in just before the seal's "seq".  NULL: no extra members.
+ */
+void
+ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
+    const char *reason, ngx_str_t *fields)
+{
     size_t                           len;
-    u_char                          *rec;
+    u_char                          *rec, *p;
     ngx_http_compliance_loc_conf_t  *clcf;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
@@ -846,7 +862,22 @@ ngx_http_compliance_audit_event(ngx_http_request_t *r,
         return;
     }
 
-    (void) ngx_http_compliance_audit_append(clcf->audit.log, rec, len,
+    if (fields == NULL) {
+        (void) ngx_http_compliance_audit_append(clcf->audit.log, rec, len,
+                                                r->connection->log);
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, len + fields->len);
+    if (p == NULL) {
+        return;
+    }
+
+    ngx_memcpy(p, rec, len);
+    ngx_memcpy(p + len, fields->data, fields->len);
+
+    (void) ngx_http_compliance_audit_append(clcf->audit.log, p,
+                                            len + fields->len,
                                             r->connection->log);
 }
 
@@ -893,6 +924,7 @@ typedef struct {
     ngx_uint_t                       status;
     ngx_msec_t                       ms;
     ngx_uint_t                       audit;
+    ngx_uint_t                       deprecated;
 } ngx_http_compliance_audit_rec_t;
 
 
@@ -1101,6 +1133,22 @@ ngx_http_compliance_audit_w_bytes_sent(u_char *p,
 }
 
 
+/* only in records of a deprecated location */
+static size_t
+ngx_http_compliance_audit_l_deprecated(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->deprecated ? sizeof("true") - 1 : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_deprecated(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_cpymem(p, "true", sizeof("true") - 1);
+}
+
+
 static size_t
 ngx_http_compliance_audit_l_tls(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1203,6 +1251,10 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
       NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
       ngx_http_compliance_audit_v_credential_id, NULL, NULL },
 
+    { ngx_http_compliance_member("deprecated"), 0, NULL,
+      ngx_http_compliance_audit_l_deprecated,
+      ngx_http_compliance_audit_w_deprecated },
+
     { ngx_http_compliance_member("tls"), 0, NULL,
       ngx_http_compliance_audit_l_tls,
       ngx_http_compliance_audit_w_tls }
@@ -1293,6 +1345,8 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
     {
         return NGX_ERROR;
     }
+
+    rec->deprecated = (clcf->deprecation.deprecation.len != 0);
 
     rec->resource_type = clcf->audit.resource_type.data
                          ? &clcf->audit.resource_type : NULL;

@@ -3,8 +3,7 @@
  * concern, so that each value is read and each message worded once.
  */
 
-#include "ngx_http_compliance_conf.h"
-#include "compliance_secret.h"
+#include "ngx_http_compliance_module.h"
 
 
 /* "a", "b" or "c": each name quoted, the last joined by "or" */
@@ -12,11 +11,10 @@
 
 
 ngx_int_t
-ngx_http_compliance_conf_enum(ngx_conf_t *cf, ngx_command_t *cmd,
-    ngx_str_t *arg, ngx_conf_enum_t *e, ngx_uint_t *value)
+ngx_http_compliance_conf_enum_find(ngx_conf_enum_t *e, ngx_str_t *arg,
+    ngx_uint_t *value)
 {
-    u_char      text[NGX_HTTP_COMPLIANCE_CONF_ENUM_TEXT], *p, *last;
-    ngx_uint_t  i, n;
+    ngx_uint_t  n;
 
     for (n = 0; e[n].name.len; n++) {
         if (e[n].name.len == arg->len
@@ -26,6 +24,23 @@ ngx_http_compliance_conf_enum(ngx_conf_t *cf, ngx_command_t *cmd,
             return NGX_OK;
         }
     }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_compliance_conf_enum(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *arg, ngx_conf_enum_t *e, ngx_uint_t *value)
+{
+    u_char      text[NGX_HTTP_COMPLIANCE_CONF_ENUM_TEXT], *p, *last;
+    ngx_uint_t  i, n;
+
+    if (ngx_http_compliance_conf_enum_find(e, arg, value) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    for (n = 0; e[n].name.len; n++) { /* void */ }
 
     p = text;
     last = text + sizeof(text);
@@ -133,6 +148,9 @@ ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
                        path, directive,
                        (forbidden & 0070) ? "group or others" : "others",
                        buf, (forbidden & 0070) ? "600" : "o-rwx");
+
+    /* and a gap of the posture (key_file_mode) */
+    ngx_http_compliance_posture_loose_file(cf, directive, path, mode);
 }
 
 

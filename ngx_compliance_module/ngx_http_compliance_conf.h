@@ -21,6 +21,10 @@
 ngx_int_t ngx_http_compliance_conf_enum(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *arg, ngx_conf_enum_t *e, ngx_uint_t *value);
 
+/* the same without a message: NGX_DECLINED when arg is none of them */
+ngx_int_t ngx_http_compliance_conf_enum_find(ngx_conf_enum_t *e,
+    ngx_str_t *arg, ngx_uint_t *value);
+
 /*
  * A directive whose one argument is one of the names of cmd->post (an
  * ngx_conf_enum_t list), stored in the ngx_uint_t at cmd->offset: nginx's

@@ -4,16 +4,19 @@
  * shared memory zones shaped like limit_req's: one mutex, an rbtree keyed
  * by a hash with a full-key compare, an LRU queue, idle full buckets
  * expired, the least recently used key evicted when the slab is full.
- * The bucket arithmetic is core/compliance_bucket.c.
+ * The bucket arithmetic is core/compliance_bucket.c; the admin endpoint
+ * that lists and clears lockouts, through lockout_walk() below, is
+ * ngx_http_compliance_lockout.c.
  */
 
 #include "ngx_http_compliance_module.h"
 
 #include "compliance_bucket.h"
+#include "compliance_cidr.h"
 
 
 #define NGX_HTTP_COMPLIANCE_LIMIT_MAGIC     0x544d4c43  /* "CLMT" */
-#define NGX_HTTP_COMPLIANCE_LIMIT_LAYOUT    1
+#define NGX_HTTP_COMPLIANCE_LIMIT_LAYOUT    2
 
 /*
  * Every rate is kept per hour, so one token is the same number of units
@@ -32,17 +35,21 @@
 #define NGX_HTTP_COMPLIANCE_KEY_PRINCIPAL   'p'
 #define NGX_HTTP_COMPLIANCE_KEY_ORG         'o'
 #define NGX_HTTP_COMPLIANCE_KEY_FAILURE     'f'
+#define NGX_HTTP_COMPLIANCE_KEY_ALLOWED     'a'  /* allow-listed failures */
+#define NGX_HTTP_COMPLIANCE_KEY_API_KEY     'k'  /* an API key's id */
+#define NGX_HTTP_COMPLIANCE_KEY_TOKEN       't'  /* a token's sub + client */
 
 /* compliance_limit key= */
 #define NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL  0
 #define NGX_HTTP_COMPLIANCE_LIMIT_BY_ORG        1
 #define NGX_HTTP_COMPLIANCE_LIMIT_BY_IP         2
-
+#define NGX_HTTP_COMPLIANCE_LIMIT_BY_KEY_ID     3
+#define NGX_HTTP_COMPLIANCE_LIMIT_BY_N          4
 
 /*
  * Laid over an ngx_rbtree_node_t from its "color" field on, as in
- * limit_req: 32 + 48 bytes before the key, so an IPv4 or IPv6 address
- * and any key up to 48 bytes fit one 128-byte slab chunk.
+ * limit_req: 32 + 52 bytes before the key, so an IPv4 or IPv6 address
+ * and any key up to 44 bytes fit one 128-byte slab chunk.
  */
 typedef struct {
     u_char                               color;
@@ -52,6 +59,8 @@ typedef struct {
     ngx_queue_t                          queue;
     compliance_bucket_t                  bucket;
     ngx_msec_t                           until;    /* lockout window end */
+    unsigned                             failures:31;
+    unsigned                             blocked:1;  /* until blocks */
     u_char                               data[1];
 } ngx_http_compliance_limit_node_t;
 
@@ -100,6 +109,8 @@ struct ngx_http_compliance_failure_limit_s {
     ngx_uint_t                           rate;     /* as written */
     ngx_msec_t                           period;   /* ms */
     ngx_msec_t                           block;    /* ms, 0: no block */
+    compliance_cidr_list_t               allow;    /* never locked out */
+    ngx_flag_t                           allow_unix;
     ngx_http_compliance_limit_where_t    where;
 };
 
@@ -126,8 +137,13 @@ static char *ngx_http_compliance_limit_parse_rate(ngx_conf_t *cf,
     ngx_uint_t *rate, ngx_uint_t *window);
 static char *ngx_http_compliance_limit_parse_uint(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *value, size_t skip, uint64_t *n);
+static char *ngx_http_compliance_limit_parse_allow(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *value, ngx_array_t **rules,
+    ngx_flag_t *unix_peers);
 static ngx_shm_zone_t *ngx_http_compliance_limit_use_zone(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *value);
+static char *ngx_http_compliance_limit_failure_zone(ngx_conf_t *cf,
+    ngx_shm_zone_t *shm_zone);
 static char *ngx_http_compliance_limit_check_zone(ngx_conf_t *cf,
     ngx_shm_zone_t *shm_zone, const char *directive,
     ngx_http_compliance_limit_where_t *where);
@@ -144,14 +160,25 @@ static ngx_http_compliance_limit_node_t *ngx_http_compliance_limit_create(
     ngx_http_compliance_limit_key_t *key, ngx_log_t *log);
 static ngx_uint_t ngx_http_compliance_limit_expire(
     ngx_http_compliance_limit_zone_t *zone, ngx_uint_t force);
+static void ngx_http_compliance_limit_delete(
+    ngx_http_compliance_limit_zone_t *zone,
+    ngx_http_compliance_limit_node_t *lr);
+static ngx_uint_t ngx_http_compliance_limit_locked(
+    ngx_http_compliance_limit_node_t *lr, ngx_msec_t now);
+static void ngx_http_compliance_lockout_report(ngx_shm_zone_t *shm_zone,
+    ngx_http_compliance_limit_node_t *lr, ngx_msec_t now, ngx_array_t *out);
 static void ngx_http_compliance_limit_set_expire(
     ngx_http_compliance_limit_node_t *lr, uint64_t now,
     compliance_bucket_result_t *res);
-static void ngx_http_compliance_limit_addr_key(ngx_http_request_t *r,
+static void ngx_http_compliance_limit_addr_key(struct sockaddr *sa,
     u_char type, ngx_http_compliance_limit_key_t *key);
 static void ngx_http_compliance_limit_make_key(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t by,
     ngx_http_compliance_limit_key_t *key);
+static ngx_int_t ngx_http_compliance_limit_token_key(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_limit_key_t *key);
+static ngx_uint_t ngx_http_compliance_limit_allowed(
+    ngx_http_compliance_failure_limit_t *fl, struct sockaddr *sa);
 static void ngx_http_compliance_limit_hash(
     ngx_http_compliance_limit_key_t *key);
 static ngx_int_t ngx_http_compliance_limit_account(
@@ -252,51 +279,97 @@ ngx_http_compliance_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* the parameters compliance_limit and compliance_auth_failure_limit share */
+typedef struct {
+    ngx_shm_zone_t                 *shm_zone;    /* zone= */
+    compliance_bucket_conf_t        bc;          /* rate= */
+    ngx_uint_t                      rate;
+    ngx_uint_t                      window;
+} ngx_http_compliance_limit_common_t;
+
+
+static ngx_conf_enum_t  ngx_http_compliance_limit_keys[] = {
+    { ngx_string("principal"), NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL },
+    { ngx_string("org"), NGX_HTTP_COMPLIANCE_LIMIT_BY_ORG },
+    { ngx_string("ip"), NGX_HTTP_COMPLIANCE_LIMIT_BY_IP },
+    { ngx_string("key_id"), NGX_HTTP_COMPLIANCE_LIMIT_BY_KEY_ID },
+    { ngx_null_string, 0 }
+};
+
+
+/*
+ * zone= and rate=, each once: NGX_OK when arg was one of them, NGX_DECLINED
+ * when it is another parameter, NGX_ERROR when it is bad (logged).
+ */
+static ngx_int_t
+ngx_http_compliance_limit_common(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *arg, ngx_http_compliance_limit_common_t *common)
+{
+    ngx_str_t  s;
+
+    if (ngx_http_compliance_conf_param(arg, "zone", &s)
+        && common->shm_zone == NULL)
+    {
+        common->shm_zone = ngx_http_compliance_limit_use_zone(cf, cmd, arg);
+
+        return common->shm_zone ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_http_compliance_conf_param(arg, "rate", &s)
+        && common->bc.rate == 0)
+    {
+        if (ngx_http_compliance_limit_parse_rate(cf, cmd, arg, &common->bc,
+                                                 &common->rate,
+                                                 &common->window)
+            != NGX_CONF_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 char *
 ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
-    char                         *rv;
-    uint64_t                      burst;
-    ngx_str_t                    *value, s;
-    ngx_uint_t                    i, rate, window, key, dry_run;
-    ngx_shm_zone_t               *shm_zone;
-    compliance_bucket_conf_t      bc;
-    ngx_http_compliance_limit_t  *limit, *limits;
+    char                                *rv;
+    uint64_t                             burst;
+    ngx_str_t                           *value, s;
+    ngx_int_t                            rc;
+    ngx_uint_t                           i, key, dry_run;
+    ngx_conf_enum_t                     *keys;
+    ngx_http_compliance_limit_t         *limit, *limits;
+    ngx_http_compliance_limit_common_t   common;
 
     value = cf->args->elts;
+    keys = ngx_http_compliance_limit_keys;
 
-    shm_zone = NULL;
-    bc.rate = 0;
+    ngx_memzero(&common, sizeof(ngx_http_compliance_limit_common_t));
     burst = 0;
-    rate = 0;
-    window = 0;
     key = NGX_CONF_UNSET_UINT;
     dry_run = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "zone=", 5) == 0 && shm_zone == NULL) {
-            shm_zone = ngx_http_compliance_limit_use_zone(cf, cmd, &value[i]);
-            if (shm_zone == NULL) {
-                return NGX_CONF_ERROR;
-            }
+        rc = ngx_http_compliance_limit_common(cf, cmd, &value[i], &common);
 
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_OK) {
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "rate=", 5) == 0 && bc.rate == 0) {
-            rv = ngx_http_compliance_limit_parse_rate(cf, cmd, &value[i], &bc,
-                                                      &rate, &window);
-            if (rv != NGX_CONF_OK) {
-                return rv;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "burst=", 6) == 0 && burst == 0) {
+        if (ngx_http_compliance_conf_param(&value[i], "burst", &s)
+            && burst == 0)
+        {
             rv = ngx_http_compliance_limit_parse_uint(cf, cmd, &value[i], 6,
                                                       &burst);
             if (rv != NGX_CONF_OK) {
@@ -306,26 +379,12 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "key=", 4) == 0
-            && key == NGX_CONF_UNSET_UINT)
+        /* an unknown key= value is an invalid parameter, as it was */
+        if (ngx_http_compliance_conf_param(&value[i], "key", &s)
+            && key == NGX_CONF_UNSET_UINT
+            && ngx_http_compliance_conf_enum_find(keys, &s, &key) == NGX_OK)
         {
-            s.data = value[i].data + 4;
-            s.len = value[i].len - 4;
-
-            if (s.len == 9 && ngx_strncmp(s.data, "principal", 9) == 0) {
-                key = NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL;
-                continue;
-            }
-
-            if (s.len == 3 && ngx_strncmp(s.data, "org", 3) == 0) {
-                key = NGX_HTTP_COMPLIANCE_LIMIT_BY_ORG;
-                continue;
-            }
-
-            if (s.len == 2 && ngx_strncmp(s.data, "ip", 2) == 0) {
-                key = NGX_HTTP_COMPLIANCE_LIMIT_BY_IP;
-                continue;
-            }
+            continue;
         }
 
         if (ngx_strcmp(value[i].data, "dry_run") == 0 && !dry_run) {
@@ -339,7 +398,7 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (shm_zone == NULL || bc.rate == 0) {
+    if (common.shm_zone == NULL || common.bc.rate == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" must have \"zone=\" and \"rate=\" "
                            "parameters", &cmd->name);
@@ -348,12 +407,12 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* capacity in tokens: the burst, by default the rate per period */
     if (burst == 0) {
-        burst = rate;
+        burst = common.rate;
     }
 
-    bc.burst = burst;
+    common.bc.burst = burst;
 
-    if (compliance_bucket_conf_check(&bc) != COMPLIANCE_BUCKET_OK) {
+    if (compliance_bucket_conf_check(&common.bc) != COMPLIANCE_BUCKET_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "burst %uL in \"%V\" is too large", burst,
                            &cmd->name);
@@ -372,11 +431,11 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     limits = clcf->limit.limits->elts;
 
     for (i = 0; i < clcf->limit.limits->nelts; i++) {
-        if (limits[i].shm_zone == shm_zone) {
+        if (limits[i].shm_zone == common.shm_zone) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "duplicate zone \"%V\" in \"%V\", a zone "
                                "may be used once per location",
-                               &shm_zone->shm.name, &cmd->name);
+                               &common.shm_zone->shm.name, &cmd->name);
             return NGX_CONF_ERROR;
         }
     }
@@ -386,10 +445,10 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    limit->shm_zone = shm_zone;
-    limit->bucket = bc;
+    limit->shm_zone = common.shm_zone;
+    limit->bucket = common.bc;
     limit->burst = burst;
-    limit->window = window;
+    limit->window = common.window;
     limit->key = (key == NGX_CONF_UNSET_UINT)
                  ? NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL : key;
     limit->dry_run = dry_run;
@@ -408,10 +467,11 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
 
     char                                 *rv;
     ngx_str_t                            *value, s;
-    ngx_int_t                             block;
-    ngx_uint_t                            i, rate, window;
-    ngx_shm_zone_t                       *shm_zone;
-    compliance_bucket_conf_t              bc;
+    ngx_int_t                             block, rc;
+    ngx_flag_t                            allow_unix;
+    ngx_uint_t                            i;
+    ngx_array_t                          *allow;
+    ngx_http_compliance_limit_common_t    common;
     ngx_http_compliance_failure_limit_t  *fl;
 
     if (clcf->limit.failure != NULL) {
@@ -420,37 +480,26 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    shm_zone = NULL;
-    bc.rate = 0;
-    rate = 0;
-    window = 0;
+    ngx_memzero(&common, sizeof(ngx_http_compliance_limit_common_t));
     block = 0;
+    allow = NULL;
+    allow_unix = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "zone=", 5) == 0 && shm_zone == NULL) {
-            shm_zone = ngx_http_compliance_limit_use_zone(cf, cmd, &value[i]);
-            if (shm_zone == NULL) {
-                return NGX_CONF_ERROR;
-            }
+        rc = ngx_http_compliance_limit_common(cf, cmd, &value[i], &common);
 
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_OK) {
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "rate=", 5) == 0 && bc.rate == 0) {
-            rv = ngx_http_compliance_limit_parse_rate(cf, cmd, &value[i], &bc,
-                                                      &rate, &window);
-            if (rv != NGX_CONF_OK) {
-                return rv;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "block=", 6) == 0 && block == 0) {
-            s.data = value[i].data + 6;
-            s.len = value[i].len - 6;
-
+        if (ngx_http_compliance_conf_param(&value[i], "block", &s)
+            && block == 0)
+        {
             block = ngx_parse_time(&s, 0);
 
             if (block == NGX_ERROR || block == 0) {
@@ -463,16 +512,33 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        /* repeatable: each one adds to the list */
+        if (ngx_http_compliance_conf_param(&value[i], "allow", &s)) {
+            rv = ngx_http_compliance_limit_parse_allow(cf, cmd, &value[i],
+                                                       &allow, &allow_unix);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in \"%V\"",
                            &value[i], &cmd->name);
         return NGX_CONF_ERROR;
     }
 
-    if (shm_zone == NULL || bc.rate == 0) {
+    if (common.shm_zone == NULL || common.bc.rate == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" must have \"zone=\" and \"rate=\" "
                            "parameters", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_compliance_limit_failure_zone(cf, common.shm_zone)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -481,12 +547,15 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    fl->shm_zone = shm_zone;
-    fl->rate = rate;
-    fl->bucket = bc;
+    fl->shm_zone = common.shm_zone;
+    fl->rate = common.rate;
+    fl->bucket = common.bc;
     fl->bucket.burst = fl->rate;
-    fl->period = window * 1000;
+    fl->period = common.window * 1000;
     fl->block = block;
+    fl->allow.rules = allow ? allow->elts : NULL;
+    fl->allow.n = allow ? allow->nelts : 0;
+    fl->allow_unix = allow_unix;
     fl->where.file = cf->conf_file->file.name.data;
     fl->where.line = cf->conf_file->line;
 
@@ -584,6 +653,110 @@ ngx_http_compliance_limit_parse_uint(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
+ * "allow=addr[/prefix],...": trusted sources (monitoring, an office NAT)
+ * that are never locked out; "unix:" names unix-socket peers.  A /0
+ * would exempt everyone, which is no limit at all: refused.
+ */
+static char *
+ngx_http_compliance_limit_parse_allow(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *value, ngx_array_t **rules, ngx_flag_t *unix_peers)
+{
+    u_char             *p, *last;
+    ngx_str_t           one;
+    compliance_cidr_t  *c;
+
+    if (*rules == NULL) {
+        *rules = ngx_array_create(cf->pool, 4, sizeof(compliance_cidr_t));
+        if (*rules == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    p = value->data + 6;
+    last = value->data + value->len;
+
+    for ( ;; ) {
+        one.data = p;
+
+        while (p < last && *p != ',') {
+            p++;
+        }
+
+        one.len = p - one.data;
+
+        if (one.len == 5 && ngx_strncmp(one.data, "unix:", 5) == 0) {
+            *unix_peers = 1;
+
+        } else {
+            c = ngx_array_push(*rules);
+            if (c == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            if (compliance_cidr_parse(one.data, one.len, c) != 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid address \"%V\" in \"%V\" of "
+                                   "\"%V\"", &one, value, &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            if (c->prefix == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%V\" in \"%V\" would exempt every "
+                                   "address from the lockout",
+                                   &one, &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        if (p == last) {
+            return NGX_CONF_OK;
+        }
+
+        p++;
+    }
+}
+
+
+/* the zones compliance_lockout_admin lists, each once */
+static char *
+ngx_http_compliance_limit_failure_zone(ngx_conf_t *cf,
+    ngx_shm_zone_t *shm_zone)
+{
+    ngx_uint_t                        i;
+    ngx_shm_zone_t                  **z;
+    ngx_http_compliance_main_conf_t  *cmf;
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    if (cmf->limit.failure_zones == NULL) {
+        cmf->limit.failure_zones = ngx_array_create(cf->pool, 2,
+                                                 sizeof(ngx_shm_zone_t *));
+        if (cmf->limit.failure_zones == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    z = cmf->limit.failure_zones->elts;
+
+    for (i = 0; i < cmf->limit.failure_zones->nelts; i++) {
+        if (z[i] == shm_zone) {
+            return NGX_CONF_OK;
+        }
+    }
+
+    z = ngx_array_push(cmf->limit.failure_zones);
+    if (z == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *z = shm_zone;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
  * Zones may be declared after their first use: a zone is looked up (or
  * added with size 0) now, and whether it was ever declared is checked
  * by ngx_http_compliance_limit_check_zone() once the http block is read.
@@ -633,6 +806,7 @@ ngx_http_compliance_limit_create_loc_conf(
 {
     conf->limits = NULL;
     conf->failure = NULL;
+    conf->admin = 0;
 }
 
 
@@ -930,6 +1104,8 @@ ngx_http_compliance_limit_create(ngx_http_compliance_limit_zone_t *zone,
     lr->len = (u_short) key->data.len;
     lr->expire = 0;
     lr->until = 0;
+    lr->failures = 0;
+    lr->blocked = 0;
 
     ngx_memcpy(lr->data, key->data.data, key->data.len);
 
@@ -954,7 +1130,6 @@ ngx_http_compliance_limit_expire(ngx_http_compliance_limit_zone_t *zone,
     uint32_t                           now;
     ngx_uint_t                         n, spared;
     ngx_queue_t                       *q;
-    ngx_rbtree_node_t                 *node;
     ngx_http_compliance_limit_node_t  *lr;
 
     now = (uint32_t) (ngx_current_msec / 1000);
@@ -984,17 +1159,28 @@ ngx_http_compliance_limit_expire(ngx_http_compliance_limit_zone_t *zone,
 
         n++;
 
-        ngx_queue_remove(q);
-
-        node = (ngx_rbtree_node_t *)
-                   ((u_char *) lr - offsetof(ngx_rbtree_node_t, color));
-
-        ngx_rbtree_delete(&zone->sh->rbtree, node);
-
-        ngx_slab_free_locked(zone->shpool, node);
+        ngx_http_compliance_limit_delete(zone, lr);
     }
 
     return n;
+}
+
+
+/* with the zone locked */
+static void
+ngx_http_compliance_limit_delete(ngx_http_compliance_limit_zone_t *zone,
+    ngx_http_compliance_limit_node_t *lr)
+{
+    ngx_rbtree_node_t  *node;
+
+    ngx_queue_remove(&lr->queue);
+
+    node = (ngx_rbtree_node_t *)
+               ((u_char *) lr - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_rbtree_delete(&zone->sh->rbtree, node);
+
+    ngx_slab_free_locked(zone->shpool, node);
 }
 
 
@@ -1015,9 +1201,12 @@ ngx_http_compliance_limit_set_expire(ngx_http_compliance_limit_node_t *lr,
 }
 
 
-/* the client address as bytes; realip's address when it is in use */
+/*
+ * The client address as bytes (the connection's, which realip may have
+ * replaced): r->connection->sockaddr, or an address an operator names.
+ */
 static void
-ngx_http_compliance_limit_addr_key(ngx_http_request_t *r, u_char type,
+ngx_http_compliance_limit_addr_key(struct sockaddr *sa, u_char type,
     ngx_http_compliance_limit_key_t *key)
 {
     struct sockaddr_in   *sin;
@@ -1028,17 +1217,17 @@ ngx_http_compliance_limit_addr_key(ngx_http_request_t *r, u_char type,
 
     key->type = type;
 
-    switch (r->connection->sockaddr->sa_family) {
+    switch (sa->sa_family) {
 
     case AF_INET:
-        sin = (struct sockaddr_in *) r->connection->sockaddr;
+        sin = (struct sockaddr_in *) sa;
         key->data.data = (u_char *) &sin->sin_addr;
         key->data.len = sizeof(struct in_addr);
         break;
 
 #if (NGX_HAVE_INET6)
     case AF_INET6:
-        sin6 = (struct sockaddr_in6 *) r->connection->sockaddr;
+        sin6 = (struct sockaddr_in6 *) sa;
         p = sin6->sin6_addr.s6_addr;
 
         /* an IPv4-mapped address is the IPv4 client */
@@ -1083,7 +1272,16 @@ ngx_http_compliance_limit_make_key(ngx_http_request_t *r,
         key->type = NGX_HTTP_COMPLIANCE_KEY_ORG;
         key->data = ctx->org;
 
-    } else {
+    } else if (by == NGX_HTTP_COMPLIANCE_LIMIT_BY_KEY_ID
+               && ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_API_KEY
+               && ctx->key_id.len)
+    {
+        key->type = NGX_HTTP_COMPLIANCE_KEY_API_KEY;
+        key->data = ctx->key_id;
+
+    } else if (by != NGX_HTTP_COMPLIANCE_LIMIT_BY_KEY_ID
+               || ngx_http_compliance_limit_token_key(r, ctx, key) != NGX_OK)
+    {
         key->type = NGX_HTTP_COMPLIANCE_KEY_PRINCIPAL;
         key->data = ctx->principal;
     }
@@ -1098,7 +1296,62 @@ ngx_http_compliance_limit_make_key(ngx_http_request_t *r,
 
 ip:
 
-    ngx_http_compliance_limit_addr_key(r, NGX_HTTP_COMPLIANCE_KEY_IP, key);
+    ngx_http_compliance_limit_addr_key(r->connection->sockaddr,
+                                       NGX_HTTP_COMPLIANCE_KEY_IP, key);
+}
+
+
+/*
+ * key=key_id for a token: no operator-issued id names one token holder
+ * (the "kid" names the issuer's signing key, shared by all its tokens;
+ * a "jti" changes with every refresh), so the credential is the pair
+ * of the principal and the application the token was issued to:
+ * "client_id" (RFC 9068), else "azp" (OpenID Connect).  NGX_DECLINED
+ * when the token names neither: the principal alone is the key.
+ */
+static ngx_int_t
+ngx_http_compliance_limit_token_key(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_limit_key_t *key)
+{
+    u_char            *p, buf[COMPLIANCE_JWT_NUM_BUF];
+    size_t             len;
+    const u_char      *client;
+    compliance_jwt_t   jwt;
+
+    if (ctx->auth_method != NGX_HTTP_COMPLIANCE_AUTH_JWT
+        || ctx->jwt_payload == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(&jwt, sizeof(compliance_jwt_t));
+    jwt.payload = ctx->jwt_payload;
+
+    if ((compliance_jwt_claim_str(&jwt, "client_id", buf, sizeof(buf),
+                                  &client, &len)
+         != 0 || len == 0)
+        && (compliance_jwt_claim_str(&jwt, "azp", buf, sizeof(buf),
+                                     &client, &len)
+            != 0 || len == 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, ctx->principal.len + 1 + len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a principal holds no control character: the NUL separates */
+    key->type = NGX_HTTP_COMPLIANCE_KEY_TOKEN;
+    key->data.data = p;
+    key->data.len = ctx->principal.len + 1 + len;
+
+    p = ngx_cpymem(p, ctx->principal.data, ctx->principal.len);
+    *p++ = '\0';
+    ngx_memcpy(p, client, len);
+
+    return NGX_OK;
 }
 
 
@@ -1202,7 +1455,8 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
     ngx_uint_t                           i, first, refuse;
     compliance_bucket_result_t           res;
     ngx_http_compliance_limit_t         *limits;
-    ngx_http_compliance_limit_key_t      keys[3], *key;
+    ngx_http_compliance_limit_key_t      keys[NGX_HTTP_COMPLIANCE_LIMIT_BY_N];
+    ngx_http_compliance_limit_key_t     *key;
     ngx_http_compliance_limit_result_t  *lres, *results;
 
     if (clcf->limit.limits == NULL || ctx->refused) {
@@ -1225,9 +1479,9 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
     retry = 0;
 
     /* each kind of key is made and hashed at most once */
-    keys[0].data.data = NULL;
-    keys[1].data.data = NULL;
-    keys[2].data.data = NULL;
+    for (i = 0; i < NGX_HTTP_COMPLIANCE_LIMIT_BY_N; i++) {
+        keys[i].data.data = NULL;
+    }
 
     for (i = 0; i < clcf->limit.limits->nelts; i++) {
 
@@ -1345,8 +1599,8 @@ ngx_http_compliance_lockout_check(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    ngx_http_compliance_limit_addr_key(r, NGX_HTTP_COMPLIANCE_KEY_FAILURE,
-                                       &key);
+    ngx_http_compliance_limit_addr_key(r->connection->sockaddr,
+                                       NGX_HTTP_COMPLIANCE_KEY_FAILURE, &key);
 
     zone = fl->shm_zone->data;
     now = ngx_current_msec;
@@ -1356,13 +1610,16 @@ ngx_http_compliance_lockout_check(ngx_http_request_t *r,
 
     lr = ngx_http_compliance_limit_lookup(zone, &key);
 
-    if (lr != NULL && lr->until > now) {
+    if (lr != NULL && ngx_http_compliance_limit_locked(lr, now)) {
         left = lr->until - now;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    if (left == 0) {
+    /* an address put on allow= after it was locked out goes free */
+    if (left == 0
+        || ngx_http_compliance_limit_allowed(fl, r->connection->sockaddr))
+    {
         return NGX_DECLINED;
     }
 
@@ -1380,14 +1637,16 @@ ngx_http_compliance_lockout_check(ngx_http_request_t *r,
 /*
  * One authentication failure with a credential presented.  Past the rate
  * a window opens (the block time, else the rate's period): one alert per
- * window, and with block= the address is locked out until it ends.
+ * window, and with block= the address is locked out until it ends.  An
+ * allow-listed address is counted apart (its own key type, so it is
+ * never found by the lockout check) and only alerted on.
  */
 void
 ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx)
 {
     uint64_t                              now;
-    ngx_uint_t                            alert;
+    ngx_uint_t                            alert, allowed;
     compliance_bucket_result_t            res;
     ngx_http_compliance_limit_key_t       key;
     ngx_http_compliance_limit_zone_t     *zone;
@@ -1400,7 +1659,12 @@ ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_compliance_limit_addr_key(r, NGX_HTTP_COMPLIANCE_KEY_FAILURE,
+    allowed = ngx_http_compliance_limit_allowed(fl, r->connection->sockaddr);
+
+    ngx_http_compliance_limit_addr_key(r->connection->sockaddr,
+                                       allowed
+                                       ? NGX_HTTP_COMPLIANCE_KEY_ALLOWED
+                                       : NGX_HTTP_COMPLIANCE_KEY_FAILURE,
                                        &key);
 
     zone = fl->shm_zone->data;
@@ -1424,8 +1688,20 @@ ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
 
     (void) compliance_bucket_take(&lr->bucket, now, &fl->bucket, &res);
 
-    if (!res.allowed && lr->until <= now) {
+    if (lr->failures < 0x7fffffff) {
+        lr->failures++;
+    }
+
+    /*
+     * a new window once the last one ended, or a block where a limit
+     * without one (sharing the zone) had opened a window that only
+     * reports
+     */
+    if (!res.allowed
+        && (lr->until <= now || (fl->block && !allowed && !lr->blocked)))
+    {
         lr->until = now + (fl->block ? fl->block : fl->period);
+        lr->blocked = (fl->block && !allowed);
         alert = 1;
     }
 
@@ -1434,6 +1710,19 @@ ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     if (!alert) {
+        return;
+    }
+
+    if (allowed) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "compliance: allow-listed client %V exceeded %ui "
+                      "authentication failures per %Ms in zone \"%V\", "
+                      "not locked out",
+                      &r->connection->addr_text, fl->rate, fl->period / 1000,
+                      &fl->shm_zone->shm.name);
+
+        ngx_http_compliance_audit_event(r, ctx, "alert", "high",
+                                        "failure_limit_exceeded");
         return;
     }
 
@@ -1454,6 +1743,123 @@ ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
 
     ngx_http_compliance_audit_event(r, ctx, "alert", "critical",
                                     "locked_out");
+}
+
+
+static ngx_uint_t
+ngx_http_compliance_limit_allowed(ngx_http_compliance_failure_limit_t *fl,
+    struct sockaddr *sa)
+{
+#if (NGX_HAVE_UNIX_DOMAIN)
+    if (sa->sa_family == AF_UNIX) {
+        return fl->allow_unix;
+    }
+#endif
+
+    return compliance_cidr_list_match(&fl->allow, sa);
+}
+
+
+/* a node whose window is a block that still runs */
+static ngx_uint_t
+ngx_http_compliance_limit_locked(ngx_http_compliance_limit_node_t *lr,
+    ngx_msec_t now)
+{
+    return lr->type == NGX_HTTP_COMPLIANCE_KEY_FAILURE && lr->blocked
+           && lr->until > now;
+}
+
+
+/*
+ * For compliance_lockout_admin: the running lockouts of a zone, all of
+ * them (sa NULL) or the one of an address, reported into "out" as long
+ * as it has room (it never grows), and removed with "clear": a removed
+ * key starts again as a new one, with a full bucket and no failures.
+ * Returns how many were found.  One walk of the zone under its mutex.
+ */
+ngx_uint_t
+ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
+    struct sockaddr *sa, ngx_uint_t clear, ngx_array_t *out)
+{
+    ngx_msec_t                         now;
+    ngx_uint_t                         n;
+    ngx_queue_t                       *q, *next;
+    ngx_http_compliance_limit_key_t    key;
+    ngx_http_compliance_limit_zone_t  *zone;
+    ngx_http_compliance_limit_node_t  *lr;
+
+    zone = shm_zone->data;
+    now = ngx_current_msec;
+    n = 0;
+
+    if (sa) {
+        ngx_http_compliance_limit_addr_key(sa, NGX_HTTP_COMPLIANCE_KEY_FAILURE,
+                                           &key);
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (sa) {
+        lr = ngx_http_compliance_limit_lookup(zone, &key);
+
+        if (lr != NULL && ngx_http_compliance_limit_locked(lr, now)) {
+            n = 1;
+            ngx_http_compliance_lockout_report(shm_zone, lr, now, out);
+
+            if (clear) {
+                ngx_http_compliance_limit_delete(zone, lr);
+            }
+        }
+
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        return n;
+    }
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+
+        lr = ngx_queue_data(q, ngx_http_compliance_limit_node_t, queue);
+
+        if (!ngx_http_compliance_limit_locked(lr, now)) {
+            continue;
+        }
+
+        n++;
+        ngx_http_compliance_lockout_report(shm_zone, lr, now, out);
+
+        if (clear) {
+            ngx_http_compliance_limit_delete(zone, lr);
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return n;
+}
+
+
+/* with the zone locked; "out" was sized in advance: no allocation here */
+static void
+ngx_http_compliance_lockout_report(ngx_shm_zone_t *shm_zone,
+    ngx_http_compliance_limit_node_t *lr, ngx_msec_t now, ngx_array_t *out)
+{
+    ngx_http_compliance_lockout_t  *lo;
+
+    if (out->nelts == out->nalloc || lr->len > sizeof(lo->addr)) {
+        return;
+    }
+
+    lo = (ngx_http_compliance_lockout_t *) out->elts + out->nelts++;
+
+    lo->zone = shm_zone;
+    lo->len = lr->len;
+    ngx_memcpy(lo->addr, lr->data, lr->len);
+    lo->left = lr->until - now;
+    lo->failures = lr->failures;
 }
 
 

@@ -20,6 +20,8 @@ typedef struct ngx_http_compliance_failure_limit_s
 /* embedded in ngx_http_compliance_main_conf_t as .limit */
 typedef struct {
     ngx_uint_t                            zones;    /* declared zones */
+    /* zones some compliance_auth_failure_limit uses: ngx_shm_zone_t * */
+    ngx_array_t                          *failure_zones;
 } ngx_http_compliance_limit_main_conf_t;
 
 
@@ -27,7 +29,22 @@ typedef struct {
 typedef struct {
     ngx_array_t                          *limits;   /* compliance_limit */
     ngx_http_compliance_failure_limit_t  *failure;  /* auth_failure_limit */
+    ngx_flag_t                            admin;    /* lockout_admin */
 } ngx_http_compliance_limit_loc_conf_t;
+
+
+/*
+ * One running lockout as compliance_lockout_admin reports it: the key
+ * is the address as stored (4 bytes of IPv4, the 8 bytes of an IPv6
+ * /64, none for unix-socket peers).
+ */
+typedef struct {
+    ngx_shm_zone_t                       *zone;
+    u_char                                addr[8];
+    size_t                                len;
+    ngx_msec_t                            left;     /* ms of the block */
+    ngx_uint_t                            failures;
+} ngx_http_compliance_lockout_t;
 
 
 /* embedded in ngx_http_compliance_ctx_t as .limit */

@@ -42,6 +42,22 @@ static ngx_conf_enum_t  ngx_http_compliance_audit_failures[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_compliance_posture_modes[] = {
+    { ngx_string("warn"), NGX_HTTP_COMPLIANCE_POSTURE_WARN },
+    { ngx_string("strict"), NGX_HTTP_COMPLIANCE_POSTURE_STRICT },
+    { ngx_string("off"), NGX_HTTP_COMPLIANCE_POSTURE_OFF },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_compliance_error_pages_values[] = {
+    { ngx_string("on"), NGX_HTTP_COMPLIANCE_ERRORS_ON },
+    { ngx_string("all"), NGX_HTTP_COMPLIANCE_ERRORS_ALL },
+    { ngx_string("off"), NGX_HTTP_COMPLIANCE_ERRORS_OFF },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_compliance_commands[] = {
 
     { ngx_string("compliance"),
@@ -171,8 +187,15 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NULL },
 
     { ngx_string("compliance_auth_failure_limit"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
       ngx_http_compliance_auth_failure_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_lockout_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_compliance_lockout_admin,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -240,9 +263,44 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_scrub_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_compliance_scrub_headers,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, boundary.scrub),
+      NULL },
+
+    { ngx_string("compliance_error_pages"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_error_pages,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, boundary.error_pages),
+      &ngx_http_compliance_error_pages_values },
+
+    { ngx_string("compliance_deprecation"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234,
+      ngx_http_compliance_deprecation,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_posture"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_compliance_main_conf_t, posture.mode),
+      &ngx_http_compliance_posture_modes },
+
+    { ngx_string("compliance_posture_waive"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_compliance_posture_waive,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -420,11 +478,16 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
     }
 
-    if (ngx_http_compliance_audit_init(cf) != NGX_OK) {
+    /* below the vault's filter, which stays on top, above headers.c's */
+    if (ngx_http_compliance_boundary_init(cf) != NGX_OK
+        || ngx_http_compliance_audit_init(cf) != NGX_OK
+        || ngx_http_compliance_vault_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    return ngx_http_compliance_vault_init(cf);
+    /* last: what the whole configuration shows */
+    return ngx_http_compliance_posture_check(cf);
 }
 
 
@@ -459,6 +522,8 @@ ngx_http_compliance_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    cmf->posture.mode = NGX_CONF_UNSET_UINT;
+
     return cmf;
 }
 
@@ -481,6 +546,9 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_jwt_create_conf(&conf->jwt);
     ngx_http_compliance_limit_create_loc_conf(&conf->limit);
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
+    ngx_http_compliance_boundary_create_conf(&conf->boundary);
+    ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
+    ngx_http_compliance_posture_create_conf(cf, &conf->posture);
 
     return conf;
 }
@@ -521,21 +589,46 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         || ngx_http_compliance_limit_merge_loc_conf(cf, &prev->limit,
                                                     &conf->limit)
            != NGX_CONF_OK
+        /* not inherited: the admin is the location's content handler */
+        || (conf->limit.admin
+            && ngx_http_compliance_lockout_admin_merge(cf, &conf->access,
+                                                       &conf->audit)
+               != NGX_CONF_OK)
         /* a credential goes only where requests are authenticated */
         || ngx_http_compliance_vault_merge_loc_conf(cf, &prev->vault,
                                                     &conf->vault,
                                                     &conf->access)
+           != NGX_CONF_OK
+        || ngx_http_compliance_boundary_merge_conf(cf, &prev->boundary,
+                                                   &conf->boundary)
+           != NGX_CONF_OK
+        || ngx_http_compliance_deprecation_merge_conf(cf, &prev->deprecation,
+                                                      &conf->deprecation)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }
 
-    /* last: the methods a location accepts follow from its keys */
+    /* the methods a location accepts follow from its keys */
     avail = (conf->jwt.keys ? NGX_HTTP_COMPLIANCE_METHOD_JWT : 0)
             | (conf->apikey.keys ? NGX_HTTP_COMPLIANCE_METHOD_API_KEY : 0);
 
-    return ngx_http_compliance_access_merge_methods(cf, &prev->access,
-                                                    &conf->access, avail);
+    if (ngx_http_compliance_access_merge_methods(cf, &prev->access,
+                                                 &conf->access, avail)
+        != NGX_CONF_OK
+        || ngx_http_compliance_posture_merge_conf(cf, &prev->posture,
+                                                  &conf->posture)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* last: the posture checks read the merged conf at postconfiguration */
+    if (ngx_http_compliance_posture_record(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -40,6 +40,10 @@
 #define NGX_HTTP_COMPLIANCE_METHOD_API_KEY  0x02
 
 
+/* nginx 1.22 names no 410 */
+#define NGX_HTTP_COMPLIANCE_GONE        410
+
+
 #define NGX_HTTP_COMPLIANCE_AUDIT_OPEN    0
 #define NGX_HTTP_COMPLIANCE_AUDIT_CLOSED  1
 
@@ -71,10 +75,25 @@ typedef struct {
 } ngx_http_compliance_audit_log_t;
 
 
+#define NGX_HTTP_COMPLIANCE_POSTURE_WARN    0
+#define NGX_HTTP_COMPLIANCE_POSTURE_STRICT  1
+#define NGX_HTTP_COMPLIANCE_POSTURE_OFF     2
+
+
+/* posture at config load: ngx_http_compliance_posture.c */
+typedef struct {
+    ngx_uint_t                  mode;           /* compliance_posture */
+    ngx_array_t                *places;         /* what the merge saw */
+    ngx_array_t                *loose;          /* key files, loose mode */
+} ngx_http_compliance_posture_main_conf_t;
+
+
 typedef struct {
     /* set by any directive that needs the request handler or filter */
     ngx_flag_t                  handler_needed;
     ngx_flag_t                  filter_needed;
+    ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
+    ngx_flag_t                  error_pages_needed;  /* and body filter */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -85,8 +104,9 @@ typedef struct {
     ngx_http_compliance_header_t           authorization;
     ngx_array_t                           *credential_vars; /* ngx_int_t */
 
-    ngx_http_compliance_limit_main_conf_t  limit;
-    ngx_http_compliance_vault_main_conf_t  vault;
+    ngx_http_compliance_limit_main_conf_t    limit;
+    ngx_http_compliance_vault_main_conf_t    vault;
+    ngx_http_compliance_posture_main_conf_t  posture;
 } ngx_http_compliance_main_conf_t;
 
 
@@ -159,6 +179,36 @@ typedef struct {
 } ngx_http_compliance_redact_conf_t;
 
 
+/* waivers and where the block is: ngx_http_compliance_posture.c */
+typedef struct {
+    ngx_array_t                *waivers;
+    u_char                     *file;           /* of the block's start */
+    ngx_uint_t                  line;
+} ngx_http_compliance_posture_conf_t;
+
+
+/* an API's retirement: ngx_http_compliance_deprecation.c */
+typedef struct {
+    ngx_str_t                   deprecation;    /* "@<epoch>", or unset */
+    ngx_str_t                   sunset_date;    /* HTTP-date, or empty */
+    ngx_str_t                   link;           /* the Link value */
+    time_t                      sunset;
+    ngx_flag_t                  enforce;
+} ngx_http_compliance_deprecation_conf_t;
+
+
+#define NGX_HTTP_COMPLIANCE_ERRORS_OFF  0
+#define NGX_HTTP_COMPLIANCE_ERRORS_ON   1   /* nginx's, upstream 5xx */
+#define NGX_HTTP_COMPLIANCE_ERRORS_ALL  2   /* and upstream 4xx */
+
+
+/* what leaves the boundary: ngx_http_compliance_boundary.c */
+typedef struct {
+    ngx_flag_t                  scrub;
+    ngx_uint_t                  error_pages;
+} ngx_http_compliance_boundary_conf_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -168,6 +218,9 @@ typedef struct {
     ngx_http_compliance_redact_conf_t     redact;
     ngx_http_compliance_limit_loc_conf_t  limit;   /* limit.c */
     ngx_http_compliance_vault_loc_conf_t  vault;   /* vault.c */
+    ngx_http_compliance_posture_conf_t    posture;
+    ngx_http_compliance_boundary_conf_t   boundary;
+    ngx_http_compliance_deprecation_conf_t  deprecation;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -197,6 +250,9 @@ typedef struct {
 
     ngx_str_t                   credential_id;  /* vault entry injected */
     ngx_http_compliance_limit_ctx_t  limit;
+
+    /* boundary.c: the problem+json that replaces this response's body */
+    ngx_buf_t                  *error_body;
 
     unsigned                    authenticated:1;
     unsigned                    refused:1;
@@ -311,6 +367,15 @@ ngx_int_t ngx_http_compliance_limit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx);
+ngx_uint_t ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
+    struct sockaddr *sa, ngx_uint_t clear, ngx_array_t *out);
+
+/* ngx_http_compliance_lockout.c */
+char *ngx_http_compliance_lockout_admin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_lockout_admin_merge(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *access,
+    ngx_http_compliance_audit_conf_t *audit);
 
 /* ngx_http_compliance_vault.c */
 char *ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -331,6 +396,9 @@ ngx_int_t ngx_http_compliance_vault_check_debug_connection(
 void ngx_http_compliance_audit_event(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason);
+void ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
+    const char *reason, ngx_str_t *fields);
 ngx_int_t ngx_http_compliance_audit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_audit_init(ngx_conf_t *cf);
@@ -369,15 +437,58 @@ ngx_int_t ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
 ngx_int_t ngx_http_compliance_variable_safe(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
+/* ngx_http_compliance_posture.c */
+void ngx_http_compliance_posture_create_conf(ngx_conf_t *cf,
+    ngx_http_compliance_posture_conf_t *conf);
+char *ngx_http_compliance_posture_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_posture_conf_t *prev,
+    ngx_http_compliance_posture_conf_t *conf);
+char *ngx_http_compliance_posture_waive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_compliance_posture_record(ngx_conf_t *cf,
+    ngx_http_compliance_loc_conf_t *conf);
+void ngx_http_compliance_posture_loose_file(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_str_t *path, ngx_uint_t mode);
+ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
+
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);
+
+/* ngx_http_compliance_boundary.c */
+ngx_int_t ngx_http_compliance_boundary_init(ngx_conf_t *cf);
+void ngx_http_compliance_boundary_create_conf(
+    ngx_http_compliance_boundary_conf_t *conf);
+char *ngx_http_compliance_boundary_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_boundary_conf_t *prev,
+    ngx_http_compliance_boundary_conf_t *conf);
+char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_error_pages(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_deprecation.c */
+ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,
+    ngx_http_compliance_deprecation_conf_t *conf);
+ngx_int_t ngx_http_compliance_deprecation_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+void ngx_http_compliance_deprecation_create_conf(
+    ngx_http_compliance_deprecation_conf_t *conf);
+char *ngx_http_compliance_deprecation_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_deprecation_conf_t *prev,
+    ngx_http_compliance_deprecation_conf_t *conf);
+char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_compliance_problem.c */
 ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+ngx_buf_t *ngx_http_compliance_problem_body(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+void ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 void ngx_http_compliance_drop_header(ngx_http_request_t *r, ngx_str_t *name);
+ngx_int_t ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b);
 
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);

@@ -1,7 +1,9 @@
 /*
  * The one writer of RFC 9457 problem+json refusals.  Every control that
  * refuses a request goes through ngx_http_compliance_problem(), so every
- * refusal has the same shape, the request id, and no internals.
+ * refusal has the same shape, the request id, and no internals.  The
+ * error pages of ngx_http_compliance_boundary.c are the same body
+ * without a reason.
  */
 
 #include "ngx_http_compliance_module.h"
@@ -25,30 +27,59 @@ static ngx_str_t  ngx_http_compliance_www_auth_scope =
     ngx_string("Bearer realm=\"api\", error=\"insufficient_scope\"");
 
 
+/* the status phrases of RFC 9110 (RFC 9457 4.2: the title of about:blank) */
 static ngx_str_t *
 ngx_http_compliance_title(ngx_uint_t status)
 {
-    static ngx_str_t  bad_request = ngx_string("Bad Request");
-    static ngx_str_t  unauthorized = ngx_string("Unauthorized");
-    static ngx_str_t  forbidden = ngx_string("Forbidden");
-    static ngx_str_t  too_many = ngx_string("Too Many Requests");
-    static ngx_str_t  unavailable = ngx_string("Service Unavailable");
-    static ngx_str_t  internal = ngx_string("Internal Server Error");
+    ngx_uint_t  i;
 
-    switch (status) {
-    case NGX_HTTP_BAD_REQUEST:
-        return &bad_request;
-    case NGX_HTTP_UNAUTHORIZED:
-        return &unauthorized;
-    case NGX_HTTP_FORBIDDEN:
-        return &forbidden;
-    case NGX_HTTP_TOO_MANY_REQUESTS:
-        return &too_many;
-    case NGX_HTTP_SERVICE_UNAVAILABLE:
-        return &unavailable;
-    default:
-        return &internal;
+    static struct {
+        ngx_uint_t  status;
+        ngx_str_t   title;
+    }  titles[] = {
+        { 400, ngx_string("Bad Request") },
+        { 401, ngx_string("Unauthorized") },
+        { 402, ngx_string("Payment Required") },
+        { 403, ngx_string("Forbidden") },
+        { 404, ngx_string("Not Found") },
+        { 405, ngx_string("Method Not Allowed") },
+        { 406, ngx_string("Not Acceptable") },
+        { 407, ngx_string("Proxy Authentication Required") },
+        { 408, ngx_string("Request Timeout") },
+        { 409, ngx_string("Conflict") },
+        { 410, ngx_string("Gone") },
+        { 411, ngx_string("Length Required") },
+        { 412, ngx_string("Precondition Failed") },
+        { 413, ngx_string("Content Too Large") },
+        { 414, ngx_string("URI Too Long") },
+        { 415, ngx_string("Unsupported Media Type") },
+        { 416, ngx_string("Range Not Satisfiable") },
+        { 417, ngx_string("Expectation Failed") },
+        { 421, ngx_string("Misdirected Request") },
+        { 422, ngx_string("Unprocessable Content") },
+        { 426, ngx_string("Upgrade Required") },
+        { 428, ngx_string("Precondition Required") },
+        { 429, ngx_string("Too Many Requests") },
+        { 431, ngx_string("Request Header Fields Too Large") },
+        { 500, ngx_string("Internal Server Error") },
+        { 501, ngx_string("Not Implemented") },
+        { 502, ngx_string("Bad Gateway") },
+        { 503, ngx_string("Service Unavailable") },
+        { 504, ngx_string("Gateway Timeout") },
+        { 505, ngx_string("HTTP Version Not Supported") },
+        { 507, ngx_string("Insufficient Storage") }
+    };
+
+    static ngx_str_t  client_error = ngx_string("Client Error");
+    static ngx_str_t  server_error = ngx_string("Server Error");
+
+    for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+        if (titles[i].status == status) {
+            return &titles[i].title;
+        }
     }
+
+    return (status < 500) ? &client_error : &server_error;
 }
 
 
@@ -105,16 +136,74 @@ ngx_http_compliance_set_header(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
+/*
+ * The body {"type","title","status"[,"reason"],"request_id"}; reason
+ * NULL leaves the member out.  Reasons are fixed identifiers and titles
+ * fixed phrases: nothing here needs escaping.
+ */
+ngx_buf_t *
+ngx_http_compliance_problem_body(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason)
+{
+    size_t      len;
+    u_char     *p;
+    ngx_buf_t  *b;
+    ngx_str_t  *title;
+
+    title = ngx_http_compliance_title(status);
+
+    len = sizeof("{\"type\":\"about:blank\",\"title\":\"\",\"status\":"
+                 ",\"reason\":\"\",\"request_id\":\"\"}") - 1
+          + title->len + NGX_INT_T_LEN
+          + (reason ? ngx_strlen(reason) : 0)
+          + NGX_HTTP_COMPLIANCE_REQID_LEN;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    p = ngx_sprintf(b->last, "{\"type\":\"about:blank\",\"title\":\"%V\","
+                    "\"status\":%ui,", title, status);
+
+    if (reason) {
+        p = ngx_sprintf(p, "\"reason\":\"%s\",", reason);
+    }
+
+    p = ngx_cpymem(p, "\"request_id\":\"", sizeof("\"request_id\":\"") - 1);
+    p = ngx_cpymem(p, ctx->request_id, NGX_HTTP_COMPLIANCE_REQID_LEN);
+    *p++ = '"';
+    *p++ = '}';
+    b->last = p;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    return b;
+}
+
+
+/* the response headers of a problem+json body of len bytes */
+void
+ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len)
+{
+    r->headers_out.content_type = ngx_http_compliance_problem_type;
+    r->headers_out.content_type_len = ngx_http_compliance_problem_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    ngx_http_clear_content_length(r);
+    r->headers_out.content_length_n = len;
+}
+
+
 ngx_int_t
 ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason)
 {
-    size_t        len, rlen;
-    u_char       *p;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_str_t    *title, *www;
-    ngx_chain_t   out;
+    size_t       rlen;
+    ngx_buf_t   *b;
+    ngx_str_t   *www;
 
     rlen = ngx_strlen(reason);
 
@@ -132,40 +221,13 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
         r->keepalive = 0;
     }
 
-    title = ngx_http_compliance_title(status);
-
-    len = sizeof("{\"type\":\"about:blank\",\"title\":\"\",\"status\":"
-                 ",\"reason\":\"\",\"request_id\":\"\"}") - 1
-          + title->len + NGX_INT_T_LEN + rlen
-          + NGX_HTTP_COMPLIANCE_REQID_LEN;
-
-    b = ngx_create_temp_buf(r->pool, len);
+    b = ngx_http_compliance_problem_body(r, ctx, status, reason);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* reasons are fixed identifiers: nothing here needs escaping */
-    p = ngx_sprintf(b->last, "{\"type\":\"about:blank\",\"title\":\"%V\","
-                    "\"status\":%ui,\"reason\":\"%s\",\"request_id\":\"",
-                    title, status, reason);
-    p = ngx_cpymem(p, ctx->request_id, NGX_HTTP_COMPLIANCE_REQID_LEN);
-    *p++ = '"';
-    *p++ = '}';
-    b->last = p;
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
     r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_compliance_problem_type;
-    r->headers_out.content_type_len = ngx_http_compliance_problem_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    if (r->headers_out.content_length) {
-        r->headers_out.content_length->hash = 0;
-        r->headers_out.content_length = NULL;
-    }
+    ngx_http_compliance_problem_headers(r, b->last - b->pos);
 
     www = NULL;
 
@@ -191,6 +253,17 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+
+    return ngx_http_compliance_send_body(r, b);
+}
+
+
+/* the headers as set, then b (the last buffer) unless HEAD */
+ngx_int_t
+ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b)
+{
+    ngx_int_t     rc;
+    ngx_chain_t   out;
 
     rc = ngx_http_send_header(r);
 

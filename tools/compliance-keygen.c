@@ -28,6 +28,7 @@
 #include <openssl/crypto.h>
 
 #include "compliance_apikey.h"
+#include "compliance_io.h"
 #include "compliance_version.h"
 
 
@@ -269,34 +270,19 @@ keygen_parse_args(int argc, char **argv, keygen_args_t *a)
 
 
 /*
- * The lock lives in a separate file: the key file itself is replaced by
- * rename(), so a lock on it would protect the wrong inode.
+ * Writers lock the directory (compliance_lock_dir): the key file itself
+ * is replaced by rename(), so a lock on it would protect the wrong inode,
+ * and a lock file would be left behind.
  */
 static int
 keygen_lock(const char *path)
 {
     int   fd;
-    char  lock[4096];
+    char  err[KEYGEN_ERRLEN];
 
-    if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int) sizeof(lock))
-    {
-        keygen_error("file name is too long");
-        return -1;
-    }
-
-    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, KEYGEN_FILE_MODE);
+    fd = compliance_lock_dir(path, err, sizeof(err));
     if (fd == -1) {
-        keygen_error("cannot open lock file \"%s\": %s", lock,
-                     strerror(errno));
-        return -1;
-    }
-
-    while (flock(fd, LOCK_EX) == -1) {
-        if (errno != EINTR) {
-            keygen_error("cannot lock \"%s\": %s", lock, strerror(errno));
-            close(fd);
-            return -1;
-        }
+        keygen_error("%s", err);
     }
 
     return fd;
@@ -739,7 +725,12 @@ keygen_list(const keygen_args_t *a)
 
     qsort(order, set.n, sizeof(*order), keygen_cmp_line);
 
-    /* Never the salt or the hash: they would help an offline attack. */
+    /*
+     * A labelled table, one key a line.  Never the salt or the hash: they
+     * would help an offline attack.
+     */
+    printf("ID\tPRINCIPAL\tORG\tSCOPES\tALLOW\tEXPIRES\n");
+
     for (i = 0; i < set.n; i++) {
         r = order[i];
 

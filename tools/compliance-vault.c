@@ -8,7 +8,7 @@
  *   compliance-vault --vault F --key K rekey --new-key K2
  *
  * Secrets never travel on argv and are never printed; writes are atomic
- * and serialized by flock() on F.lock.
+ * and serialized by flock() on the directory of F.
  */
 
 #include <errno.h>
@@ -25,6 +25,7 @@
 
 #include <openssl/crypto.h>
 
+#include "compliance_io.h"
 #include "compliance_secret.h"
 #include "compliance_vault.h"
 #include "compliance_version.h"
@@ -300,53 +301,30 @@ cli_load_key(const char *path, u_char *key)
     }
 
     if (mode & 077) {
+        /* the module's words (ngx_http_compliance_warn_file_mode) */
         fprintf(stderr, "%s: warning: key file \"%s\" is accessible by "
-                "group/other (mode %04o); chmod 600 it\n", cli_name, path,
-                mode);
+                "group or others (mode %04o): chmod 600 it\n", cli_name,
+                path, mode & 0777);
     }
 
     return CLI_OK;
 }
 
 
-/* The lock is released when the process exits. */
+/*
+ * Writers lock the vault's directory (compliance_lock_dir); the lock is
+ * released when the process exits.
+ */
 static int
 cli_lock(const char *vault)
 {
-    int     fd;
-    char   *path;
-    size_t  len;
+    int   fd;
+    char  err[CLI_ERRLEN];
 
-    len = strlen(vault);
-
-    path = malloc(len + sizeof(".lock"));
-    if (path == NULL) {
-        fprintf(stderr, "%s: out of memory\n", cli_name);
-        return -1;
-    }
-
-    memcpy(path, vault, len);
-    memcpy(path + len, ".lock", sizeof(".lock"));
-
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = compliance_lock_dir(vault, err, sizeof(err));
     if (fd == -1) {
-        fprintf(stderr, "%s: cannot open lock file \"%s\": %s\n", cli_name,
-                path, strerror(errno));
-        free(path);
-        return -1;
+        fprintf(stderr, "%s: %s\n", cli_name, err);
     }
-
-    while (flock(fd, LOCK_EX) == -1) {
-        if (errno != EINTR) {
-            fprintf(stderr, "%s: cannot lock \"%s\": %s\n", cli_name, path,
-                    strerror(errno));
-            close(fd);
-            free(path);
-            return -1;
-        }
-    }
-
-    free(path);
 
     return fd;
 }
@@ -544,6 +522,9 @@ cli_list(const cli_args_t *a, const u_char *key)
     }
 
     n = compliance_vault_count(v);
+
+    /* a labelled table: one header line, then one entry a line */
+    printf("NAME\tSET_AT\n");
 
     for (i = 0; i < n; i++) {
         e = compliance_vault_entry(v, i);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +126,49 @@ compliance_file_free(compliance_file_t *f, int wipe)
     }
 
     memset(f, 0, sizeof(compliance_file_t));
+}
+
+
+int
+compliance_lock_dir(const char *path, char *err, size_t errlen)
+{
+    int          fd;
+    char         dir[4096];
+    const char  *slash;
+    size_t       len;
+
+    slash = strrchr(path, '/');
+
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+
+    } else {
+        len = (slash == path) ? 1 : (size_t) (slash - path);
+
+        if (len >= sizeof(dir)) {
+            snprintf(err, errlen, "file name \"%s\" is too long", path);
+            return -1;
+        }
+
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+    }
+
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1) {
+        snprintf(err, errlen, "cannot open directory \"%s\": %s", dir,
+                 strerror(errno));
+        return -1;
+    }
+
+    while (flock(fd, LOCK_EX) == -1) {
+        if (errno != EINTR) {
+            snprintf(err, errlen, "cannot lock directory \"%s\": %s", dir,
+                     strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+
+    return fd;
 }

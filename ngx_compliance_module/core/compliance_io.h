@@ -48,6 +48,15 @@ int compliance_file_read(const char *path, const char *kind, size_t max,
 void compliance_file_free(compliance_file_t *f, int wipe);
 
 /*
+ * Serializes the writers of a file that is replaced by rename() (key
+ * files, vaults): an exclusive flock() on the directory that holds it, so
+ * no lock file is left behind and the lock follows no inode the rename
+ * replaces.  Returns the descriptor to close() when done (or to leave to
+ * process exit), or -1 with err set.
+ */
+int compliance_lock_dir(const char *path, char *err, size_t errlen);
+
+/*
  * Reads until size bytes are in buf or the file ends, retrying
  * interrupted reads.  Returns the bytes read, or -1 with errno set.
  */

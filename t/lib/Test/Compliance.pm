@@ -1413,6 +1413,15 @@ EOF
     return;
 }
 
+# The text without the lines of the posture check ("compliance posture:"),
+# for tests that look for the other warnings of a configuration.
+sub without_posture {
+    my ($self, $text) = @_;
+
+    return join '', grep { !/compliance posture: / }
+                    split /^/m, $text // '';
+}
+
 # Secrets a test sent: finish() fails if any appears in a file under logs/.
 sub forbid_in_logs {
     my ($self, @secrets) = @_;

@@ -1,0 +1,68 @@
+package Test::ComplianceBackend;
+
+# The leaky application server of the SPEC 12 tests
+# (t/helpers/boundary-backend.py): started on 127.0.0.1, waited for,
+# stopped when the test ends.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes qw(sleep time);
+
+our @EXPORT_OK = qw(python_available start_backend);
+
+my @pids;
+
+sub python_available {
+    return system('/usr/bin/python3 -c "import socketserver" 2>/dev/null')
+        == 0;
+}
+
+# start_backend($t, $port): forks the backend; dies unless it accepts
+# connections within 5 s
+sub start_backend {
+    my ($t, $port) = @_;
+
+    my $script = $t->repo_root . '/t/helpers/boundary-backend.py';
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', $t->path('logs/backend.stderr');
+        { exec '/usr/bin/python3', $script, $port; }
+        POSIX::_exit(127);
+    }
+
+    push @pids, $pid;
+
+    my $deadline = time + 5;
+
+    while (time < $deadline) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                      Proto => 'tcp', Timeout => 1);
+        if ($s) {
+            close $s;
+            return $pid;
+        }
+        sleep 0.05;
+    }
+
+    die "the backend did not listen on 127.0.0.1:$port\n";
+}
+
+END {
+    local $?;
+
+    for my $pid (@pids) {
+        kill 'TERM', $pid;
+        waitpid $pid, 0;
+    }
+}
+
+1;
