@@ -23,29 +23,14 @@
 
 #include "compliance_chain.h"
 #include "compliance_secret.h"
+#include "compliance_verify.h"
 #include "compliance_version.h"
 
 
-/* a record is a few hundred bytes; anything this long is not one */
-#define AUDIT_LINE_MAX   (1024 * 1024)
+#define AUDIT_LINE_MAX   COMPLIANCE_VERIFY_LINE_MAX
 #define AUDIT_TOP_IPS    10
 
 #define AUDIT_CHECKPOINT  "compliance audit checkpoint seq="
-
-
-typedef struct {
-    uint64_t       seq;
-    u_char         chain[COMPLIANCE_CHAIN_HEX_LEN];
-    unsigned long  line;
-} audit_checkpoint_t;
-
-
-typedef struct {
-    audit_checkpoint_t  *cp;
-    size_t               n;
-    size_t               size;
-    const char          *path;
-} audit_checkpoints_t;
 
 
 typedef struct {
@@ -56,18 +41,11 @@ typedef struct {
 
 static void usage(void);
 static void usage_to(FILE *fp);
-static int hex_valid(const u_char *p, size_t len);
 static int cp_cmp(const void *a, const void *b);
-static int load_checkpoints(const char *path, audit_checkpoints_t *cps);
+static int load_checkpoints(const char *path, compliance_checkpoints_t *cps);
 static int verify(int argc, char **argv);
-static int verify_file(compliance_chain_t *c, const char *file,
-    const u_char *prev_opt, uint64_t *unanchored, u_char *prev,
-    uint64_t *last_seq, uint64_t *records, audit_checkpoints_t *cps,
+static int verify_file(compliance_verify_t *v, const char *file,
     unsigned long *lines);
-static int verify_line(compliance_chain_t *c, u_char *line, size_t len,
-    unsigned long lineno, int first, const u_char *prev_opt,
-    uint64_t *unanchored,
-    u_char *prev, uint64_t *last_seq, audit_checkpoints_t *cps);
 static void count(json_t *map, const char *key);
 static int count_cmp(const void *a, const void *b);
 static int print_counts(const char *title, json_t *map, size_t limit);
@@ -94,29 +72,9 @@ usage_to(FILE *fp)
 
 
 static int
-hex_valid(const u_char *p, size_t len)
-{
-    size_t  i;
-
-    if (len != COMPLIANCE_CHAIN_HEX_LEN) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static int
 cp_cmp(const void *a, const void *b)
 {
-    const audit_checkpoint_t  *x = a, *y = b;
+    const compliance_checkpoint_t  *x = a, *y = b;
 
     if (x->seq != y->seq) {
         return x->seq < y->seq ? -1 : 1;
@@ -131,7 +89,7 @@ cp_cmp(const void *a, const void *b)
  * error log or syslog file, whatever the prefix of the line.
  */
 static int
-load_checkpoints(const char *path, audit_checkpoints_t *cps)
+load_checkpoints(const char *path, compliance_checkpoints_t *cps)
 {
     FILE                *fp;
     char                *buf, *p, *end;
@@ -139,7 +97,7 @@ load_checkpoints(const char *path, audit_checkpoints_t *cps)
     ssize_t              n;
     uint64_t             seq;
     unsigned long        lineno;
-    audit_checkpoint_t  *cp;
+    compliance_checkpoint_t  *cp;
 
     fp = fopen(path, "r");
     if (fp == NULL) {
@@ -168,7 +126,7 @@ load_checkpoints(const char *path, audit_checkpoints_t *cps)
 
         if (end == p || *p < '0' || *p > '9' || errno != 0
             || strncmp(end, " chain=", 7) != 0
-            || !hex_valid((u_char *) end + 7,
+            || !compliance_verify_hex_valid((u_char *) end + 7,
                           strspn(end + 7, "0123456789abcdef")))
         {
             fprintf(stderr, "compliance-audit: %s:%lu: malformed "
@@ -178,7 +136,7 @@ load_checkpoints(const char *path, audit_checkpoints_t *cps)
 
         if (cps->n == cps->size) {
             cps->size = cps->size ? 2 * cps->size : 64;
-            cp = realloc(cps->cp, cps->size * sizeof(audit_checkpoint_t));
+            cp = realloc(cps->cp, cps->size * sizeof(compliance_checkpoint_t));
 
             if (cp == NULL) {
                 fprintf(stderr, "compliance-audit: out of memory\n");
@@ -208,155 +166,8 @@ load_checkpoints(const char *path, audit_checkpoints_t *cps)
     fclose(fp);
 
     if (cps->n) {
-        qsort(cps->cp, cps->n, sizeof(audit_checkpoint_t), cp_cmp);
+        qsort(cps->cp, cps->n, sizeof(compliance_checkpoint_t), cp_cmp);
     }
-
-    return 0;
-}
-
-
-/* one record; prints the reason and returns -1 when it is bad */
-static int
-verify_line(compliance_chain_t *c, u_char *line, size_t len,
-    unsigned long lineno, int first, const u_char *prev_opt,
-    uint64_t *unanchored,
-    u_char *prev, uint64_t *last_seq, audit_checkpoints_t *cps)
-{
-    int            rc, check_link;
-    json_t        *rec, *v;
-    size_t         plen, lo, hi, mid;
-    u_char         link[COMPLIANCE_CHAIN_HEX_LEN];
-    uint64_t       seq;
-    json_error_t   jerr;
-    const u_char  *hex;
-
-    if (len == 0) {
-        fprintf(stderr, "line %lu: empty line\n", lineno);
-        return -1;
-    }
-
-    rec = json_loadb((char *) line, len, JSON_REJECT_DUPLICATES, &jerr);
-
-    if (rec == NULL) {
-        fprintf(stderr, "line %lu: not valid JSON: %s (column %d)\n",
-                lineno, jerr.text, jerr.column);
-        return -1;
-    }
-
-    if (!json_is_object(rec)) {
-        json_decref(rec);
-        fprintf(stderr, "line %lu: not a JSON object\n", lineno);
-        return -1;
-    }
-
-    rc = compliance_chain_split(line, len, &plen, &hex, &seq);
-
-    if (rc != COMPLIANCE_CHAIN_OK) {
-        json_decref(rec);
-        fprintf(stderr, "line %lu: %s\n", lineno,
-                compliance_chain_strerror(rc));
-        return -1;
-    }
-
-    /* the parsed values must be the very ones the MAC covers */
-    v = json_object_get(rec, "seq");
-    rc = json_is_integer(v) && (uint64_t) json_integer_value(v) == seq;
-    v = json_object_get(rec, "chain");
-    rc = rc && json_is_string(v)
-         && memcmp(json_string_value(v), hex, COMPLIANCE_CHAIN_HEX_LEN) == 0;
-    json_decref(rec);
-
-    if (!rc) {
-        fprintf(stderr, "line %lu: \"seq\"/\"chain\" fields are ambiguous\n",
-                lineno);
-        return -1;
-    }
-
-    check_link = 1;
-
-    if (first) {
-        if (seq == 1) {
-            memcpy(prev, compliance_chain_zero, COMPLIANCE_CHAIN_HEX_LEN);
-
-            if (prev_opt && memcmp(prev_opt, compliance_chain_zero,
-                                   COMPLIANCE_CHAIN_HEX_LEN) != 0)
-            {
-                fprintf(stderr, "note: --prev ignored: the file starts at "
-                        "seq 1, whose previous chain value is 64 zeros\n");
-            }
-
-        } else if (prev_opt) {
-            memcpy(prev, prev_opt, COMPLIANCE_CHAIN_HEX_LEN);
-
-        } else if (*unanchored) {
-            /* explicitly accepted: the head is trusted, not checked */
-            fprintf(stderr, "note: first record (seq %" PRIu64 ") taken as "
-                    "the anchor (--continuation): its own link is not "
-                    "checked\n", seq);
-            *unanchored = seq;
-            check_link = 0;
-
-        } else {
-            /*
-             * a file that does not start the chain proves nothing about
-             * its head: deleted or edited first records look the same
-             */
-            fprintf(stderr, "line %lu: the file starts at seq %" PRIu64
-                    ", not 1, and nothing anchors it: the head of the chain "
-                    "is missing or was cut; pass --prev HEX (the last "
-                    "\"chain\" of the previous file or a checkpoint) or "
-                    "--continuation to accept an unchecked head\n",
-                    lineno, seq);
-            return -1;
-        }
-
-    } else if (seq != *last_seq + 1) {
-        fprintf(stderr, "line %lu: seq %" PRIu64 " where %" PRIu64
-                " was expected (%s)\n", lineno, seq, *last_seq + 1,
-                seq <= *last_seq ? "record duplicated or out of order"
-                                 : "records missing");
-        return -1;
-    }
-
-    if (check_link) {
-        if (compliance_chain_compute_prefix(c, prev, line, plen, link) != 0) {
-            fprintf(stderr, "line %lu: HMAC computation failed\n", lineno);
-            return -1;
-        }
-
-        if (CRYPTO_memcmp(link, hex, COMPLIANCE_CHAIN_HEX_LEN) != 0) {
-            fprintf(stderr, "line %lu: chain mismatch (record altered, "
-                    "inserted, reordered, or a wrong key)\n", lineno);
-            return -1;
-        }
-    }
-
-    /* checkpoints logged for this seq */
-    lo = 0;
-    hi = cps->n;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-
-        if (cps->cp[mid].seq < seq) {
-            lo = mid + 1;
-
-        } else {
-            hi = mid;
-        }
-    }
-
-    for ( /* void */ ; lo < cps->n && cps->cp[lo].seq == seq; lo++) {
-        if (memcmp(cps->cp[lo].chain, hex, COMPLIANCE_CHAIN_HEX_LEN) != 0) {
-            fprintf(stderr, "line %lu: chain differs from the checkpoint "
-                    "for seq %" PRIu64 " at %s:%lu\n", lineno, seq,
-                    cps->path, cps->cp[lo].line);
-            return -1;
-        }
-    }
-
-    memcpy(prev, hex, COMPLIANCE_CHAIN_HEX_LEN);
-    *last_seq = seq;
 
     return 0;
 }
@@ -364,14 +175,12 @@ verify_line(compliance_chain_t *c, u_char *line, size_t len,
 
 /* the records of one file of the series; 0, 1 (bad record) or 2 */
 static int
-verify_file(compliance_chain_t *c, const char *file, const u_char *prev_opt,
-    uint64_t *unanchored, u_char *prev, uint64_t *last_seq,
-    uint64_t *records, audit_checkpoints_t *cps, unsigned long *lines)
+verify_file(compliance_verify_t *v, const char *file, unsigned long *lines)
 {
     int             rc;
     FILE           *fp;
     char           *buf;
-    size_t          cap, len;
+    size_t          cap;
     ssize_t         n;
     unsigned long   lineno;
 
@@ -390,33 +199,20 @@ verify_file(compliance_chain_t *c, const char *file, const u_char *prev_opt,
 
     while ((n = getline(&buf, &cap, fp)) != -1) {
         lineno++;
-        len = (size_t) n;
 
-        if (len > AUDIT_LINE_MAX) {
-            fprintf(stderr, "%s: line %lu: longer than %d bytes\n", file,
-                    lineno, AUDIT_LINE_MAX);
+        rc = compliance_verify_line(v, (u_char *) buf, (size_t) n, lineno,
+                                    NULL);
+
+        if (v->note[0]) {
+            fprintf(stderr, "note: %s\n", v->note);
+            v->note[0] = '\0';
+        }
+
+        if (rc != 0) {
+            fprintf(stderr, "%s\n  (in \"%s\")\n", v->msg, file);
             rc = 1;
             break;
         }
-
-        /* a last line without its newline is a torn write */
-        if (buf[len - 1] != '\n') {
-            fprintf(stderr, "%s: line %lu: truncated record (no newline at "
-                    "the end of the file)\n", file, lineno);
-            rc = 1;
-            break;
-        }
-
-        if (verify_line(c, (u_char *) buf, len - 1, lineno, *records == 0,
-                        prev_opt, unanchored, prev, last_seq, cps)
-            != 0)
-        {
-            fprintf(stderr, "  (in \"%s\")\n", file);
-            rc = 1;
-            break;
-        }
-
-        (*records)++;
     }
 
     if (rc == 0 && ferror(fp)) {
@@ -440,23 +236,22 @@ verify_file(compliance_chain_t *c, const char *file, const u_char *prev_opt,
 static int
 verify(int argc, char **argv)
 {
-    int                   i, rc, nfiles, first;
-    char                  err[512];
-    u_char                key[COMPLIANCE_SECRET_LEN];
-    u_char                prev_opt[COMPLIANCE_CHAIN_HEX_LEN];
-    u_char                prev[COMPLIANCE_CHAIN_HEX_LEN];
-    uint64_t              last_seq, records, unanchored;
-    const char           *key_path, *prev_hex, *cp_path, *last_file;
-    unsigned long         lines;
-    compliance_chain_t   *c;
-    audit_checkpoints_t   cps;
+    int                        i, rc, nfiles, first, continuation;
+    char                       err[512];
+    u_char                     key[COMPLIANCE_SECRET_LEN];
+    u_char                     prev_opt[COMPLIANCE_CHAIN_HEX_LEN];
+    const char                *key_path, *prev_hex, *cp_path, *last_file;
+    unsigned long              lines;
+    compliance_chain_t        *c;
+    compliance_verify_t        v;
+    compliance_checkpoints_t   cps;
 
     key_path = NULL;
     prev_hex = NULL;
     cp_path = NULL;
     nfiles = 0;
     first = 0;
-    unanchored = 0;
+    continuation = 0;
 
     for (i = 2; i < argc; i++) {
         if (nfiles == 0 && strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
@@ -473,7 +268,7 @@ verify(int argc, char **argv)
             cp_path = argv[++i];
 
         } else if (nfiles == 0 && strcmp(argv[i], "--continuation") == 0) {
-            unanchored = 1;
+            continuation = 1;
 
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "compliance-audit: unknown option \"%s\" (the "
@@ -493,7 +288,7 @@ verify(int argc, char **argv)
         return 2;
     }
 
-    if (prev_hex && unanchored) {
+    if (prev_hex && continuation) {
         fprintf(stderr, "compliance-audit: --prev and --continuation "
                 "exclude each other\n");
         usage();
@@ -501,7 +296,9 @@ verify(int argc, char **argv)
     }
 
     if (prev_hex) {
-        if (!hex_valid((const u_char *) prev_hex, strlen(prev_hex))) {
+        if (!compliance_verify_hex_valid((const u_char *) prev_hex,
+                                         strlen(prev_hex)))
+        {
             fprintf(stderr, "compliance-audit: --prev must be 64 lowercase "
                     "hex digits\n");
             return 2;
@@ -532,8 +329,8 @@ verify(int argc, char **argv)
         return 2;
     }
 
-    records = 0;
-    last_seq = 0;
+    compliance_verify_init(&v, c, prev_hex ? prev_opt : NULL, continuation,
+                           &cps);
     lines = 0;
     rc = 0;
     last_file = argv[first];
@@ -541,28 +338,23 @@ verify(int argc, char **argv)
     /* the series in order: the chain runs on from one file into the next */
     for (i = first; i < argc && rc == 0; i++) {
         last_file = argv[i];
-        rc = verify_file(c, argv[i], prev_hex ? prev_opt : NULL, &unanchored,
-                         prev, &last_seq, &records, &cps, &lines);
+        rc = verify_file(&v, argv[i], &lines);
     }
 
-    /* a checkpoint beyond the last record: the tail was cut off */
-    if (rc == 0 && cps.n && cps.cp[cps.n - 1].seq > last_seq) {
-        fprintf(stderr, "%s: line %lu: the series ends at seq %" PRIu64
-                " but %s:%lu has a checkpoint for seq %" PRIu64 " (records "
-                "missing at the end)\n", last_file, lines + 1, last_seq,
-                cps.path, cps.cp[cps.n - 1].line, cps.cp[cps.n - 1].seq);
+    if (rc == 0 && compliance_verify_finish(&v, last_file, lines) != 0) {
+        fprintf(stderr, "%s\n", v.msg);
         rc = 1;
     }
 
     if (rc == 0) {
-        printf("OK %" PRIu64 " records", records);
+        printf("OK %" PRIu64 " records", v.records);
 
         if (nfiles > 1) {
             printf(" in %d files", nfiles);
         }
 
-        if (unanchored > 1) {
-            printf(" (head unanchored at seq %" PRIu64 ")", unanchored);
+        if (v.unanchored) {
+            printf(" (head unanchored at seq %" PRIu64 ")", v.unanchored);
         }
 
         printf("\n");
