@@ -97,6 +97,7 @@ static const char  *ngx_http_compliance_posture_checks[] = {
     "hsts",
     "tls_protocols",
     "certificate_expiry",
+    "error_pages",
     NULL
 };
 
@@ -429,7 +430,7 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
         return;
     }
 
-    run->checks += 2;
+    run->checks += 3;
 
     if (c->limit.limits == NULL) {
         ngx_http_compliance_posture_gap(run, "rate_limit", c, pl, pc->file,
@@ -442,6 +443,12 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
                                         pc->file, pc->line,
                                         "protected without "
                                         "\"compliance_auth_failure_limit\"");
+    }
+
+    if (c->boundary.error_pages == NGX_HTTP_COMPLIANCE_ERRORS_OFF) {
+        ngx_http_compliance_posture_gap(run, "error_pages", c, pl, pc->file,
+                                        pc->line, "protected without "
+                                        "\"compliance_error_pages\"");
     }
 
     if (!jwt) {

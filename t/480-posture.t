@@ -48,6 +48,7 @@ sub conf {
     my $hsts = $o{weak_hsts} ? 'compliance_hsts max-age=300;'
                              : 'compliance_hsts max-age=31536000;';
     my $floor = $o{no_floor} ? '' : 'compliance_tls_min TLSv1.2;';
+    my $errors = $o{no_error_pages} ? '' : 'compliance_error_pages on;';
     my $cert = $o{cert} // 'later';
     my $auth = $o{jwt}
         ? "compliance_jwt_keys $p/jwks.json; $o{jwt}"
@@ -78,6 +79,7 @@ http {
         $redirect
         $hsts
         $floor
+        $errors
         location /api {
             $limit
             $fail
@@ -116,6 +118,8 @@ my @checks = (
       qr/protected without "compliance_limit", in server "" location "\/api"/ ],
     [ 'auth_failure_limit', { no_failure => 1 },
       qr/protected without "compliance_auth_failure_limit"/ ],
+    [ 'error_pages', { no_error_pages => 1 },
+      qr/protected without "compliance_error_pages", in server "" location "\/api"/ ],
     [ 'audit_log', { no_audit => 1 }, qr/no audit trail/ ],
     [ 'audit_chain', { no_chain => 1 }, qr/is not chained/ ],
     [ 'https_redirect', { no_redirect => 1 },
