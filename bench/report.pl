@@ -193,6 +193,12 @@ Re-run it to refresh; every figure below comes from that one invocation.
   slots per worker, so a token comes back after $m{tokens} others and is
   still cached with probability about e^-(20000/4096) ≈ 0.8%: nearly every
   request verifies a signature.
+- A cached credential is compared with a public location answering the
+  same request: `public_key`, `public_hs` and `public_rs` send the header
+  of `apikey`, `hs256` and `rs256` (a 632-byte RS256 bearer token costs
+  nginx's header parser and the kernel's copy the same with or without
+  the module), so `rs256 − public_rs` is what the module spends on the
+  token; `rs256 − public_audit` also counts those bytes.
 - The JWT variants check `iss`, `aud` and `exp` and the location needs
   scope `orders:read`; every module variant writes an audit record per
   request (`compliance_audit_log ... buffer=64k flush=1s`).
@@ -222,7 +228,8 @@ print "| variant | what | req/s | worker µs/req | ratio to plain "
 print "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
 
 my @display = grep { my $v = $_; grep { $_ eq $v } @order }
-    qw(plain plain_tls approx approx_tls public_audit public_chain apikey
+    qw(plain plain_tls approx approx_tls public_audit public_chain
+       public_key apikey public_hs public_rs
        hs256 rs256 rs256_miss es256_miss full_http full_tls);
 push @display, grep { my $v = $_; !grep { $_ eq $v } @display } @order;
 
@@ -319,15 +326,21 @@ if ($v{off}) {
            sprintf('×%s (middle half %s)', f2($r), ratio_iqr('off')));
 }
 
-for my $a ([ 'hs256', 'JWT HS256, one token' ],
-           [ 'rs256', 'JWT RS256, one token' ],
-           [ 'apikey', 'API key' ])
+for my $a ([ 'hs256', 'JWT HS256, one token', 'public_hs' ],
+           [ 'rs256', 'JWT RS256, one token', 'public_rs' ],
+           [ 'apikey', 'API key', 'public_key' ])
 {
-    next unless $v{ $a->[0] } && $v{public_audit};
-    my $d = delta($a->[0], 'public_audit');
+    # the base: a public location answering the same request (the same
+    # credential header, which nginx parses and the kernel copies), else
+    # public + audit without the header
+    my $base = $a->[2];
+    $base = 'public_audit' unless $v{$base};
+    next unless $v{ $a->[0] } && $v{$base};
+    my $d = delta($a->[0], $base);
     target("$a->[1]: ≤ +1.0 µs (over public + audit, which has the same "
-           . 'record)', $d <= 1.0,
-           sprintf('%+.2f µs (%s − public_audit)', $d, $a->[0]));
+           . 'record' . ($base ne 'public_audit'
+                         ? ', for the same request)' : ')'), $d <= 1.0,
+           sprintf('%+.2f µs (%s − %s)', $d, $a->[0], $base));
 }
 
 if ($v{public_audit}) {
@@ -421,6 +434,13 @@ my @layers = (
       'public_audit', 'plain' ],
     [ 'HMAC chain (public_chain − public_audit)',
       'public_chain', 'public_audit' ],
+    [ 'the credential header alone: nginx and the kernel (public_rs − '
+      . 'public_audit)', 'public_rs', 'public_audit' ],
+    [ 'API key + scope (apikey − public_key)', 'apikey', 'public_key' ],
+    [ 'cached JWT HS256 + claims + scope (hs256 − public_hs)',
+      'hs256', 'public_hs' ],
+    [ 'cached JWT RS256 + claims + scope (rs256 − public_rs)',
+      'rs256', 'public_rs' ],
     [ 'API key + scope (apikey − public_audit)', 'apikey', 'public_audit' ],
     [ 'cached JWT HS256 + claims + scope (hs256 − public_audit)',
       'hs256', 'public_audit' ],
