@@ -5,7 +5,9 @@
 #                       (build/ngx_http_compliance_module.so) and the CLIs
 #                       (build/bin/)
 #   ./build.sh run      build, then serve examples/quickstart.conf in the
-#                       foreground (https://127.0.0.1:8443, http :8080)
+#                       foreground (https://127.0.0.1:8443, http :8080,
+#                       demo upstream :8081; PORT_HTTPS=, PORT_HTTP=,
+#                       PORT_UPSTREAM= move them; a busy port is an error)
 #   ./build.sh test     build, then the C unit tests and prove -r t/
 #                       (a line per test file; VERBOSE=1 shows every test)
 #   ./build.sh asan     the same suite with the module, core/ and CLIs
@@ -208,6 +210,8 @@ cmd_valgrind() {
         prove -j2 ${VALGRIND_TESTS_ONLY:-$VALGRIND_TESTS}
 }
 
+# PORT_HTTP, PORT_HTTPS and PORT_UPSTREAM reach the runner, which checks
+# them (and that they are free) before it prepares run/
 cmd_run() {
     cmd_build
     exec "$top/examples/run-quickstart.sh" "$top"
