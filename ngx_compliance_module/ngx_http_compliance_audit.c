@@ -145,8 +145,8 @@ static void ngx_http_compliance_audit_chain_cleanup(void *data);
 static char *ngx_http_compliance_audit_params(ngx_conf_t *cf,
     ngx_command_t *cmd, ssize_t *size, ngx_msec_t *flush);
 static ngx_http_compliance_audit_log_t *ngx_http_compliance_audit_create_log(
-    ngx_conf_t *cf, ngx_str_t *name, size_t size, ngx_msec_t flush,
-    ngx_syslog_peer_t *peer);
+    ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *written, size_t size,
+    ngx_msec_t flush, ngx_syslog_peer_t *peer);
 
 
 /* the largest gap record: fixed text, a timestamp and two numbers */
@@ -303,7 +303,8 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    log = ngx_http_compliance_audit_create_log(cf, &name, size, flush, peer);
+    log = ngx_http_compliance_audit_create_log(cf, &name, &value[1], size,
+                                               flush, peer);
     if (log == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -316,10 +317,15 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the trail of the configuration: its file and its shared state */
+/*
+ * The trail of the configuration: its file and its shared state.  name is
+ * the target with the prefix applied (what the chain reader opens),
+ * written the path as the directive gives it (what nginx opens).
+ */
 static ngx_http_compliance_audit_log_t *
 ngx_http_compliance_audit_create_log(ngx_conf_t *cf, ngx_str_t *name,
-    size_t size, ngx_msec_t flush, ngx_syslog_peer_t *peer)
+    ngx_str_t *written, size_t size, ngx_msec_t flush,
+    ngx_syslog_peer_t *peer)
 {
     ngx_str_t                         zone;
     ngx_http_compliance_audit_log_t  *log;
@@ -335,7 +341,11 @@ ngx_http_compliance_audit_create_log(ngx_conf_t *cf, ngx_str_t *name,
     log->syslog = peer;
 
     if (peer == NULL) {
-        log->file = ngx_conf_open_file(cf->cycle, name);
+        /*
+         * as written: ngx_conf_open_file() prefixes it itself, and a
+         * relative prefix (nginx -p demo/) would be prefixed twice
+         */
+        log->file = ngx_conf_open_file(cf->cycle, written);
         if (log->file == NULL) {
             return NULL;
         }
