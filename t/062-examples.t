@@ -302,7 +302,7 @@ sub run_example {
     $t->finish(done_testing => 0);
 }
 
-# --- every "nginx -p DIR -c FILE" in the docs is an example's own pair
+# --- every nginx -p and -c pair in the docs is an example's own
 # (the packaged nginx takes neither), so the commands shown work as
 # written where the examples run
 {
