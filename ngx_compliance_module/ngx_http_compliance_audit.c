@@ -89,6 +89,8 @@ struct ngx_http_compliance_audit_sh_s {
 };
 
 
+static ngx_int_t ngx_http_compliance_audit_probe(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *name);
 static ngx_int_t ngx_http_compliance_audit_init_zone(
     ngx_shm_zone_t *shm_zone, void *data);
 static void ngx_http_compliance_audit_resume(
@@ -303,6 +305,12 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
+    if (peer == NULL
+        && ngx_http_compliance_audit_probe(cf, cmd, &name) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     log = ngx_http_compliance_audit_create_log(cf, &name, &value[1], size,
                                                flush, peer);
     if (log == NULL) {
@@ -314,6 +322,36 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->audit.log = log;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * nginx opens the trail only once the whole configuration is read, and
+ * its "open() failed" would not say which directive named the file: the
+ * same process opens it first here, creating it as nginx would, so that
+ * the error names the directive and its line.
+ */
+static ngx_int_t
+ngx_http_compliance_audit_probe(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name)
+{
+    ngx_fd_t  fd;
+
+    fd = ngx_open_file(name->data, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
+                       NGX_FILE_DEFAULT_ACCESS);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\" cannot open \"%V\"", &cmd->name, name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%V\" failed", name);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -419,6 +457,8 @@ ngx_http_compliance_audit_chain(ngx_conf_t *cf, ngx_command_t *cmd,
 
     cln->handler = ngx_http_compliance_audit_chain_cleanup;
     cln->data = cmf->chain;
+
+    ngx_http_compliance_conf_pos_set(cf, &cmf->chain_pos);
 
     return NGX_CONF_OK;
 }
@@ -546,9 +586,11 @@ ngx_http_compliance_audit_init(ngx_conf_t *cf)
 
     if (cmf->audit == NULL) {
         if (cmf->chain) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "\"compliance_audit_chain\" is set but no "
-                               "\"compliance_audit_log\" is configured");
+            ngx_http_compliance_conf_error(NGX_LOG_WARN, cf, &cmf->chain_pos,
+                                           "\"compliance_audit_chain\" is "
+                                           "set but no "
+                                           "\"compliance_audit_log\" is "
+                                           "configured");
         }
 
         return NGX_OK;
