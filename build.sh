@@ -5,8 +5,11 @@
 #                       (build/ngx_http_compliance_module.so) and the CLIs
 #                       (build/bin/)
 #   ./build.sh run      build, then serve examples/quickstart.conf in the
-#                       foreground (https://127.0.0.1:8443, http :8080)
+#                       foreground (https://127.0.0.1:8443, http :8080,
+#                       demo upstream :8081; PORT_HTTPS=, PORT_HTTP=,
+#                       PORT_UPSTREAM= move them; a busy port is an error)
 #   ./build.sh test     build, then the C unit tests and prove -r t/
+#                       (a line per test file; VERBOSE=1 shows every test)
 #   ./build.sh asan     the same suite with the module, core/ and CLIs
 #                       built with -fsanitize=address
 #   ./build.sh soak     about 1,000,000 requests through 2 workers with
@@ -132,11 +135,18 @@ cmd_build() {
     say "built $BUILD/ngx_http_compliance_module.so and $BUILD/bin/"
 }
 
+# Quiet unless VERBOSE=1: a line per unit-test binary and prove's line
+# per test file; a failure always shows its whole output.
 run_suite() {
-    local out=$1
+    local out=$1 prove_opts=()
+
+    # --failures: the "not ok" lines of a failing file (diag shows anyway)
+    prove_opts=(--failures)
+    [ -n "${VERBOSE:-}" ] && prove_opts=(-v)
 
     say "== C unit tests (core/)"
-    make -s -f Makefile.core BUILD="$out" SAN="${2:-}" check \
+    make -s -f Makefile.core BUILD="$out" SAN="${2:-}" \
+        VERBOSE="${VERBOSE:-}" check \
         || die "unit tests failed"
 
     say "== integration tests (prove -r t/)"
@@ -144,7 +154,7 @@ run_suite() {
     COMPLIANCE_BIN="$out/bin" COMPLIANCE_TESTBIN="$out/testbin" \
     NGINX_BIN="$NGINX_BIN" \
     PERL5LIB="$top/t/lib${PERL5LIB:+:$PERL5LIB}" \
-        prove -r -j2 t/
+        prove -r -j2 "${prove_opts[@]}" t/
 }
 
 cmd_test() {
@@ -200,6 +210,8 @@ cmd_valgrind() {
         prove -j2 ${VALGRIND_TESTS_ONLY:-$VALGRIND_TESTS}
 }
 
+# PORT_HTTP, PORT_HTTPS and PORT_UPSTREAM reach the runner, which checks
+# them (and that they are free) before it prepares run/
 cmd_run() {
     cmd_build
     exec "$top/examples/run-quickstart.sh" "$top"
@@ -341,13 +353,8 @@ cmd_deb() {
     exec 9>"$out/.lock"
     flock 9 || die "cannot lock $out/.lock"
 
-    # the unit tests' Wycheproof vectors (t/unit/unit.h), if present, are
-    # found from the copy too
-    if [ -z "${COMPLIANCE_TESTDATA:-}" ] && [ -d "$top/../shared/testdata" ]
-    then
-        COMPLIANCE_TESTDATA=$(cd "$top/../shared/testdata" && pwd)
-        export COMPLIANCE_TESTDATA
-    fi
+    # the unit tests' Wycheproof vectors (t/unit/testdata) come with the
+    # copy of the tree below
 
     src="$out/src/$pkg-$ver"
     log="$out/build.log"

@@ -26,7 +26,8 @@ static ngx_uint_t ngx_http_compliance_has_scope(ngx_str_t *have,
     ngx_str_t *want);
 static char *ngx_http_compliance_access_inert(ngx_conf_t *cf,
     ngx_http_compliance_access_conf_t *prev,
-    ngx_http_compliance_access_conf_t *conf, const char *limited);
+    ngx_http_compliance_access_conf_t *conf, const char *limited,
+    ngx_http_compliance_conf_pos_t *limited_pos);
 
 
 static ngx_str_t  ngx_http_compliance_cors_reason =
@@ -412,6 +413,8 @@ ngx_http_compliance_access_create_conf(
      *
      *     conf->public_reason = { 0, NULL };
      *     conf->auth = 0;
+     *     conf->auth_pos = { { 0, NULL }, 0 };
+     *     conf->scopes_pos = { { 0, NULL }, 0 };
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -425,17 +428,20 @@ ngx_http_compliance_access_create_conf(
  * Merged first: "compliance" and "compliance_public" decide what the
  * other concerns may hold.  Controls written where they can never act are
  * configuration errors, not silent no-ops: the operator meant them to
- * hold.  limited names a limit directive this level wrote (the limit
- * merge, which comes later, cannot tell "written here" from "inherited").
+ * hold.  limited names a limit directive this level wrote, limited_pos
+ * where (the limit merge, which comes later, cannot tell "written here"
+ * from "inherited").
  */
 char *
 ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_access_conf_t *prev,
-    ngx_http_compliance_access_conf_t *conf, const char *limited)
+    ngx_http_compliance_access_conf_t *conf, const char *limited,
+    ngx_http_compliance_conf_pos_t *limited_pos)
 {
     char  *rv;
 
-    rv = ngx_http_compliance_access_inert(cf, prev, conf, limited);
+    rv = ngx_http_compliance_access_inert(cf, prev, conf, limited,
+                                          limited_pos);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
@@ -447,6 +453,7 @@ ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
     ngx_conf_merge_uint_value(conf->cors_preflight, prev->cors_preflight,
                               NGX_HTTP_COMPLIANCE_CORS_DENY);
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+    ngx_http_compliance_conf_pos_merge(conf->scopes_pos, prev->scopes_pos);
 
     return NGX_CONF_OK;
 }
@@ -456,7 +463,8 @@ ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
 static char *
 ngx_http_compliance_access_inert(ngx_conf_t *cf,
     ngx_http_compliance_access_conf_t *prev,
-    ngx_http_compliance_access_conf_t *conf, const char *limited)
+    ngx_http_compliance_access_conf_t *conf, const char *limited,
+    ngx_http_compliance_conf_pos_t *limited_pos)
 {
     ngx_str_t                 *where;
     ngx_uint_t                 scope, off_here, location;
@@ -482,19 +490,21 @@ ngx_http_compliance_access_inert(ngx_conf_t *cf,
     if (scope && conf->public_reason.data == NULL
         && prev->public_reason.data != NULL)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_require_scope\" in a location "
-                           "that inherits \"compliance_public \"%V\"\" "
-                           "would never be checked",
-                           &prev->public_reason);
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, &conf->scopes_pos,
+                                       "\"compliance_require_scope\" in a "
+                                       "location that inherits "
+                                       "\"compliance_public \"%V\"\" would "
+                                       "never be checked",
+                                       &prev->public_reason);
         return NGX_CONF_ERROR;
     }
 
     if (scope && conf->public_reason.data != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_require_scope\" and "
-                           "\"compliance_public\" in %s%V%s: a public "
-                           "location checks no scopes", open, where, close);
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, &conf->scopes_pos,
+                                       "\"compliance_require_scope\" and "
+                                       "\"compliance_public\" in %s%V%s: a "
+                                       "public location checks no scopes",
+                                       open, where, close);
         return NGX_CONF_ERROR;
     }
 
@@ -509,10 +519,13 @@ ngx_http_compliance_access_inert(ngx_conf_t *cf,
     name = scope ? "compliance_require_scope" : limited;
 
     if (name != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%s\" in %s%V%s, where \"compliance\" is "
-                           "off, would never be enforced", name, open, where,
-                           close);
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf,
+                                       scope ? &conf->scopes_pos
+                                             : limited_pos,
+                                       "\"%s\" in %s%V%s, where "
+                                       "\"compliance\" is off, would never "
+                                       "be enforced", name, open, where,
+                                       close);
         return NGX_CONF_ERROR;
     }
 
@@ -533,6 +546,7 @@ ngx_http_compliance_access_merge_methods(ngx_conf_t *cf,
 
     ngx_conf_merge_uint_value(conf->auth_conf, prev->auth_conf,
                               NGX_CONF_UNSET_UINT);
+    ngx_http_compliance_conf_pos_merge(conf->auth_pos, prev->auth_pos);
 
     if (conf->auth_conf == NGX_CONF_UNSET_UINT) {
         conf->auth = avail;
@@ -542,12 +556,16 @@ ngx_http_compliance_access_merge_methods(ngx_conf_t *cf,
     missing = conf->auth_conf & ~avail;
 
     if (missing) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_auth %s\" needs \"%s\" here",
-                           (missing & NGX_HTTP_COMPLIANCE_METHOD_JWT)
-                           ? "jwt" : "api_key",
-                           (missing & NGX_HTTP_COMPLIANCE_METHOD_JWT)
-                           ? "compliance_jwt_keys" : "compliance_api_keys");
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, &conf->auth_pos,
+                                       "\"compliance_auth %s\" needs \"%s\" "
+                                       "here",
+                                       (missing
+                                        & NGX_HTTP_COMPLIANCE_METHOD_JWT)
+                                       ? "jwt" : "api_key",
+                                       (missing
+                                        & NGX_HTTP_COMPLIANCE_METHOD_JWT)
+                                       ? "compliance_jwt_keys"
+                                       : "compliance_api_keys");
         return NGX_CONF_ERROR;
     }
 
@@ -647,6 +665,7 @@ ngx_http_compliance_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->access.auth_conf = mask;
+    ngx_http_compliance_conf_pos_set(cf, &clcf->access.auth_pos);
 
     return NGX_CONF_OK;
 }
@@ -690,6 +709,8 @@ ngx_http_compliance_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
 
         *s = value[i];
     }
+
+    ngx_http_compliance_conf_pos_set(cf, &clcf->access.scopes_pos);
 
     return NGX_CONF_OK;
 }

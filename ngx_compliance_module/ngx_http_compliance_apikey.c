@@ -149,6 +149,7 @@ ngx_http_compliance_api_key_header(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     clcf->apikey.header = value[1];
+    ngx_http_compliance_conf_pos_set(cf, &clcf->apikey.header_pos);
 
     return NGX_CONF_OK;
 }
@@ -162,6 +163,7 @@ ngx_http_compliance_apikey_create_conf(
      * set by ngx_pcalloc():
      *
      *     conf->header = { 0, NULL };
+     *     conf->header_pos = { { 0, NULL }, 0 };
      *     conf->header_in = { 0 };
      */
 
@@ -174,28 +176,40 @@ ngx_http_compliance_apikey_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_apikey_conf_t *prev,
     ngx_http_compliance_apikey_conf_t *conf)
 {
-    ngx_http_core_srv_conf_t  *cscf;
+    ngx_http_core_srv_conf_t           *cscf;
+    ngx_http_core_loc_conf_t           *core;
+    ngx_http_compliance_apikey_conf_t  *hdr;
 
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
 
-    /* nginx ignores client headers with "_" unless told otherwise */
+    /*
+     * nginx ignores client headers with "_" unless told otherwise; the
+     * name is checked where it is written, and an http-level one in each
+     * server (underscores_in_headers is a server's)
+     */
     cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (conf->header.data != NULL
+    hdr = (conf->header.data != NULL) ? conf
+          : (core->name.len == 0) ? prev : NULL;
+
+    if (hdr != NULL
+        && hdr->header.data != NULL
         && !cscf->underscores_in_headers
-        && ngx_strlchr(conf->header.data,
-                       conf->header.data + conf->header.len, '_')
+        && ngx_strlchr(hdr->header.data,
+                       hdr->header.data + hdr->header.len, '_')
            != NULL)
     {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"compliance_api_key_header %V\": nginx drops "
-                           "client headers with \"_\" unless "
-                           "\"underscores_in_headers on\" is set in the "
-                           "server, so no key would arrive in it",
-                           &conf->header);
+        ngx_http_compliance_conf_error(NGX_LOG_WARN, cf, &hdr->header_pos,
+                                       "\"compliance_api_key_header %V\": "
+                                       "nginx drops client headers with "
+                                       "\"_\" unless \"underscores_in_headers "
+                                       "on\" is set in the server, so no key "
+                                       "would arrive in it", &hdr->header);
     }
 
     ngx_conf_merge_str_value(conf->header, prev->header, "X-API-Key");
+    ngx_http_compliance_conf_pos_merge(conf->header_pos, prev->header_pos);
 
     if (ngx_http_compliance_header_init(cf, &conf->header_in, &conf->header)
         != NGX_OK

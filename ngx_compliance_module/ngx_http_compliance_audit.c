@@ -89,6 +89,8 @@ struct ngx_http_compliance_audit_sh_s {
 };
 
 
+static ngx_int_t ngx_http_compliance_audit_probe(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *name);
 static ngx_int_t ngx_http_compliance_audit_init_zone(
     ngx_shm_zone_t *shm_zone, void *data);
 static void ngx_http_compliance_audit_resume(
@@ -145,8 +147,8 @@ static void ngx_http_compliance_audit_chain_cleanup(void *data);
 static char *ngx_http_compliance_audit_params(ngx_conf_t *cf,
     ngx_command_t *cmd, ssize_t *size, ngx_msec_t *flush);
 static ngx_http_compliance_audit_log_t *ngx_http_compliance_audit_create_log(
-    ngx_conf_t *cf, ngx_str_t *name, size_t size, ngx_msec_t flush,
-    ngx_syslog_peer_t *peer);
+    ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *written, size_t size,
+    ngx_msec_t flush, ngx_syslog_peer_t *peer);
 
 
 /* the largest gap record: fixed text, a timestamp and two numbers */
@@ -303,7 +305,14 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    log = ngx_http_compliance_audit_create_log(cf, &name, size, flush, peer);
+    if (peer == NULL
+        && ngx_http_compliance_audit_probe(cf, cmd, &name) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    log = ngx_http_compliance_audit_create_log(cf, &name, &value[1], size,
+                                               flush, peer);
     if (log == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -316,10 +325,45 @@ ngx_http_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the trail of the configuration: its file and its shared state */
+/*
+ * nginx opens the trail only once the whole configuration is read, and
+ * its "open() failed" would not say which directive named the file: the
+ * same process opens it first here, creating it as nginx would, so that
+ * the error names the directive and its line.
+ */
+static ngx_int_t
+ngx_http_compliance_audit_probe(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name)
+{
+    ngx_fd_t  fd;
+
+    fd = ngx_open_file(name->data, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
+                       NGX_FILE_DEFAULT_ACCESS);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\" cannot open \"%V\"", &cmd->name, name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%V\" failed", name);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The trail of the configuration: its file and its shared state.  name is
+ * the target with the prefix applied (what the chain reader opens),
+ * written the path as the directive gives it (what nginx opens).
+ */
 static ngx_http_compliance_audit_log_t *
 ngx_http_compliance_audit_create_log(ngx_conf_t *cf, ngx_str_t *name,
-    size_t size, ngx_msec_t flush, ngx_syslog_peer_t *peer)
+    ngx_str_t *written, size_t size, ngx_msec_t flush,
+    ngx_syslog_peer_t *peer)
 {
     ngx_str_t                         zone;
     ngx_http_compliance_audit_log_t  *log;
@@ -335,7 +379,11 @@ ngx_http_compliance_audit_create_log(ngx_conf_t *cf, ngx_str_t *name,
     log->syslog = peer;
 
     if (peer == NULL) {
-        log->file = ngx_conf_open_file(cf->cycle, name);
+        /*
+         * as written: ngx_conf_open_file() prefixes it itself, and a
+         * relative prefix (nginx -p demo/) would be prefixed twice
+         */
+        log->file = ngx_conf_open_file(cf->cycle, written);
         if (log->file == NULL) {
             return NULL;
         }
@@ -409,6 +457,8 @@ ngx_http_compliance_audit_chain(ngx_conf_t *cf, ngx_command_t *cmd,
 
     cln->handler = ngx_http_compliance_audit_chain_cleanup;
     cln->data = cmf->chain;
+
+    ngx_http_compliance_conf_pos_set(cf, &cmf->chain_pos);
 
     return NGX_CONF_OK;
 }
@@ -536,9 +586,11 @@ ngx_http_compliance_audit_init(ngx_conf_t *cf)
 
     if (cmf->audit == NULL) {
         if (cmf->chain) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "\"compliance_audit_chain\" is set but no "
-                               "\"compliance_audit_log\" is configured");
+            ngx_http_compliance_conf_error(NGX_LOG_WARN, cf, &cmf->chain_pos,
+                                           "\"compliance_audit_chain\" is "
+                                           "set but no "
+                                           "\"compliance_audit_log\" is "
+                                           "configured");
         }
 
         return NGX_OK;

@@ -190,3 +190,40 @@ ngx_http_compliance_conf_load_secret(ngx_conf_t *cf, ngx_command_t *cmd,
 
     return NGX_OK;
 }
+
+
+void
+ngx_http_compliance_conf_pos_set(ngx_conf_t *cf,
+    ngx_http_compliance_conf_pos_t *pos)
+{
+    if (cf->conf_file == NULL || cf->conf_file->file.fd == NGX_INVALID_FILE) {
+        pos->file.len = 0;
+        pos->file.data = NULL;
+        pos->line = 0;
+        return;
+    }
+
+    pos->file = cf->conf_file->file.name;
+    pos->line = cf->conf_file->line;
+}
+
+
+void ngx_cdecl
+ngx_http_compliance_conf_error(ngx_uint_t level, ngx_conf_t *cf,
+    ngx_http_compliance_conf_pos_t *pos, const char *fmt, ...)
+{
+    u_char   errstr[NGX_MAX_CONF_ERRSTR], *p;
+    va_list  args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(errstr, errstr + NGX_MAX_CONF_ERRSTR, fmt, args);
+    va_end(args);
+
+    if (pos == NULL || pos->file.data == NULL) {
+        ngx_conf_log_error(level, cf, 0, "%*s", p - errstr, errstr);
+        return;
+    }
+
+    ngx_log_error(level, cf->log, 0, "%*s in %V:%ui", p - errstr, errstr,
+                  &pos->file, pos->line);
+}

@@ -1,7 +1,8 @@
 /*
  * Directive-parsing helpers shared by every concern's directive handlers
  * (ngx_http_compliance_conf.c): enum values, key=value parameters, the
- * key-file permission warning.
+ * key-file permission warning, and the position of a directive for the
+ * errors found after it was read.
  */
 
 #ifndef _NGX_HTTP_COMPLIANCE_CONF_H_INCLUDED_
@@ -56,6 +57,40 @@ void ngx_http_compliance_warn_file_mode(ngx_conf_t *cf, ngx_str_t *directive,
  */
 ngx_int_t ngx_http_compliance_conf_load_secret(ngx_conf_t *cf,
     ngx_command_t *cmd, ngx_str_t *path, u_char *key);
+
+
+/*
+ * Where a directive was written, for the errors found after nginx has
+ * read past it (in a merge, at postconfiguration): ngx_conf_log_error()
+ * names the line being read then, the end of the enclosing block.  A
+ * concern records the position in its own conf while the directive is
+ * parsed, inherits it with the value, and logs those errors with
+ * ngx_http_compliance_conf_error().
+ */
+typedef struct {
+    ngx_str_t                   file;           /* .data NULL: not set */
+    ngx_uint_t                  line;
+} ngx_http_compliance_conf_pos_t;
+
+
+/* an inherited value keeps the position it was written at */
+#define ngx_http_compliance_conf_pos_merge(conf, prev)                       \
+    if ((conf).file.data == NULL) {                                          \
+        (conf) = (prev);                                                     \
+    }
+
+/* at parse time: the line nginx is reading is the directive's own */
+void ngx_http_compliance_conf_pos_set(ngx_conf_t *cf,
+    ngx_http_compliance_conf_pos_t *pos);
+
+/*
+ * As ngx_conf_log_error() without an errno, but ending with the recorded
+ * position ("... in /etc/nginx/nginx.conf:12"); without one (pos NULL or
+ * not set: a directive of "-g"), the position nginx is at.
+ */
+void ngx_cdecl ngx_http_compliance_conf_error(ngx_uint_t level,
+    ngx_conf_t *cf, ngx_http_compliance_conf_pos_t *pos, const char *fmt,
+    ...);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_CONF_H_INCLUDED_ */

@@ -722,6 +722,7 @@ ngx_http_compliance_jwt_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         cln->data = clcf->jwt.keys;
 
         clcf->jwt.keys_id = ++ngx_http_compliance_jwt_keys_ids;
+        ngx_http_compliance_conf_pos_set(cf, &clcf->jwt.keys_pos);
     }
 
     if (compliance_jwt_keyset_load(clcf->jwt.keys, (char *) file.data,
@@ -786,6 +787,7 @@ ngx_http_compliance_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     clcf->jwt.algs_conf = mask;
+    ngx_http_compliance_conf_pos_set(cf, &clcf->jwt.algs_pos);
 
     return NGX_CONF_OK;
 }
@@ -950,6 +952,8 @@ ngx_http_compliance_jwt_create_conf(ngx_http_compliance_jwt_conf_t *conf)
      *     conf->claim_org = { 0, NULL };
      *     conf->claim_scopes = { 0, NULL };
      *     conf->policy = { 0 };
+     *     conf->keys_pos = { { 0, NULL }, 0 };
+     *     conf->algs_pos = { { 0, NULL }, 0 };
      */
 
     conf->keys = NGX_CONF_UNSET_PTR;
@@ -965,12 +969,18 @@ char *
 ngx_http_compliance_jwt_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_jwt_conf_t *prev, ngx_http_compliance_jwt_conf_t *conf)
 {
-    ngx_uint_t  avail;
+    ngx_uint_t                       avail, own_keys;
+    ngx_http_compliance_conf_pos_t  *pos;
 
-    if (conf->keys == NGX_CONF_UNSET_PTR) {
+    own_keys = (conf->keys != NGX_CONF_UNSET_PTR);
+
+    if (!own_keys) {
         conf->keys = (prev->keys == NGX_CONF_UNSET_PTR) ? NULL : prev->keys;
         conf->keys_id = prev->keys_id;
     }
+
+    ngx_http_compliance_conf_pos_merge(conf->keys_pos, prev->keys_pos);
+    ngx_http_compliance_conf_pos_merge(conf->algs_pos, prev->algs_pos);
 
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
@@ -993,10 +1003,15 @@ ngx_http_compliance_jwt_merge_conf(ngx_conf_t *cf,
                                                           : avail;
 
     if (conf->keys && (conf->algs & avail) == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no key loaded by \"compliance_jwt_keys\" can "
-                           "verify any algorithm allowed by "
-                           "\"compliance_jwt_algorithms\"");
+        /* of the two, the one written at the inner level */
+        pos = (own_keys || conf->algs_conf == NGX_CONF_UNSET_UINT)
+              ? &conf->keys_pos : &conf->algs_pos;
+
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, pos,
+                                       "no key loaded by "
+                                       "\"compliance_jwt_keys\" can verify "
+                                       "any algorithm allowed by "
+                                       "\"compliance_jwt_algorithms\"");
         return NGX_CONF_ERROR;
     }
 

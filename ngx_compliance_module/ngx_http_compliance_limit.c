@@ -84,13 +84,6 @@ typedef struct {
 } ngx_http_compliance_limit_zone_t;
 
 
-/* where a directive was written, for errors found after parsing */
-typedef struct {
-    u_char                              *file;
-    ngx_uint_t                           line;
-} ngx_http_compliance_limit_where_t;
-
-
 /* one compliance_limit */
 typedef struct {
     ngx_shm_zone_t                      *shm_zone;
@@ -99,7 +92,7 @@ typedef struct {
     ngx_uint_t                           window;   /* w=, seconds */
     ngx_uint_t                           key;      /* LIMIT_BY_* */
     ngx_flag_t                           dry_run;
-    ngx_http_compliance_limit_where_t    where;
+    ngx_http_compliance_conf_pos_t       where;
 } ngx_http_compliance_limit_t;
 
 
@@ -111,7 +104,7 @@ struct ngx_http_compliance_failure_limit_s {
     ngx_msec_t                           block;    /* ms, 0: no block */
     compliance_cidr_list_t               allow;    /* never locked out */
     ngx_flag_t                           allow_unix;
-    ngx_http_compliance_limit_where_t    where;
+    ngx_http_compliance_conf_pos_t       where;
 };
 
 
@@ -146,7 +139,7 @@ static char *ngx_http_compliance_limit_failure_zone(ngx_conf_t *cf,
     ngx_shm_zone_t *shm_zone);
 static char *ngx_http_compliance_limit_check_zone(ngx_conf_t *cf,
     ngx_shm_zone_t *shm_zone, const char *directive,
-    ngx_http_compliance_limit_where_t *where);
+    ngx_http_compliance_conf_pos_t *where);
 static ngx_int_t ngx_http_compliance_limit_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_compliance_limit_rbtree_insert_value(
@@ -452,8 +445,7 @@ ngx_http_compliance_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     limit->key = (key == NGX_CONF_UNSET_UINT)
                  ? NGX_HTTP_COMPLIANCE_LIMIT_BY_PRINCIPAL : key;
     limit->dry_run = dry_run;
-    limit->where.file = cf->conf_file->file.name.data;
-    limit->where.line = cf->conf_file->line;
+    ngx_http_compliance_conf_pos_set(cf, &limit->where);
 
     return NGX_CONF_OK;
 }
@@ -556,8 +548,7 @@ ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd,
     fl->allow.rules = allow ? allow->elts : NULL;
     fl->allow.n = allow ? allow->nelts : 0;
     fl->allow_unix = allow_unix;
-    fl->where.file = cf->conf_file->file.name.data;
-    fl->where.line = cf->conf_file->line;
+    ngx_http_compliance_conf_pos_set(cf, &fl->where);
 
     clcf->limit.failure = fl;
 
@@ -784,17 +775,17 @@ ngx_http_compliance_limit_use_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 
 static char *
 ngx_http_compliance_limit_check_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
-    const char *directive, ngx_http_compliance_limit_where_t *where)
+    const char *directive, ngx_http_compliance_conf_pos_t *where)
 {
     if (shm_zone->data != NULL) {
         return NGX_CONF_OK;
     }
 
-    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                  "unknown zone \"%V\" in \"%s\" in %s:%ui, "
-                  "no \"compliance_limit_zone %V ...\" is declared",
-                  &shm_zone->shm.name, directive, where->file, where->line,
-                  &shm_zone->shm.name);
+    ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, where,
+                                   "unknown zone \"%V\" in \"%s\", no "
+                                   "\"compliance_limit_zone %V ...\" is "
+                                   "declared", &shm_zone->shm.name,
+                                   directive, &shm_zone->shm.name);
 
     return NGX_CONF_ERROR;
 }
@@ -811,20 +802,29 @@ ngx_http_compliance_limit_create_loc_conf(
 
 
 /*
- * The limit directive this level wrote, if any, for the access merge,
- * which refuses limits where "compliance" is off; asked before the
- * merge, while an unset field still means "not written here".
+ * The limit directive this level wrote, if any, and where (the first
+ * compliance_limit), for the access merge, which refuses limits where
+ * "compliance" is off; asked before the merge, while an unset field
+ * still means "not written here".
  */
 const char *
-ngx_http_compliance_limit_written(ngx_http_compliance_limit_loc_conf_t *conf)
+ngx_http_compliance_limit_written(ngx_http_compliance_limit_loc_conf_t *conf,
+    ngx_http_compliance_conf_pos_t **pos)
 {
+    ngx_http_compliance_limit_t  *limits;
+
     if (conf->limits != NULL) {
+        limits = conf->limits->elts;
+        *pos = conf->limits->nelts ? &limits[0].where : NULL;
         return "compliance_limit";
     }
 
     if (conf->failure != NULL) {
+        *pos = &conf->failure->where;
         return "compliance_auth_failure_limit";
     }
+
+    *pos = NULL;
 
     return NULL;
 }

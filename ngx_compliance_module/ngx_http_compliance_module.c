@@ -564,14 +564,16 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_compliance_loc_conf_t  *prev = parent;
     ngx_http_compliance_loc_conf_t  *conf = child;
 
-    ngx_uint_t   avail;
-    const char  *limited;
+    ngx_uint_t                       avail;
+    const char                      *limited;
+    ngx_http_compliance_conf_pos_t  *limited_pos;
 
     /* first: "compliance" and "compliance_public" bound everything else */
-    limited = ngx_http_compliance_limit_written(&conf->limit);
+    limited = ngx_http_compliance_limit_written(&conf->limit, &limited_pos);
 
     if (ngx_http_compliance_access_merge_conf(cf, &prev->access,
-                                              &conf->access, limited)
+                                              &conf->access, limited,
+                                              limited_pos)
         != NGX_CONF_OK
         || ngx_http_compliance_tls_merge_conf(cf, &prev->tls, &conf->tls)
            != NGX_CONF_OK

@@ -101,6 +101,7 @@ typedef struct {
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
+    ngx_http_compliance_conf_pos_t         chain_pos;
     ngx_array_t                           *patterns;   /* redaction */
     ngx_array_t                           *redactors;
 
@@ -128,6 +129,8 @@ typedef struct {
     ngx_uint_t                  auth_conf;      /* as written, or UNSET */
     ngx_uint_t                  auth;           /* effective methods */
     ngx_array_t                *scopes;         /* of ngx_str_t */
+    ngx_http_compliance_conf_pos_t  auth_pos;   /* compliance_auth */
+    ngx_http_compliance_conf_pos_t  scopes_pos; /* ..._require_scope */
 } ngx_http_compliance_access_conf_t;
 
 
@@ -145,7 +148,9 @@ typedef struct {
 typedef struct {
     compliance_jwt_keyset_t    *keys;
     ngx_uint_t                  keys_id;        /* never reused */
+    ngx_http_compliance_conf_pos_t  keys_pos;   /* the first key file */
     ngx_uint_t                  algs_conf;      /* allow-list as written */
+    ngx_http_compliance_conf_pos_t  algs_pos;
     ngx_uint_t                  algs;           /* effective mask */
     ngx_array_t                *issuers;        /* compliance_jwt_str_t */
     ngx_array_t                *audiences;
@@ -162,6 +167,7 @@ typedef struct {
 typedef struct {
     compliance_apikey_set_t    *keys;
     ngx_str_t                   header;
+    ngx_http_compliance_conf_pos_t  header_pos;
     ngx_http_compliance_header_t  header_in;    /* as matched */
 } ngx_http_compliance_apikey_conf_t;
 
@@ -279,7 +285,8 @@ void ngx_http_compliance_access_create_conf(
     ngx_http_compliance_access_conf_t *conf);
 char *ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_access_conf_t *prev,
-    ngx_http_compliance_access_conf_t *conf, const char *limited);
+    ngx_http_compliance_access_conf_t *conf, const char *limited,
+    ngx_http_compliance_conf_pos_t *limited_pos);
 char *ngx_http_compliance_access_merge_methods(ngx_conf_t *cf,
     ngx_http_compliance_access_conf_t *prev,
     ngx_http_compliance_access_conf_t *conf, ngx_uint_t avail);
@@ -362,7 +369,8 @@ char *ngx_http_compliance_auth_failure_limit(ngx_conf_t *cf,
 void ngx_http_compliance_limit_create_loc_conf(
     ngx_http_compliance_limit_loc_conf_t *conf);
 const char *ngx_http_compliance_limit_written(
-    ngx_http_compliance_limit_loc_conf_t *conf);
+    ngx_http_compliance_limit_loc_conf_t *conf,
+    ngx_http_compliance_conf_pos_t **pos);
 char *ngx_http_compliance_limit_merge_loc_conf(ngx_conf_t *cf,
     ngx_http_compliance_limit_loc_conf_t *prev,
     ngx_http_compliance_limit_loc_conf_t *conf);

@@ -10,6 +10,7 @@
 static ngx_int_t ngx_http_compliance_redirect(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf);
 static ngx_str_t *ngx_http_compliance_redirect_host(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_compliance_redirect_plain(ngx_str_t *name);
 static ngx_int_t ngx_http_compliance_redirect_names(ngx_conf_t *cf,
     ngx_http_compliance_tls_conf_t *conf);
 
@@ -415,8 +416,9 @@ ngx_http_compliance_redirect(ngx_http_request_t *r,
 /*
  * Where the HTTPS redirect points: the client's Host only when it is one
  * of this server's own names (exact, or under a "*.example.com" /
- * ".example.com" wildcard), else the server's first name, else its own
- * address: a "Host: evil.example" never becomes the Location.
+ * ".example.com" wildcard), else the server's first plain host name,
+ * else its own address: a "Host: evil.example" never becomes the
+ * Location.
  */
 static ngx_str_t *
 ngx_http_compliance_redirect_host(ngx_http_request_t *r)
@@ -424,11 +426,9 @@ ngx_http_compliance_redirect_host(ngx_http_request_t *r)
     u_char                          *p;
     size_t                           n;
     ngx_str_t                       *host, *addr, *sn;
-    ngx_uint_t                       i, nnames;
-    ngx_http_core_srv_conf_t        *cscf;
+    ngx_uint_t                       i, nnames, v6;
     ngx_http_compliance_loc_conf_t  *clcf;
 
-    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
     host = &r->headers_in.server;
 
@@ -461,14 +461,11 @@ ngx_http_compliance_redirect_host(ngx_http_request_t *r)
         }
     }
 
-    if (cscf->server_name.len
-        && ngx_strlchr(cscf->server_name.data,
-                       cscf->server_name.data + cscf->server_name.len, '*')
-           == NULL
-        && cscf->server_name.data[0] != '.'
-        && cscf->server_name.data[0] != '~')
-    {
-        return &cscf->server_name;
+    /* the first name that is a host name ("_" and wildcards are not) */
+    for (i = 0; i < nnames; i++) {
+        if (ngx_http_compliance_redirect_plain(&sn[i])) {
+            return &sn[i];
+        }
     }
 
     /* no usable name: the address the client connected to */
@@ -481,14 +478,59 @@ ngx_http_compliance_redirect_host(ngx_http_request_t *r)
         return NULL;
     }
 
-    addr->data = ngx_pnalloc(r->pool, NGX_SOCKADDR_STRLEN);
+    addr->data = ngx_pnalloc(r->pool, NGX_SOCKADDR_STRLEN + 2);
     if (addr->data == NULL) {
         return NULL;
     }
 
-    addr->len = ngx_sock_ntop(r->connection->local_sockaddr,
-                              r->connection->local_socklen, addr->data,
-                              NGX_SOCKADDR_STRLEN, 0);
+    p = addr->data;
+    v6 = 0;
+
+#if (NGX_HAVE_INET6)
+    /* an IPv6 address in a URL is written in brackets */
+    v6 = (r->connection->local_sockaddr->sa_family == AF_INET6);
+#endif
+
+    if (v6) {
+        *p++ = '[';
+    }
+
+    p += ngx_sock_ntop(r->connection->local_sockaddr,
+                       r->connection->local_socklen, p,
+                       NGX_SOCKADDR_STRLEN, 0);
+
+    if (v6) {
+        *p++ = ']';
+    }
+
+    addr->len = p - addr->data;
 
     return addr;
+}
+
+
+/* letters, digits, "-" and inner dots: a name a Location may carry */
+static ngx_uint_t
+ngx_http_compliance_redirect_plain(ngx_str_t *name)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (name->len == 0 || name->data[0] == '.'
+        || name->data[name->len - 1] == '.')
+    {
+        return 0;
+    }
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -256,8 +256,7 @@ ngx_http_compliance_upstream_credential(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     vlcf->name = value[1];
-    vlcf->conf_file = cf->conf_file->file.name;
-    vlcf->conf_line = cf->conf_file->line;
+    ngx_http_compliance_conf_pos_set(cf, &vlcf->where);
 
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
     cmf->vault.used = 1;
@@ -454,9 +453,9 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
     }
 
     if (why != NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"compliance_upstream_credential %V\" %s in %V:%ui",
-                      &conf->name, why, &conf->conf_file, conf->conf_line);
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, &conf->where,
+                                       "\"compliance_upstream_credential "
+                                       "%V\" %s", &conf->name, why);
         return NGX_CONF_ERROR;
     }
 
@@ -464,11 +463,11 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
                                        conf->name.len);
 
     if (conf->entry == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"compliance_upstream_credential\": no credential "
-                      "\"%V\" in the vault \"%V\" in %V:%ui",
-                      &conf->name, &cmf->vault.file, &conf->conf_file,
-                      conf->conf_line);
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, &conf->where,
+                                       "\"compliance_upstream_credential\": "
+                                       "no credential \"%V\" in the vault "
+                                       "\"%V\"", &conf->name,
+                                       &cmf->vault.file);
         return NGX_CONF_ERROR;
     }
 
@@ -476,12 +475,12 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
     if (!ngx_http_compliance_vault_valid_value(conf->entry->secret,
                                                conf->entry->secret_len))
     {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"compliance_upstream_credential\": credential "
-                      "\"%V\" in the vault \"%V\" holds control characters "
-                      "and cannot be sent in a header in %V:%ui",
-                      &conf->name, &cmf->vault.file, &conf->conf_file,
-                      conf->conf_line);
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, &conf->where,
+                                       "\"compliance_upstream_credential\": "
+                                       "credential \"%V\" in the vault "
+                                       "\"%V\" holds control characters and "
+                                       "cannot be sent in a header",
+                                       &conf->name, &cmf->vault.file);
         return NGX_CONF_ERROR;
     }
 

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "compliance_vault.h"
+#include "ngx_http_compliance_conf.h"
 #include "ngx_http_compliance_reqheaders.h"
 
 
@@ -38,8 +39,7 @@ typedef struct {
     ngx_uint_t                       hash;
 
     /* where the directive was written, for errors found at merge */
-    ngx_str_t                        conf_file;
-    ngx_uint_t                       conf_line;
+    ngx_http_compliance_conf_pos_t   where;
 } ngx_http_compliance_vault_loc_conf_t;
 
 

@@ -1,17 +1,31 @@
 #!/usr/bin/perl
 # compliance_https_redirect: 301 for GET/HEAD, 308 otherwise, path and
-# query kept byte for byte; port=; config-time refusals.
+# query kept byte for byte; port=; the Location's host (the client's only
+# when the server owns it, else its first plain name, else its address);
+# config-time refusals.
 
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Socket::IP;
 use Test::Compliance;
 
 my $t = Test::Compliance->new;
 
-$t->write_config(<<'EOF');
+# an IPv6 listener where the loopback has ::1
+my $v6 = IO::Socket::IP->new(LocalHost => '::1', LocalPort => 0,
+                             Proto => 'tcp', Listen => 1);
+my $v6_server = $v6 ? <<'EOF' : '';
+    server {
+        listen [::1]:%%PORT_6%%;
+        compliance_https_redirect on port=8443;
+    }
+EOF
+undef $v6;
+
+$t->write_config(<<'EOF' =~ s/%%V6_SERVER%%/$v6_server/r);
 %%LOAD_MODULE%%
 %%TEST_GLOBALS%%
 events {}
@@ -59,6 +73,21 @@ http {
         server_name ~^api[0-9]+\.example\$;
         compliance_https_redirect on;
     }
+
+    # a catch-all "_" is no host name; the next plain name is used
+    server {
+        listen 127.0.0.1:%%PORT_4%%;
+        server_name _ ~^x *.wild.example api2.example;
+        compliance_https_redirect on;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_5%%;
+        server_name _;
+        compliance_https_redirect on;
+    }
+
+%%V6_SERVER%%
 }
 EOF
 
@@ -128,6 +157,28 @@ $r = $t->http(port => $t->port(3), uri => '/x',
               headers => [['Host', 'evil.example']]);
 is($r->{header}->('location'), 'https://127.0.0.1/x',
    'no usable name: the address the client connected to');
+
+$r = $t->http(port => $t->port(4), uri => '/x',
+              headers => [['Host', 'evil.example']]);
+is($r->{header}->('location'), 'https://api2.example/x',
+   'the first plain host name, not "_", a regex or a wildcard');
+
+$r = $t->http(port => $t->port(5), uri => '/x',
+              headers => [['Host', 'evil.example']]);
+is($r->{header}->('location'), 'https://127.0.0.1/x',
+   'server_name _ only: the address');
+
+SKIP: {
+    skip 'no IPv6 loopback', 1 unless $v6_server;
+
+    my $s = IO::Socket::IP->new(PeerHost => '::1', PeerPort => $t->port(6),
+                                Proto => 'tcp', Timeout => 5)
+        or die "connect [::1]: $!";
+    print $s "GET /x HTTP/1.0\r\nHost: evil.example\r\n\r\n";
+    my $resp = do { local $/; <$s> } // '';
+    like($resp, qr{^Location: https://\[::1\]:8443/x\r$}m,
+         'an IPv6 address in brackets');
+}
 
 # --- refusals
 my @bad = (

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # examples/jwt.conf and examples/apikey.conf are complete configs: with
-# the load_module path, pid, error_log and ports substituted, "nginx -t"
-# accepts each, and each, started, does what its comments say.
+# the load_module path, pid, error_log and ports substituted
+# (Test::ComplianceExamples), "nginx -t" accepts each, and each, started,
+# does what its comments say.  t/062 runs their header commands as written.
 
 use strict;
 use warnings;
@@ -11,39 +12,12 @@ use Test::More;
 use JSON::PP;
 use Test::Compliance;
 use Test::ComplianceAuth qw(make_keys pyjwt keygen jwks reason_of requests);
+use Test::ComplianceExamples qw(example_template);
 
 plan skip_all => 'Debian python3-jwt not available'
     unless Test::ComplianceAuth::python_ok();
 plan skip_all => 'openssl CLI not available'
     unless Test::Compliance::openssl_available();
-
-my $root = Test::Compliance::repo_root();
-
-# An example as a harness template: our module, pid and error_log in the
-# prefix, temp paths in the prefix, and each 127.0.0.1 port a test port.
-sub template {
-    my ($file) = @_;
-
-    open my $fh, '<', "$root/examples/$file" or die "$file: $!";
-    local $/;
-    my $c = <$fh>;
-    close $fh;
-
-    my $n = 0;
-    my %port;
-
-    ok($c =~ s/^load_module [^;]+;/%%LOAD_MODULE%%\n%%TEST_GLOBALS%%/m,
-       "$file: has load_module");
-    ok($c =~ s/^pid [^;]+;//m, "$file: has pid");
-    ok($c =~ s/^error_log [^;]+;//m, "$file: has error_log");
-    ok($c =~ s/^(http \{)/$1\n    %%TEST_GLOBALS_HTTP%%/m,
-       "$file: has an http block");
-    $c =~ s{127\.0\.0\.1:(\d+)}
-           {'127.0.0.1:%%PORT_' . ($port{$1} //= $n++) . '%%'}ge;
-    ok(scalar(keys %port) >= 2, "$file: listens on 127.0.0.1 ports");
-
-    return $c;
-}
 
 # --- examples/jwt.conf
 my $t = Test::Compliance->new;
@@ -73,7 +47,7 @@ my ($jr, $je, @tok) = pyjwt($t,
 
 $t->write_file('jwks.json', jwks($jr, $je), 0640);
 
-my $conf = template('jwt.conf');
+my $conf = example_template('jwt.conf');
 my ($ok, $out) = $t->test_config_text($conf);
 ok($ok, 'examples/jwt.conf: nginx -t accepts it') or diag($out);
 unlike($t->without_posture($out), qr/\[(?:warn|emerg|alert|crit)\]/, 'examples/jwt.conf: quietly');
@@ -134,7 +108,7 @@ my $exp = keygen($keys, '--principal', 'exporter', '--scopes',
     'invoices:read,invoices:export', '--allow', '127.0.0.0/8');
 my ($sid) = $svc =~ /^ck_([a-z2-7]{12})_/;
 
-$conf = template('apikey.conf');
+$conf = example_template('apikey.conf');
 ($ok, $out) = $t->test_config_text($conf);
 ok($ok, 'examples/apikey.conf: nginx -t accepts it') or diag($out);
 unlike($t->without_posture($out), qr/\[(?:warn|emerg|alert|crit)\]/,

@@ -307,7 +307,7 @@ is(hdr($rb, 'ratelimit'), '', '... not charged');
 # --- config-time refusals name the directive and the value
 my @bad = (
     [ 'location / { compliance_limit zone=nosuch rate=1r/s; }',
-      qr/unknown zone "nosuch" in "compliance_limit" in \S+:\d+/ ],
+      qr/unknown zone "nosuch" in "compliance_limit", no "compliance_limit_zone nosuch ..." is declared in \S+:\d+/ ],
     [ 'location / { compliance_limit zone=z rate=1r/s bogus; }',
       qr/invalid parameter "bogus" in "compliance_limit"/ ],
     [ 'location / { compliance_limit zone=z rate=10; }',

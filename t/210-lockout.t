@@ -195,7 +195,7 @@ SKIP: {
 # --- config-time refusals
 my @bad = (
     [ 'compliance_auth_failure_limit zone=nosuch rate=10r/m;',
-      qr/unknown zone "nosuch" in "compliance_auth_failure_limit" in \S+:\d+/ ],
+      qr/unknown zone "nosuch" in "compliance_auth_failure_limit", no "compliance_limit_zone nosuch ..." is declared in \S+:\d+/ ],
     [ 'compliance_auth_failure_limit zone=z rate=10r/m block=soon;',
       qr/invalid block time "block=soon" in "compliance_auth_failure_limit"/ ],
     [ 'compliance_auth_failure_limit zone=z rate=10r/m block=0;',

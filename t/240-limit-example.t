@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # examples/ratelimit.conf is a complete config: with the load_module
-# path, pid, error_log and ports substituted, "nginx -t" accepts it
-# quietly, and, started, it limits as its comments say.
+# path, pid, error_log and ports substituted (Test::ComplianceExamples),
+# "nginx -t" accepts it quietly, and, started, it limits as its comments
+# say.  t/062 runs its header commands as written.
 
 use strict;
 use warnings;
@@ -10,25 +11,9 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Compliance;
 use Test::ComplianceAuth qw(keygen reason_of requests);
+use Test::ComplianceExamples qw(example_template);
 
-my $root = Test::Compliance::repo_root();
-
-open my $fh, '<', "$root/examples/ratelimit.conf" or die "ratelimit.conf: $!";
-my $c = do { local $/; <$fh> };
-close $fh;
-
-my $n = 0;
-my %port;
-
-ok($c =~ s/^load_module [^;]+;/%%LOAD_MODULE%%\n%%TEST_GLOBALS%%/m,
-   'has load_module');
-ok($c =~ s/^pid [^;]+;//m, 'has pid');
-ok($c =~ s/^error_log [^;]+;//m, 'has error_log');
-ok($c =~ s/^(http \{)/$1\n    %%TEST_GLOBALS_HTTP%%/m, 'has an http block');
-$c =~ s{127\.0\.0\.1:(\d+)}
-       {'127.0.0.1:%%PORT_' . ($port{$1} //= $n++) . '%%'}ge;
-$c =~ s{^(\s*)access_log logs/access.log api;}{$1access_log %%PREFIX%%/logs/access.log api;}m;
-$c =~ s{api-keys.txt}{%%PREFIX%%/api-keys.txt}g;
+my $c = example_template('ratelimit.conf');
 
 my $t = Test::Compliance->new;
 my $key = keygen($t->path('api-keys.txt'), '--principal', 'billing-service',

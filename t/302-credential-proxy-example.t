@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # examples/credential-proxy.conf, as shipped: it loads, and it does what
 # its comments say.  Only the module path, pid/error_log and ports are
-# changed for the test prefix.
+# changed for the test prefix (Test::ComplianceExamples); t/062 runs its
+# header commands as written.
 
 use strict;
 use warnings;
@@ -9,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Compliance;
+use Test::ComplianceExamples qw(example_template);
 
 my $t = Test::Compliance->new;
 
@@ -56,18 +58,7 @@ my ($billing) = run_cli('', $KEYGEN, '--file', $t->path('api-keys.txt'),
 my ($reader) = run_cli('', $KEYGEN, '--file', $t->path('api-keys.txt'),
     '--principal', 'reader', '--scopes', 'maps:read') =~ /^(ck_\S+)$/m;
 
-open my $fh, '<', $t->repo_root . '/examples/credential-proxy.conf' or die;
-my $conf = do { local $/; <$fh> };
-close $fh;
-
-my $n = 0;
-$n += $conf =~ s/^load_module .*$/%%LOAD_MODULE%%/m;
-$n += $conf =~ s/^pid .*\n^error_log .*$/%%TEST_GLOBALS%%/m;
-$n += $conf =~ s/^http \{$/http {\n    %%TEST_GLOBALS_HTTP%%/m;
-$n += $conf =~ s/127\.0\.0\.1:8080/127.0.0.1:%%PORT_0%%/g;
-$n += $conf =~ s/127\.0\.0\.1:9001/127.0.0.1:%%PORT_1%%/g;
-$n += $conf =~ s/127\.0\.0\.1:9002/127.0.0.1:%%PORT_2%%/g;
-is($n, 8, 'example adapted to the test prefix');
+my $conf = example_template('credential-proxy.conf');
 
 $t->write_config($conf);
 

@@ -17,9 +17,11 @@
 
 
 /*
- * Wycheproof vectors live in ../shared/testdata (never in this repository).
- * COMPLIANCE_TESTDATA overrides the location; a test that finds no vectors
- * calls skip(), which cmocka reports visibly as SKIPPED.
+ * The Wycheproof vectors the tests read are part of the tree
+ * (t/unit/testdata/wycheproof, see its README.md); the path is relative to
+ * the top of the tree, where "make -f Makefile.core check" runs them.
+ * COMPLIANCE_TESTDATA overrides the location; a missing vector file fails
+ * its test.
  */
 static inline const char *
 unit_testdata_dir(void)
@@ -28,7 +30,7 @@ unit_testdata_dir(void)
 
     d = getenv("COMPLIANCE_TESTDATA");
 
-    return d ? d : "../shared/testdata";
+    return d ? d : "t/unit/testdata";
 }
 
 
