@@ -295,6 +295,11 @@ ngx_http_compliance_rr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_compliance_rr_discard(r, rr, in);
     }
 
+    /* cut off: nothing more, not even a last chunk, goes out */
+    if (rr->stream.failed) {
+        return NGX_ERROR;
+    }
+
     flush = 0;
     last = 0;
     rr->out = NULL;
