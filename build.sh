@@ -19,6 +19,8 @@
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
 #   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh bench-redact  response masking cost per KiB, core/ alone
+#                       (bench/redact.c; BENCH_REDACT_ARGS="-n N -r R")
 #   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
 #                       compliance_<version>_<arch>.deb (docs/packaging.md)
 #
@@ -222,6 +224,12 @@ cmd_bench() {
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
 }
 
+cmd_bench_redact() {
+    make -s -f Makefile.core BUILD="$BUILD" "$BUILD/bench/bench-redact"
+    # shellcheck disable=SC2086
+    "$BUILD/bench/bench-redact" ${BENCH_REDACT_ARGS:-}
+}
+
 # libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
@@ -396,9 +404,10 @@ case "${1:-build}" in
     test)   cmd_test ;;
     asan)   cmd_asan ;;
     bench)  cmd_bench ;;
+    bench-redact) cmd_bench_redact ;;
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
     valgrind) cmd_valgrind ;;
     deb)    cmd_deb ;;
-    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind|deb]" ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|bench-redact|fuzz|soak|valgrind|deb]" ;;
 esac

@@ -772,6 +772,31 @@ compliance_redact_digits(const compliance_redact_t *r, const u_char *in,
     int     c;
     size_t  g, n, end, next, gend;
 
+    /*
+     * The common case, a number in text ("id":884210, a timestamp): raw
+     * digits ended by a byte that neither joins groups nor encodes one
+     * are never an SSN, and a card only with 13 to 19 digits starting
+     * with 2 to 6.  Anything else takes the full path below.
+     */
+    if (in[i] >= '0' && in[i] <= '9') {
+        for (g = i + 1; g < len && in[g] >= '0' && in[g] <= '9'; g++) {
+            /* void */
+        }
+
+        if (g == len || (in[g] != '%' && !compliance_redact_sep(in[g], 1))) {
+            n = g - i;
+
+            if (!(r->mask & COMPLIANCE_REDACT_PAN)
+                || n < COMPLIANCE_REDACT_PAN_MIN
+                || n > COMPLIANCE_REDACT_PAN_MAX
+                || in[i] < '2' || in[i] > '6')
+            {
+                *skip = g;
+                return 0;
+            }
+        }
+    }
+
     if ((r->mask & COMPLIANCE_REDACT_SSN)
         && compliance_redact_ssn(in, len, i, &end))
     {
