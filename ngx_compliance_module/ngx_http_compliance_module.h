@@ -498,6 +498,8 @@ char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_error_pages(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_compliance_boundary_replace(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx);
 
 /* ngx_http_compliance_deprecation.c */
 ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,

@@ -23,7 +23,6 @@
 
 #define NGX_HTTP_COMPLIANCE_RR_OFF      0
 #define NGX_HTTP_COMPLIANCE_RR_MASK     1
-#define NGX_HTTP_COMPLIANCE_RR_DISCARD  2
 
 #define NGX_HTTP_COMPLIANCE_RR_BUF      8192
 
@@ -36,7 +35,6 @@ struct ngx_http_compliance_rr_s {
     ngx_pool_t                     *pool;      /* NULL: being destroyed */
     ngx_uint_t                      mode;
     compliance_redact_stream_t      stream;
-    ngx_buf_t                      *body;      /* DISCARD: the problem */
     ngx_chain_t                    *out;
     ngx_chain_t                   **last_out;
     ngx_chain_t                    *free;
@@ -49,11 +47,8 @@ static ngx_int_t ngx_http_compliance_rr_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_rr_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_rr_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
-static ngx_int_t ngx_http_compliance_rr_discard(ngx_http_request_t *r,
-    ngx_http_compliance_rr_t *rr, ngx_chain_t *in);
 static ngx_int_t ngx_http_compliance_rr_fail(ngx_http_request_t *r,
-    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_rr_t *rr,
-    const char *reason);
+    ngx_http_compliance_ctx_t *ctx, const char *reason);
 static ngx_uint_t ngx_http_compliance_rr_type(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_compliance_rr_encoded(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_rr_special(ngx_http_compliance_rr_t *rr,
@@ -78,9 +73,6 @@ static ngx_str_t  ngx_http_compliance_rr_strip_names[] = {
     ngx_string("Range"),
     ngx_string("If-Range")
 };
-
-static ngx_str_t  ngx_http_compliance_rr_disposition =
-    ngx_string("Content-Disposition");
 
 
 ngx_int_t
@@ -236,15 +228,15 @@ ngx_http_compliance_rr_header_filter(ngx_http_request_t *r)
     if (status == NGX_HTTP_PARTIAL_CONTENT
         || r->headers_out.content_range != NULL)
     {
-        return ngx_http_compliance_rr_fail(r, ctx, rr, "response_partial");
+        return ngx_http_compliance_rr_fail(r, ctx, "response_partial");
     }
 
     if (ngx_http_compliance_rr_encoded(r)) {
-        return ngx_http_compliance_rr_fail(r, ctx, rr, "response_encoded");
+        return ngx_http_compliance_rr_fail(r, ctx, "response_encoded");
     }
 
     if (r->headers_out.content_length_n > (off_t) conf->max_size) {
-        return ngx_http_compliance_rr_fail(r, ctx, rr, "response_too_large");
+        return ngx_http_compliance_rr_fail(r, ctx, "response_too_large");
     }
 
     compliance_redact_stream_free(&rr->stream);
@@ -290,10 +282,6 @@ ngx_http_compliance_rr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     rr = ctx->redact_response;
-
-    if (rr->mode == NGX_HTTP_COMPLIANCE_RR_DISCARD) {
-        return ngx_http_compliance_rr_discard(r, rr, in);
-    }
 
     /* cut off: nothing more, not even a last chunk, goes out */
     if (rr->stream.failed) {
@@ -386,86 +374,17 @@ ngx_http_compliance_rr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 }
 
 
-/* the body goes unread to nobody; the problem goes out at its end */
-static ngx_int_t
-ngx_http_compliance_rr_discard(ngx_http_request_t *r,
-    ngx_http_compliance_rr_t *rr, ngx_chain_t *in)
-{
-    ngx_buf_t    *b;
-    ngx_uint_t    last;
-    ngx_chain_t  *cl, out;
-
-    last = 0;
-
-    for (cl = in; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->last_buf) {
-            last = 1;
-        }
-
-        if (ngx_buf_in_memory(b)) {
-            b->pos = b->last;
-        }
-
-        if (b->in_file) {
-            b->file_pos = b->file_last;
-        }
-    }
-
-    if (!last || rr->body == NULL) {
-        return NGX_OK;
-    }
-
-    b = rr->body;
-    rr->body = NULL;
-
-    if (r->header_only) {
-        b->pos = b->last;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_compliance_rr_next_body(r, &out);
-}
-
-
 /* fail closed before anything is sent: 502 problem+json and an alert */
 static ngx_int_t
 ngx_http_compliance_rr_fail(ngx_http_request_t *r,
-    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_rr_t *rr,
-    const char *reason)
+    ngx_http_compliance_ctx_t *ctx, const char *reason)
 {
-    ngx_buf_t  *b;
+    r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
 
-    b = ngx_http_compliance_problem_body(r, ctx, NGX_HTTP_BAD_GATEWAY, NULL);
-    if (b == NULL) {
+    /* boundary.c's body filter sends it in place of the body */
+    if (ngx_http_compliance_boundary_replace(r, ctx) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
-    r->headers_out.status_line.len = 0;
-
-    if (r->headers_out.content_encoding) {
-        r->headers_out.content_encoding->hash = 0;
-        r->headers_out.content_encoding = NULL;
-    }
-
-    if (r->headers_out.content_range) {
-        r->headers_out.content_range->hash = 0;
-        r->headers_out.content_range = NULL;
-    }
-
-    ngx_http_clear_accept_ranges(r);
-    ngx_http_clear_last_modified(r);
-    ngx_http_clear_etag(r);
-    ngx_http_compliance_drop_header(r, &ngx_http_compliance_rr_disposition);
-
-    ngx_http_compliance_problem_headers(r, b->last - b->pos);
-
-    rr->mode = NGX_HTTP_COMPLIANCE_RR_DISCARD;
-    rr->body = b;
 
     ctx->reason.data = (u_char *) reason;
     ctx->reason.len = ngx_strlen(reason);
@@ -871,6 +790,10 @@ ngx_http_compliance_redact_response(ngx_conf_t *cf, ngx_command_t *cmd,
 
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
     cmf->redact_response_needed = 1;
+
+    /* boundary.c's body filter sends the 502 of an unmaskable response */
+    cmf->boundary_needed = 1;
+    cmf->error_pages_needed = 1;
 
     /* headers.c gives the 502 problem+json its X-Request-ID */
     cmf->filter_needed = 1;
