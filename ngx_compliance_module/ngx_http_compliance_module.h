@@ -460,6 +460,8 @@ void ngx_http_compliance_redact_create_conf(
 char *ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_redact_conf_t *prev,
     ngx_http_compliance_redact_conf_t *conf);
+compliance_redact_t *ngx_http_compliance_redactor(ngx_conf_t *cf,
+    ngx_uint_t mask);
 ngx_int_t ngx_http_compliance_credential_variable(ngx_conf_t *cf,
     ngx_int_t index);
 ngx_int_t ngx_http_compliance_redact_check_log_formats(ngx_conf_t *cf);

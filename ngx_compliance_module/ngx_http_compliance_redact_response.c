@@ -58,7 +58,6 @@ static int ngx_http_compliance_rr_emit(void *data, const u_char *p,
 static void *ngx_http_compliance_rr_alloc(void *data, size_t size);
 static void ngx_http_compliance_rr_free(void *data, void *p);
 static void ngx_http_compliance_rr_cleanup(void *data);
-static void ngx_http_compliance_rr_redact_cleanup(void *data);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_compliance_rr_next_header;
@@ -643,13 +642,6 @@ ngx_http_compliance_rr_cleanup(void *data)
 }
 
 
-static void
-ngx_http_compliance_rr_redact_cleanup(void *data)
-{
-    compliance_redact_free(data);
-}
-
-
 /* --- configuration: ngx_http_compliance_redact_response_conf_t */
 
 
@@ -688,12 +680,10 @@ ngx_http_compliance_redact_response(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_compliance_loc_conf_t  *clcf = conf;
 
-    char                                        err[256];
     ssize_t                                     size;
     unsigned                                    bit, mask;
     ngx_str_t                                  *value, s;
     ngx_uint_t                                  i;
-    ngx_pool_cleanup_t                         *cln;
     compliance_redact_t                        *rd;
     ngx_http_compliance_main_conf_t            *cmf;
     ngx_http_compliance_redact_response_conf_t *rrc;
@@ -758,22 +748,10 @@ ngx_http_compliance_redact_response(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     /* config time: the detectors and their separating bytes, once */
-    rd = compliance_redact_create(mask | COMPLIANCE_REDACT_TEXT, err,
-                                  sizeof(err));
+    rd = ngx_http_compliance_redactor(cf, mask | COMPLIANCE_REDACT_TEXT);
     if (rd == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "compliance_redact_response: %s", err);
         return NGX_CONF_ERROR;
     }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        compliance_redact_free(rd);
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_compliance_rr_redact_cleanup;
-    cln->data = rd;
 
     rrc->stream = ngx_palloc(cf->pool,
                              sizeof(compliance_redact_stream_conf_t));
