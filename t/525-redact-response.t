@@ -102,6 +102,21 @@ http {
             proxy_pass http://127.0.0.1:%%PORT_1%%/;
         }
     }
+
+    server {
+        listen 127.0.0.1:%%PORT_3%%;
+        compliance on;
+        compliance_redact_response pan;
+
+        location /api/ {
+            proxy_pass http://127.0.0.1:%%PORT_1%%/;
+        }
+
+        location /pub/ {
+            compliance_public "test";
+            proxy_pass http://127.0.0.1:%%PORT_1%%/;
+        }
+    }
 }
 EOF
 
@@ -341,6 +356,16 @@ masked_ok($t->http(uri => '/cards', port => $t->port(2)), $MASKED_CARDS,
           'server level: inherited');
 $r = $t->http(uri => '/plain/cards', port => $t->port(2));
 like($r->{body}, qr/4111111111111111/, 'off in a location: passes');
+
+# --- under compliance on: refusals as they are, admitted requests masked
+$r = $t->http(uri => '/api/cards', port => $t->port(3));
+is($r->{status}, 401, 'compliance on: the module\'s 401');
+like($r->{body}, qr/"reason":"missing_credentials"/,
+     '... its problem+json unchanged');
+$r = $t->http(uri => '/pub/cards', port => $t->port(3));
+masked_ok($r, $MASKED_CARDS, 'compliance on, public location');
+is(request_record($r)->{redacted_in_response}, 3,
+   '... its record counts 3');
 
 # --- keepalive goes on after masked and failed responses
 my $rs = $t->keepalive(requests => [
