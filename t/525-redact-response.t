@@ -7,14 +7,17 @@
 # Range request gets the whole masked body; a compressed, partial or too
 # large response becomes 502 problem+json with an alert record, a chunked
 # one over max_size is cut off with the same alert; the request record
-# counts the replacements (redacted_in_response).
+# counts the replacements (redacted_in_response); the body streams (what
+# precedes a held card number leaves before the backend's pause).
 
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Socket::INET;
 use JSON::PP;
+use Time::HiRes qw(time);
 use Test::Compliance;
 use Test::ComplianceBackend qw(python_available start_backend);
 
@@ -187,6 +190,34 @@ for my $loc ('app', 'unbuf', 'tiny') {
         unlike($r->{body}, qr/1111 11|11 1111/,
                "split card /$loc/split$q: no digit of it left");
     }
+}
+
+# streamed, not buffered: what precedes the cut card leaves at once, the
+# held digits only with the rest (the backend pauses 1.5 s)
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $t->port(0),
+                                  Proto => 'tcp', Timeout => 5);
+    print $s "GET /unbuf/slowsplit HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    my ($got, $first) = ('', '');
+    my $start = time;
+    while (time - $start < 5) {
+        my $rin = '';
+        vec($rin, fileno($s), 1) = 1;
+        last unless select($rin, undef, undef, 0.1) || $first eq '';
+        my $n = sysread($s, my $buf, 65536);
+        last unless $n;
+        $got .= $buf;
+        $first = $got if $first eq '' && $got =~ /"card":"/;
+    }
+    like($first, qr/\r\n\r\n\{"name":"Jane","card":"\z/,
+         'streaming: the text before the cut card left before the pause');
+    my ($body) = $first =~ /\r\n\r\n(.*)\z/s;
+    unlike($body // '', qr/\d/, '... and none of its digits');
+    while (sysread($s, my $buf, 65536)) {
+        $got .= $buf;
+    }
+    like($got, qr/"card":"\[REDACTED:pan:1111\]","exp":"12\/29"\}\n\z/,
+         '... the rest, masked, after it');
 }
 
 # the unmasked location leaks (the backend really sends them)

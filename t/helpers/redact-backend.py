@@ -8,7 +8,8 @@ request headers it received.  Binds 127.0.0.1 only.
     redact-backend.py PORT
 
 GET/HEAD /<name>[?chunked]: the response named in ROUTES, chunked when
-the query says so.
+the query says so; /split pauses 0.3 s between its writes, /slowsplit
+1.5 s.
 """
 
 import gzip
@@ -71,8 +72,11 @@ class Handler(socketserver.StreamRequestHandler):
         ctype = "application/json"
         parts = None
 
-        if name == "split":
+        pause = 0.3
+        if name in ("split", "slowsplit"):
             parts = [p.encode() for p in SPLIT]
+            if name == "slowsplit":
+                pause = 1.5
         elif name == "echo":
             body = json.dumps({k: headers.get(k) for k in
                                ("accept-encoding", "range", "if-range")})
@@ -111,7 +115,7 @@ class Handler(socketserver.StreamRequestHandler):
         for i, part in enumerate(parts):
             if i:
                 self.wfile.flush()
-                time.sleep(0.3)
+                time.sleep(pause)
             if chunked:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
             else:
