@@ -88,9 +88,7 @@ ok($t->wait_for(sub {
 }, timeout => 10), "$want records written");
 
 my $conf_dump = $t->path('nginx-T.txt');
-system("$ENV{NGINX_BIN} -T -p " . $t->path('') . ' -c '
-       . $t->path('nginx.conf') . " >$conf_dump 2>/dev/null") == 0
-    or diag('nginx -T failed');
+$t->dump_config($conf_dump) or diag('nginx -T failed');
 $t->stop;
 
 # the trail counted here
