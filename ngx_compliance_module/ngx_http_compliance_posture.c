@@ -355,6 +355,8 @@ ngx_http_compliance_posture_check(ngx_conf_t *cf)
                   "compliance posture: %ui checks, %ui gaps, %ui waived",
                   run.checks, run.gaps, run.waived);
 
+    ngx_http_compliance_status_posture(cf, run.gaps);
+
     if (run.gaps && run.level == NGX_LOG_EMERG) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "compliance posture is strict: fix the gaps above "
