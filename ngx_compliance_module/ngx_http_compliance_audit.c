@@ -1779,12 +1779,17 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         n = ngx_write_fd(log->file->fd, buf, len);
     }
 
+    /* whole records: one per newline (memchr: this runs on every write) */
     records = 0;
+    last = buf + len;
 
-    for (p = buf; p < buf + len; p++) {
-        if (*p == '\n') {
-            records++;
+    for (p = buf; p < last; p++) {
+        p = memchr(p, '\n', last - p);
+        if (p == NULL) {
+            break;
         }
+
+        records++;
     }
 
     if (n == (ssize_t) len || (log->syslog && n == 0)) {

@@ -485,6 +485,65 @@ $t->http(uri => '/', headers => [ [ 'X-API-Key', $alice ] ]) for 1 .. 5;
 ok($got->{requests}{allowed} >= $before->{requests}{allowed} + 5,
    '... the counts went on from before the reload');
 
+# --- records lost to a full disk, and the gap record that reports them
+
+sub reload_to {
+    my ($audit) = @_;
+
+    my @old = $t->worker_pids;
+    (my $c = $conf) =~ s{%%PREFIX%%/logs/audit\.jsonl}{$audit};
+    $t->write_config($c);
+    $t->reload;
+
+    return $t->wait_for(sub {
+        my @w = $t->worker_pids;
+        @w == 2 && !grep { my $o = $_; grep { $_ == $o } @old } @w
+    }, timeout => 10);
+}
+
+SKIP: {
+    skip '/dev/full not available', 9 unless -c '/dev/full';
+
+    my $base = counts((parse_text(scrape()->{body}))[0]);
+
+    ok(reload_to('/dev/full'), 'reloaded onto /dev/full');
+
+    $t->http(uri => '/', headers => [ [ 'X-API-Key', $alice ] ]) for 1 .. 5;
+
+    # the five records are lost once their LOG phase ran
+    my $lost;
+    $t->wait_for(sub {
+        $lost = counts((parse_text(scrape()->{body}))[0]);
+        $lost->{lost} >= 5
+    }, timeout => 5);
+
+    is($lost->{records}, $base->{records} + 1,
+       '... nothing written since (but the scrape before the reload)');
+    ok($lost->{lost} >= 5, '... the lost records counted');
+
+    ok(reload_to('%%PREFIX%%/logs/audit.jsonl'), 'reloaded back');
+
+    my $r = $t->http(uri => '/back', headers => [ [ 'X-API-Key', $alice ] ]);
+    ok($t->wait_for(sub {
+           ($t->read_file('logs/audit.jsonl') // '') =~ m{"path":"/back"}
+       }, timeout => 5), '... a record written again');
+
+    my ($gap) = grep { $_->{event} eq 'gap' }
+                map { decode_json($_) }
+                split /\n/, $t->read_file('logs/audit.jsonl');
+
+    my $last = scrape();
+    my $id = $last->{header}->('x-request-id');
+    my $now = counts((parse_text($last->{body}))[0]);
+
+    ok($gap, '... after a gap record');
+    is($now->{lost}, $gap->{lost_records},
+       'compliance_audit_lost_records_total = the gap record\'s lost_records');
+    ok(wait_record($id), "... the scrape's own record written");
+    is($now->{records}, counts(from_trail($id))->{records},
+       '... and records written = the lines of the trail, gap included');
+}
+
 # --- compliance_status where the module does not check the caller
 
 my ($ok, $out) = $t->test_config_text(<<'EOF');
