@@ -78,7 +78,7 @@ http {
         }
 
         location /limited {
-            compliance_limit zone=api rate=6r/m key=principal;
+            compliance_limit zone=api rate=6r/h key=principal;
             return 200 "limited\n";
         }
 
@@ -413,7 +413,7 @@ my $want_refusals = {
     missing_credentials => $ROUNDS + 1,   # and the first 401 above
     unknown_api_key => $ROUNDS,
     insufficient_scope => $ROUNDS + 1,    # and the scrape with alice's key
-    rate_limited => $ROUNDS - 6,          # bob's 6 a minute, then 429s
+    rate_limited => $ROUNDS - 6,          # bob's 6 an hour, then 429s
     bad_signature => $ROUNDS,
     credential_in_url => $ROUNDS,
 };
