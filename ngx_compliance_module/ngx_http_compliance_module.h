@@ -283,6 +283,8 @@ ngx_http_compliance_ctx_t *ngx_http_compliance_ensure_ctx(
 
 /* ngx_http_compliance_access.c */
 ngx_int_t ngx_http_compliance_access_handler(ngx_http_request_t *r);
+ngx_http_compliance_ctx_t *ngx_http_compliance_access_admitted(
+    ngx_http_request_t *r);
 void ngx_http_compliance_access_create_conf(
     ngx_http_compliance_access_conf_t *conf);
 char *ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,

@@ -546,30 +546,20 @@ SKIP: {
 
 # --- compliance_status where the module does not check the caller
 
-my ($ok, $out) = $t->test_config_text(<<'EOF');
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    server {
-        listen 127.0.0.1:%%PORT_2%%;
-        location = /metrics {
-            compliance_status;
-        }
-    }
-}
-EOF
-ok(!$ok, 'compliance_status without "compliance on": refused');
-like($out, qr/"compliance_status" in location "\/metrics" needs "compliance on": who may read the counters is checked by the module in \S+:\d+$/m,
-     '... naming the location') or diag($out);
-my ($file, $line) = ($out =~ /checked by the module in (\S+):(\d+)$/m);
-my @lines = split /\n/, (defined $file && -f $file ? do {
-    open my $fh, '<', $file or die "$file: $!"; local $/; <$fh> } : '');
-like($lines[ ($line // 1) - 1 ] // '', qr/^\s*compliance_status;/,
-     "... and the directive's own line");
+$t->config_refusals([
+    [ 'compliance_status;',
+      qr/"compliance_status" in location "\/" needs "compliance on": who may read the counters is checked by the module in \S+:\d+$/m ],
+], at => 'location');
 
-($ok, $out) = $t->test_config_text(<<'EOF');
+my $public = 'compliance_public "scraped from the monitoring network"; '
+             . 'allow 127.0.0.1; deny all;';
+
+$t->config_refusals([
+    [ "$public compliance_status; compliance_status;",
+      qr/"compliance_status" directive is duplicate/ ],
+], at => 'location', http => 'compliance on;');
+
+$t->config_accepted(<<"EOF", 'an explicit compliance_public status location');
 %%LOAD_MODULE%%
 %%TEST_GLOBALS%%
 events {}
@@ -578,38 +568,9 @@ http {
     compliance on;
     server {
         listen 127.0.0.1:%%PORT_2%%;
-        location = /metrics {
-            compliance_public "scraped from the monitoring network";
-            allow 127.0.0.1;
-            deny all;
-            compliance_status;
-            compliance_status;
-        }
+        location = /metrics { $public compliance_status; }
     }
 }
 EOF
-ok(!$ok, 'compliance_status twice: refused');
-like($out, qr/"compliance_status" directive is duplicate/, '... duplicate');
-
-($ok, $out) = $t->test_config_text(<<'EOF');
-%%LOAD_MODULE%%
-%%TEST_GLOBALS%%
-events {}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    compliance on;
-    server {
-        listen 127.0.0.1:%%PORT_2%%;
-        location = /metrics {
-            compliance_public "scraped from the monitoring network";
-            allow 127.0.0.1;
-            deny all;
-            compliance_status;
-        }
-    }
-}
-EOF
-ok($ok, 'an explicit compliance_public status location: accepted')
-    or diag($out);
 
 $t->finish;
