@@ -1779,6 +1779,8 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         n = ngx_write_fd(log->file->fd, buf, len);
     }
 
+    err = (n == -1) ? ngx_errno : 0;
+
     /* whole records: one per newline (memchr: this runs on every write) */
     records = 0;
     last = buf + len;
@@ -1812,8 +1814,6 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
 
         return NGX_OK;
     }
-
-    err = (n == -1) ? ngx_errno : 0;
 
     sh->lost += records - gap;
     ngx_http_compliance_status_add(NULL, NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST,
