@@ -48,6 +48,7 @@ my ($jwt, $jwt_bad) = pyjwt($t,
       claims => { sub => 'mallory', iat => $now, exp => $now + 3000 } });
 
 my ($crt, $key) = $t->make_cert('tls', subj => '/CN=tls.test', days => 10);
+$t->make_cert('later', subj => '/CN=later.test', days => 40);
 
 $t->forbid_in_logs($alice, $bob, $ops, $jwt);
 
@@ -121,6 +122,24 @@ http {
             return 200 "tls\n";
         }
     }
+
+    # the same name with a later certificate: the sooner one counts
+    server {
+        listen 127.0.0.1:%%PORT_3%% ssl;
+        server_name tls.test;
+        ssl_certificate %%PREFIX%%/later.crt;
+        ssl_certificate_key %%PREFIX%%/later.key;
+        location / { compliance_public "tls test"; }
+    }
+
+    # a name that needs escaping in a label: \ in text and in JSON
+    server {
+        listen 127.0.0.1:%%PORT_4%% ssl;
+        server_name ~^api\d\.test$;
+        ssl_certificate %%PREFIX%%/later.crt;
+        ssl_certificate_key %%PREFIX%%/later.key;
+        location / { compliance_public "tls test"; }
+    }
 }
 EOF
 
@@ -157,7 +176,9 @@ sub parse_text {
         if ($line =~ /^(\w+)(?:\{(\w+)="((?:[^"\\]|\\.)*)"\})? (-?\d+)$/) {
             return (undef, "sample before its TYPE: $line")
                 unless $typed{$1}{TYPE} && $typed{$1}{HELP};
-            $m{$1}{ $3 // '' } = $4;
+            my ($name, $value, $n) = ($1, $3 // '', $4);
+            $value =~ s/\\(.)/$1 eq 'n' ? "\n" : $1/ge;
+            $m{$name}{$value} = $n;
             next;
         }
 
@@ -245,6 +266,12 @@ $r = $t->http(method => 'POST', uri => '/metrics', body => 'x',
               headers => [ [ 'X-API-Key', $ops ] ]);
 is($r->{status}, 405, 'POST: 405');
 
+$r = $t->http(method => 'HEAD', uri => '/metrics',
+              headers => [ [ 'X-API-Key', $ops ] ]);
+is($r->{status}, 200, 'HEAD: 200');
+ok($r->{header}->('content-length') > 0 && ($r->{body} // '') eq '',
+   '... the length of the counters, no body');
+
 $r = scrape(query => '?format=xml');
 is($r->{status}, 400, 'an unknown format: 400');
 
@@ -287,6 +314,13 @@ ok(defined $left && $left > 10 * 86400 - 600 && $left <= 10 * 86400,
     or diag(explain $m->{compliance_certificate_expiry_seconds});
 ok(!exists $m->{compliance_certificate_expiry_seconds}{'plain.test'},
    '... a server without TLS has none');
+like($r->{body},
+     qr/^compliance_certificate_expiry_seconds\{server="~\^api\\\\d\\\\\.test\$"\} \d+$/m,
+     'a regex server name: its backslashes escaped in the label');
+$left = $m->{compliance_certificate_expiry_seconds}{'~^api\d\.test$'};
+ok(defined $left && $left > 40 * 86400 - 600 && $left <= 40 * 86400,
+   '... with the seconds left of its 40-day certificate')
+    or diag(explain $m->{compliance_certificate_expiry_seconds});
 
 # the posture line of this load
 my ($gaps) = ($t->error_log =~ /.*compliance posture: \d+ checks, (\d+) gaps/s);
