@@ -6,9 +6,11 @@
 # traffic stops the counts equal what the trail holds, record for
 # record (outcome, reason, records written); ?format=json has the same
 # numbers; the limit zones' keys and bytes, a 10-day certificate's
-# seconds left and the posture gaps of the load are reported; a reload
-# keeps the counts; the endpoint is enforced like any location (401,
-# 403, 405, 400) and refused where "compliance" is off.
+# seconds left (the soonest of a name; a regex name escaped) and the
+# posture gaps of the load are reported; a reload keeps the counts;
+# records lost to a full disk are counted as the gap record reports
+# them; the endpoint is enforced like any location (401, 403, 405, 400)
+# and refused where "compliance" is off.
 
 use strict;
 use warnings;
