@@ -413,8 +413,8 @@ sub dump_config {
         open STDERR, '>', '/dev/null';
         open STDIN, '<', '/dev/null';
         _sanitizer_env();
-        exec $self->{nginx}, '-T', '-p', "$self->{prefix}/", '-c', $name;
-        POSIX::_exit(127);
+        exec($self->{nginx}, '-T', '-p', "$self->{prefix}/", '-c', $name)
+            or POSIX::_exit(127);
     }
 
     waitpid $pid, 0;
