@@ -237,6 +237,9 @@ is($rc, 2, 'bad format: usage error');
 SKIP: {
     my $chromium = `command -v chromium 2>/dev/null`;
     chomp $chromium;
+    # build.sh installs it: in CI its absence is a failure, not a skip
+    fail('chromium installed (build.sh installs it)')
+        if !$chromium && $ENV{CI};
     skip 'no chromium', 3 unless $chromium;
     my $png = $t->path('r.png');
     system("timeout 60 $chromium --headless --no-sandbox --disable-gpu "
