@@ -24,6 +24,7 @@
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
+#include "ngx_http_compliance_daily.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -112,6 +113,7 @@ typedef struct {
     ngx_http_compliance_limit_main_conf_t    limit;
     ngx_http_compliance_vault_main_conf_t    vault;
     ngx_http_compliance_posture_main_conf_t  posture;
+    ngx_http_compliance_daily_main_conf_t    daily;     /* daily.c */
 } ngx_http_compliance_main_conf_t;
 
 
@@ -414,6 +416,9 @@ void ngx_http_compliance_audit_event(ngx_http_request_t *r,
 void ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason, ngx_str_t *fields);
+ngx_int_t ngx_http_compliance_audit_alert(
+    ngx_http_compliance_audit_log_t *log, const char *severity,
+    const char *reason, ngx_str_t *fields, ngx_log_t *elog);
 ngx_int_t ngx_http_compliance_audit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_audit_init(ngx_conf_t *cf);
@@ -465,6 +470,8 @@ ngx_int_t ngx_http_compliance_posture_record(ngx_conf_t *cf,
 void ngx_http_compliance_posture_loose_file(ngx_conf_t *cf,
     ngx_str_t *directive, ngx_str_t *path, ngx_uint_t mode);
 ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
+ngx_uint_t ngx_http_compliance_posture_used(
+    ngx_http_compliance_main_conf_t *cmf);
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);

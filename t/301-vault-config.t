@@ -287,10 +287,10 @@ for my $what (sort keys %flip) {
             qr/\[emerg\].*"compliance_vault": .*$re/, $TV);
 }
 
-my $v2 = $img;
-substr($v2, 4, 1) = chr(2);
-$t->write_file('bad.bin', $v2);
-refused('version 2', qr/"compliance_vault": .*unknown version 2/, $TV);
+my $v3 = $img;
+substr($v3, 4, 1) = chr(3);
+$t->write_file('bad.bin', $v3);
+refused('version 3', qr/"compliance_vault": .*unknown version 3/, $TV);
 
 for my $cut (0, 3, 23, 24, 39, $len - 1) {
     $t->write_file('bad.bin', substr($img, 0, $cut));
