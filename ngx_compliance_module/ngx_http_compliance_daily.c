@@ -167,10 +167,10 @@ ngx_http_compliance_daily_certs(ngx_conf_t *cf,
     X509                        *x509;
     SSL_CTX                     *ctx;
     struct tm                    tm;
-    ngx_uint_t                   s;
+    ngx_uint_t                   s, i, tls, plain;
     const ASN1_TIME             *end;
     ngx_http_ssl_srv_conf_t     *sscf;
-    ngx_http_compliance_cert_t  *c;
+    ngx_http_compliance_cert_t  *c, *all;
     ngx_http_core_srv_conf_t   **servers;
     ngx_http_core_main_conf_t   *cmcf;
 
@@ -182,6 +182,13 @@ ngx_http_compliance_daily_certs(ngx_conf_t *cf,
         ctx = sscf->ssl.ctx;
 
         if (ctx == NULL) {
+            continue;
+        }
+
+        /* an inherited ssl_certificate in a plain server is never served */
+        ngx_http_compliance_posture_listens(cf, servers[s], &tls, &plain);
+
+        if (!tls) {
             continue;
         }
 
@@ -231,6 +238,18 @@ ngx_http_compliance_daily_certs(ngx_conf_t *cf,
             ngx_memcpy(c->subject, subject, len + 1);
             c->server = servers[s];
             c->expires = timegm(&tm);
+            c->x509 = x509;
+            c->repeated = 0;
+
+            /* each server loads its own copy of a shared certificate */
+            all = cmf->daily.certs->elts;
+
+            for (i = 0; i + 1 < cmf->daily.certs->nelts; i++) {
+                if (X509_cmp(all[i].x509, x509) == 0) {
+                    c->repeated = 1;
+                    break;
+                }
+            }
         }
 
         /* leave the first certificate current, as nginx found it */
@@ -397,7 +416,9 @@ ngx_http_compliance_daily_run(ngx_http_compliance_main_conf_t *cmf,
         c = cmf->daily.certs->elts;
 
         for (i = 0; i < cmf->daily.certs->nelts; i++) {
-            ngx_http_compliance_daily_cert(cmf, &c[i], now, pool, log);
+            if (!c[i].repeated) {
+                ngx_http_compliance_daily_cert(cmf, &c[i], now, pool, log);
+            }
         }
     }
 

@@ -25,6 +25,10 @@ typedef struct {
     ngx_http_core_srv_conf_t   *server;
     u_char                     *subject;        /* NUL-terminated */
     time_t                      expires;        /* notAfter */
+    void                       *x509;           /* the cycle's X509 */
+
+    /* an earlier server loaded the same certificate: one alert for it */
+    unsigned                    repeated:1;
 } ngx_http_compliance_cert_t;
 
 

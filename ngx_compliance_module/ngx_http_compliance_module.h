@@ -472,6 +472,8 @@ void ngx_http_compliance_posture_loose_file(ngx_conf_t *cf,
 ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
 ngx_uint_t ngx_http_compliance_posture_used(
     ngx_http_compliance_main_conf_t *cmf);
+void ngx_http_compliance_posture_listens(ngx_conf_t *cf,
+    ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain);
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);

@@ -76,8 +76,6 @@ static void ngx_http_compliance_posture_gap(
     ngx_http_compliance_posture_run_t *run, const char *check,
     ngx_http_compliance_loc_conf_t *waivers, ngx_http_compliance_place_t *pl,
     u_char *file, ngx_uint_t line, const char *fmt, ...);
-static void ngx_http_compliance_posture_listens(ngx_conf_t *cf,
-    ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain);
 static ngx_uint_t ngx_http_compliance_posture_served(
     ngx_http_compliance_place_t *pl, ngx_array_t *places);
 static ngx_int_t ngx_http_compliance_posture_hsts_age(ngx_str_t *hsts);
@@ -825,8 +823,8 @@ ngx_http_compliance_posture_gap(ngx_http_compliance_posture_run_t *run,
 }
 
 
-/* whether the server listens with TLS, and without */
-static void
+/* whether the server listens with TLS, and without (daily.c asks too) */
+void
 ngx_http_compliance_posture_listens(ngx_conf_t *cf,
     ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain)
 {

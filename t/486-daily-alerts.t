@@ -89,6 +89,28 @@ http {
             return 200 "ok\\n";
         }
     }
+    # the same certificate file again: one alert for it, not one a server
+    server {
+        listen 127.0.0.1:%%PORT_3%% ssl;
+        server_name soon-alias.example;
+        ssl_certificate $p/soon.crt;
+        ssl_certificate_key $p/soon.key;
+        location / {
+            compliance_public "status page";
+            return 200 "ok\n";
+        }
+    }
+    # a certificate inherited by a server without TLS is never served
+    server {
+        listen 127.0.0.1:%%PORT_4%%;
+        server_name plain.example;
+        ssl_certificate $p/expired.crt;
+        ssl_certificate_key $p/expired.key;
+        location / {
+            compliance_public "status page";
+            return 200 "ok\n";
+        }
+    }
     server {
         listen 127.0.0.1:%%PORT_2%% ssl;
         server_name expired.example;
@@ -154,6 +176,9 @@ like($out, qr/compliance posture: certificate_expiry: certificate "\/CN=soon.exa
 like($out, qr/compliance posture: certificate_expiry: certificate "\/CN=expired.example" has expired, in server "expired.example"/,
      'posture: the expired certificate');
 unlike($out, qr/later\.example/, 'posture: the certificate of 400 days is no gap');
+like($out, qr/certificate "\/CN=soon.example" expires in (9|10) day\(s\), in server "soon-alias.example"/,
+     'posture: a gap for each server that serves it');
+unlike($out, qr/in server "plain.example"/, 'posture: a server without TLS serves no certificate');
 
 # --- two workers, the default interval: one run for the node
 
@@ -187,7 +212,8 @@ cmp_ok($gone->{days_left}, '<', 0, 'certificate_expired: days_left negative');
 is($gone->{server}, 'expired.example', 'certificate_expired: server');
 is($gone->{severity}, 'critical', 'certificate_expired: severity critical');
 
-is(scalar(alerts()), 2, 'no alert for the certificate valid 400 days');
+is(scalar(alerts()), 2, 'no alert for the certificate valid 400 days, one '
+   . 'for a certificate two servers load, none for a server without TLS');
 
 my $log = $t->error_log($off);
 like($log, qr/\[warn\] .*compliance check: certificate "\/CN=soon.example" of server "soon.example" expires in (9|10) day\(s\)/,
