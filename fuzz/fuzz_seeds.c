@@ -48,8 +48,8 @@ static size_t fuzz_seeds_sign(int alg, EVP_PKEY *pk, const u_char *in,
 static void fuzz_seeds_jwt(const char *dir);
 static void fuzz_seeds_text(const char *dir);
 static size_t fuzz_seeds_jwk_ec(EVP_PKEY *pk, char *out, size_t size);
-static u_char *fuzz_seeds_entry(u_char *p, const char *name,
-    uint64_t set_at, const u_char *secret, size_t slen);
+static u_char *fuzz_seeds_entry(u_char *p, unsigned version,
+    const char *name, uint64_t set_at, const u_char *secret, size_t slen);
 static void fuzz_seeds_vault(const char *dir);
 static void fuzz_seeds_schema(const char *dir);
 
@@ -572,6 +572,6 @@ fuzz_seeds_vault(const char *dir)
     fuzz_seeds_write(dir, "vault", "table-v1", table, (size_t) (p - table));
 
     /* bit 1 also feeds the import date parser of compliance-vault set */
-    fuzz_seeds_write(dir, "vault", "date", "\x022026-12-04T10:00:00Z", 21);
-    fuzz_seeds_write(dir, "vault", "date-day", "\x022000-02-29", 11);
+    fuzz_seeds_write(dir, "vault", "date", "\x02" "2026-12-04T10:00:00Z", 21);
+    fuzz_seeds_write(dir, "vault", "date-day", "\x02" "2000-02-29", 11);
 }

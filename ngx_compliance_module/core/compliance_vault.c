@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include "compliance_vault.h"
+#include "compliance_apikey.h"
 #include "compliance_io.h"
 
 
@@ -1177,48 +1178,34 @@ compliance_vault_entry_age(const compliance_vault_entry_t *e, uint64_t now,
 }
 
 
-/* n decimal digits at p, or -1 */
-static long
-compliance_vault_digits(const u_char *p, size_t n)
+/* two decimal digits at p, or -1 */
+static int
+compliance_vault_2digits(const u_char *p)
 {
-    long    v;
-    size_t  i;
-
-    v = 0;
-
-    for (i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return -1;
-        }
-
-        v = v * 10 + (p[i] - '0');
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') {
+        return -1;
     }
 
-    return v;
+    return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
 
+/* the date is the API-key file's "expires=" date, one parser for both */
 int
 compliance_vault_parse_date(const u_char *p, size_t len, uint64_t *t)
 {
-    long     y, mo, d, h, mi, s, mdays;
-    int64_t  days;
-
-    static const int  month_days[] = {
-        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-    };
+    int        h, mi, s;
+    long long  day;
 
     if (p == NULL
         || (len != sizeof("YYYY-MM-DD") - 1
             && len != sizeof("YYYY-MM-DDTHH:MM:SSZ") - 1)
-        || p[4] != '-' || p[7] != '-')
+        || compliance_apikey_parse_date(p, sizeof("YYYY-MM-DD") - 1, &day)
+           != 0)
     {
         return COMPLIANCE_VAULT_INVALID;
     }
 
-    y = compliance_vault_digits(p, 4);
-    mo = compliance_vault_digits(p + 5, 2);
-    d = compliance_vault_digits(p + 8, 2);
     h = 0;
     mi = 0;
     s = 0;
@@ -1228,37 +1215,16 @@ compliance_vault_parse_date(const u_char *p, size_t len, uint64_t *t)
             return COMPLIANCE_VAULT_INVALID;
         }
 
-        h = compliance_vault_digits(p + 11, 2);
-        mi = compliance_vault_digits(p + 14, 2);
-        s = compliance_vault_digits(p + 17, 2);
+        h = compliance_vault_2digits(p + 11);
+        mi = compliance_vault_2digits(p + 14);
+        s = compliance_vault_2digits(p + 17);
+
+        if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) {
+            return COMPLIANCE_VAULT_INVALID;
+        }
     }
 
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1
-        || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
-    {
-        return COMPLIANCE_VAULT_INVALID;
-    }
-
-    mdays = month_days[mo - 1];
-
-    if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
-        mdays = 29;
-    }
-
-    if (d > mdays) {
-        return COMPLIANCE_VAULT_INVALID;
-    }
-
-    /* days since 1970-01-01 of a proleptic Gregorian date */
-    if (mo <= 2) {
-        y--;
-    }
-
-    days = (int64_t) 365 * y + y / 4 - y / 100 + y / 400
-           + (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
-           - 719468;
-
-    *t = (uint64_t) (days * 86400 + h * 3600 + mi * 60 + s);
+    *t = (uint64_t) day + (uint64_t) (h * 3600 + mi * 60 + s);
 
     return COMPLIANCE_VAULT_OK;
 }
