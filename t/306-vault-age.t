@@ -15,6 +15,7 @@ use File::Copy qw(copy);
 use JSON::PP ();
 use POSIX qw(strftime);
 use Test::Compliance;
+use Test::ComplianceVault ();
 
 my $t = Test::Compliance->new;
 my $p = $t->prefix;
@@ -24,24 +25,7 @@ my $VAULT = "$bin/compliance-vault";
 
 plan skip_all => "no $VAULT (run ./build.sh)" unless -x $VAULT;
 
-sub run_cli {
-    my ($stdin, @args) = @_;
-
-    my $out = $t->path('cli.out');
-    my $pid = open(my $fh, '|-');
-    die "fork: $!" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDOUT, '>', $out or die;
-        open STDERR, '>&', \*STDOUT or die;
-        exec @args or die "exec $args[0]: $!";
-    }
-
-    print {$fh} $stdin // '';
-    close $fh;
-
-    return ($? >> 8, $t->read_file('cli.out') // '');
-}
+sub run_cli { Test::ComplianceVault::run_cli($t, @_) }
 
 # vault($file, $key, $stdin, @args)
 sub vault {

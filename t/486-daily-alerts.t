@@ -70,6 +70,25 @@ sub conf {
         : "compliance_audit_log $p/logs/audit.jsonl; "
           . "compliance_audit_chain $chain;";
 
+    # listen, server_name, then certificate and key pairs
+    my $server = sub {
+        my ($listen, $name, @certs) = @_;
+        my $ssl = join ' ', map { "ssl_certificate $p/$_.crt; "
+                                  . "ssl_certificate_key $p/$_.key;" } @certs;
+        return "    server {\n        listen 127.0.0.1:$listen;\n"
+               . "        server_name $name;\n        $ssl\n"
+               . "        location / { compliance_public \"status page\"; "
+               . "return 200 \"ok\\n\"; }\n    }\n";
+    };
+
+    # the same certificate file in two servers: one alert for it, not one
+    # a server; a certificate inherited by a server without TLS is never
+    # served; an ECDSA one beside the expired RSA one
+    my $servers = $server->('%%PORT_1%% ssl', 'soon.example', 'soon')
+        . $server->('%%PORT_3%% ssl', 'soon-alias.example', 'soon')
+        . $server->('%%PORT_4%%', 'plain.example', 'expired')
+        . $server->('%%PORT_2%% ssl', 'expired.example', 'expired', 'later');
+
     return <<"EOF";
 %%LOAD_MODULE%%
 %%TEST_GLOBALS%%
@@ -79,51 +98,7 @@ http {
     %%TEST_GLOBALS_HTTP%%
     $interval
     $audit
-    server {
-        listen 127.0.0.1:%%PORT_1%% ssl;
-        server_name soon.example;
-        ssl_certificate $p/soon.crt;
-        ssl_certificate_key $p/soon.key;
-        location / {
-            compliance_public "status page";
-            return 200 "ok\\n";
-        }
-    }
-    # the same certificate file again: one alert for it, not one a server
-    server {
-        listen 127.0.0.1:%%PORT_3%% ssl;
-        server_name soon-alias.example;
-        ssl_certificate $p/soon.crt;
-        ssl_certificate_key $p/soon.key;
-        location / {
-            compliance_public "status page";
-            return 200 "ok\n";
-        }
-    }
-    # a certificate inherited by a server without TLS is never served
-    server {
-        listen 127.0.0.1:%%PORT_4%%;
-        server_name plain.example;
-        ssl_certificate $p/expired.crt;
-        ssl_certificate_key $p/expired.key;
-        location / {
-            compliance_public "status page";
-            return 200 "ok\n";
-        }
-    }
-    server {
-        listen 127.0.0.1:%%PORT_2%% ssl;
-        server_name expired.example;
-        ssl_certificate $p/expired.crt;
-        ssl_certificate_key $p/expired.key;
-        ssl_certificate $p/later.crt;
-        ssl_certificate_key $p/later.key;
-        location / {
-            compliance_public "status page";
-            return 200 "ok\\n";
-        }
-    }
-}
+$servers}
 EOF
 }
 
@@ -162,7 +137,8 @@ for my $r (@refused) {
 }
 {
     my $c = conf();
-    $c =~ s/(server_name soon.example;)/$1 compliance_check_interval 1h;/;
+    $c =~ s/(server_name soon.example;)/$1 compliance_check_interval 1h;/
+        or die;
     $t->config_refused($c, qr/"compliance_check_interval" directive is not allowed here/,
                        'compliance_check_interval in a server');
 }

@@ -1431,61 +1431,42 @@ test_version_1(void **state)
 static void
 test_parse_date(void **state)
 {
+    size_t    i;
     uint64_t  t;
+
+    static const struct {
+        const char  *in;
+        uint64_t     t;
+    } good[] = {
+        { "1970-01-01", 0 },
+        { "2026-12-04", 1796342400 },
+        { "2000-02-29T23:59:59Z", 951868799 },
+        { "9999-12-31T23:59:59Z", 253402300799ULL },
+    };
+
+    static const char  *bad[] = {
+        "1969-12-31", "2025-02-29", "1900-02-29", "2026-13-01",
+        "2026-04-31", "2026-1-01", "2026+01-01", "-026-01-01",
+        "2026-01-01T24:00:00Z", "2026-01-01T10:60:00Z",
+        "2026-01-01 10:00:00Z", "2026-01-01T10:00:00+", "2026-01-01T",
+        "2026-01-01T1a:00:00Z", ""
+    };
 
     (void) state;
 
-    assert_int_equal(compliance_vault_parse_date((u_char *) "1970-01-01",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_OK);
-    assert_int_equal(t, 0);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "2026-12-04",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_OK);
-    assert_int_equal(t, 1796342400);
-    assert_int_equal(compliance_vault_parse_date(
-                         (u_char *) "2000-02-29T23:59:59Z", 20, &t),
-                     COMPLIANCE_VAULT_OK);
-    assert_int_equal(t, 951868799);
-    assert_int_equal(compliance_vault_parse_date(
-                         (u_char *) "9999-12-31T23:59:59Z", 20, &t),
-                     COMPLIANCE_VAULT_OK);
-    assert_int_equal(t, 253402300799ULL);
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(compliance_vault_parse_date((u_char *) good[i].in,
+                                                     strlen(good[i].in), &t),
+                         COMPLIANCE_VAULT_OK);
+        assert_true(t == good[i].t);
+    }
 
-    /* not dates */
-    assert_int_equal(compliance_vault_parse_date((u_char *) "1969-12-31",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "2025-02-29",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "1900-02-29",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "2026-13-01",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "2026-04-31",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "2026-1-01",
-                                                 9, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "2026+01-01",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date(
-                         (u_char *) "2026-01-01T24:00:00Z", 20, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date(
-                         (u_char *) "2026-01-01 10:00:00Z", 20, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date(
-                         (u_char *) "2026-01-01T10:00:00+", 20, &t),
-                     COMPLIANCE_VAULT_INVALID);
-    assert_int_equal(compliance_vault_parse_date((u_char *) "-026-01-01",
-                                                 10, &t),
-                     COMPLIANCE_VAULT_INVALID);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(compliance_vault_parse_date((u_char *) bad[i],
+                                                     strlen(bad[i]), &t),
+                         COMPLIANCE_VAULT_INVALID);
+    }
+
     assert_int_equal(compliance_vault_parse_date(NULL, 0, &t),
                      COMPLIANCE_VAULT_INVALID);
 }
