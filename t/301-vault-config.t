@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Compliance;
+use Test::ComplianceVault ();
 
 my $t = Test::Compliance->new;
 
@@ -26,24 +27,7 @@ my %secret = (
     crlf => "crlf-" . rnd(16) . "\r\nX-Evil: " . rnd(8),
 );
 
-sub run_cli {
-    my ($stdin, @args) = @_;
-
-    my $out = $t->path('cli.out');
-    my $pid = open(my $fh, '|-');
-    die "fork: $!" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDOUT, '>', $out or die;
-        open STDERR, '>&', \*STDOUT or die;
-        exec @args or die "exec $args[0]: $!";
-    }
-
-    print {$fh} $stdin // '';
-    close $fh;
-
-    return ($? >> 8, $t->read_file('cli.out') // '');
-}
+sub run_cli { Test::ComplianceVault::run_cli($t, @_) }
 
 sub vault {
     my ($file, $stdin, @args) = @_;
