@@ -934,6 +934,52 @@ ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
 }
 
 
+/*
+ * An alert of the node rather than of a request (the run-time checks of
+ * ngx_http_compliance_daily.c): no request, so the request's members are
+ * left out, as on gap records; "fields" as in _audit_event_fields().
+ */
+ngx_int_t
+ngx_http_compliance_audit_alert(ngx_http_compliance_audit_log_t *log,
+    const char *severity, const char *reason, ngx_str_t *fields,
+    ngx_log_t *elog)
+{
+    u_char     *rec, *p;
+    size_t      len;
+    ngx_int_t   rc;
+
+    static const char  head[] = ",\"request_id\":null,\"event\":\"alert\","
+                                "\"severity\":\"\",\"audit\":true,"
+                                "\"reason\":\"\",";
+
+    if (log == NULL || log->sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = sizeof("{\"timestamp\":") - 1 + NGX_HTTP_COMPLIANCE_AUDIT_TIME_LEN
+          + sizeof(head) - 1 + ngx_strlen(severity) + ngx_strlen(reason)
+          + fields->len;
+
+    rec = ngx_alloc(len, elog);
+    if (rec == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(rec, "{\"timestamp\":", sizeof("{\"timestamp\":") - 1);
+    p = ngx_http_compliance_audit_time(p, ngx_timeofday());
+    p = ngx_sprintf(p, ",\"request_id\":null,\"event\":\"alert\","
+                    "\"severity\":\"%s\",\"audit\":true,\"reason\":\"%s\",",
+                    severity, reason);
+    p = ngx_cpymem(p, fields->data, fields->len);
+
+    rc = ngx_http_compliance_audit_append(log, rec, p - rec, elog);
+
+    ngx_free(rec);
+
+    return rc;
+}
+
+
 /* "closed": no request is served while the trail cannot be written */
 ngx_int_t
 ngx_http_compliance_audit_check(ngx_http_request_t *r,

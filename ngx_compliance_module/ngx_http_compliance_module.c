@@ -201,7 +201,7 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NULL },
 
     { ngx_string("compliance_vault"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
       ngx_http_compliance_vault,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -316,6 +316,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_compliance_status,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_check_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_check_interval,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -507,6 +514,11 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    /* the certificate list the posture check reads too */
+    if (ngx_http_compliance_daily_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* last: what the whole configuration shows */
     return ngx_http_compliance_posture_check(cf);
 }
@@ -544,6 +556,7 @@ ngx_http_compliance_create_main_conf(ngx_conf_t *cf)
     }
 
     cmf->posture.mode = NGX_CONF_UNSET_UINT;
+    cmf->daily.interval = NGX_CONF_UNSET;
 
     return cmf;
 }
@@ -667,6 +680,10 @@ ngx_http_compliance_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_compliance_jwt_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_compliance_daily_init_process(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 

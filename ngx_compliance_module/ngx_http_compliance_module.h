@@ -27,6 +27,8 @@
 #include "ngx_http_compliance_vault.h"
 #include "ngx_http_compliance_status.h"
 
+#include "ngx_http_compliance_daily.h"
+
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
 
@@ -116,6 +118,8 @@ typedef struct {
     ngx_http_compliance_vault_main_conf_t    vault;
     ngx_http_compliance_posture_main_conf_t  posture;
     ngx_http_compliance_status_main_conf_t   status;
+
+    ngx_http_compliance_daily_main_conf_t    daily;     /* daily.c */
 } ngx_http_compliance_main_conf_t;
 
 
@@ -438,6 +442,9 @@ void ngx_http_compliance_audit_event(ngx_http_request_t *r,
 void ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason, ngx_str_t *fields);
+ngx_int_t ngx_http_compliance_audit_alert(
+    ngx_http_compliance_audit_log_t *log, const char *severity,
+    const char *reason, ngx_str_t *fields, ngx_log_t *elog);
 ngx_int_t ngx_http_compliance_audit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_audit_init(ngx_conf_t *cf);
@@ -491,6 +498,10 @@ ngx_int_t ngx_http_compliance_posture_record(ngx_conf_t *cf,
 void ngx_http_compliance_posture_loose_file(ngx_conf_t *cf,
     ngx_str_t *directive, ngx_str_t *path, ngx_uint_t mode);
 ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
+ngx_uint_t ngx_http_compliance_posture_used(
+    ngx_http_compliance_main_conf_t *cmf);
+void ngx_http_compliance_posture_listens(ngx_conf_t *cf,
+    ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain);
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);
