@@ -92,10 +92,18 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
             return handler(r);
         }
 
-        /* cannot happen: the request waits while its body is read */
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "compliance: request body read twice at once");
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /*
+         * nginx gave up reading it (a broken chunk, its own size limit,
+         * the client's timeout) and an error_page brought the request
+         * here: what arrived is not the body, and must go nowhere
+         */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "compliance: the request body was not read whole");
+
+        r->keepalive = 0;
+
+        return ngx_http_compliance_body_refuse(r, NGX_HTTP_BAD_REQUEST,
+                                               "malformed_body", NULL, 0);
     }
 
     b->started = 1;
@@ -113,7 +121,6 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         /* nginx's own refusal (a bad chunk, client_max_body_size...) */
-        b->done = 1;
         return rc;
     }
 
