@@ -120,6 +120,11 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
     b->in_call = 0;
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* HTTP/2: the filter's 413 (see below) */
+        if (b->too_large) {
+            return ngx_http_compliance_body_too_large(r);
+        }
+
         /* nginx's own refusal (a bad chunk, client_max_body_size...) */
         return rc;
     }
