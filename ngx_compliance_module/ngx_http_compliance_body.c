@@ -19,6 +19,8 @@
 
 static ngx_http_compliance_body_t *ngx_http_compliance_body_state(
     ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_body_run(ngx_http_request_t *r,
+    ngx_http_compliance_body_t *b, ngx_http_compliance_body_handler_pt h);
 static void ngx_http_compliance_body_done(ngx_http_request_t *r);
 static void ngx_http_compliance_body_resume(ngx_http_request_t *r,
     ngx_int_t rc);
@@ -89,7 +91,7 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
         }
 
         if (b->done) {
-            return handler(r);
+            return ngx_http_compliance_body_run(r, b, handler);
         }
 
         /*
@@ -137,13 +139,43 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
 
     if (b->done) {
         r->main->count--;
-        return handler(r);
+        return ngx_http_compliance_body_run(r, b, handler);
     }
 
     /* the rest comes with read events; the phases wait */
     ngx_http_finalize_request(r, NGX_DONE);
 
     return NGX_DONE;
+}
+
+
+/* handler, once per location: its first result is kept */
+static ngx_int_t
+ngx_http_compliance_body_run(ngx_http_request_t *r,
+    ngx_http_compliance_body_t *b, ngx_http_compliance_body_handler_pt h)
+{
+    ngx_int_t                         rc;
+    ngx_uint_t                        i;
+    ngx_http_compliance_body_step_t  *st;
+
+    for (i = 0; i < b->nsteps; i++) {
+        st = &b->steps[i];
+
+        if (st->handler == h && st->loc_conf == r->loc_conf) {
+            return st->rc;
+        }
+    }
+
+    rc = h(r);
+
+    if (b->nsteps < NGX_HTTP_COMPLIANCE_BODY_STEPS) {
+        st = &b->steps[b->nsteps++];
+        st->handler = h;
+        st->loc_conf = r->loc_conf;
+        st->rc = rc;
+    }
+
+    return rc;
 }
 
 
@@ -169,16 +201,21 @@ ngx_http_compliance_body_done(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_compliance_body_resume(r, b->handler(r));
+    ngx_http_compliance_body_resume(r,
+                                    ngx_http_compliance_body_run(r, b,
+                                                                 b->handler));
 }
 
 
-/* what the REWRITE phase checker does with a handler's return value */
+/*
+ * After the body came in: the request goes on by running the
+ * enforcement handler again (the body steps after this one see the body
+ * now; this one returns its kept result), or is finalized
+ */
 static void
 ngx_http_compliance_body_resume(ngx_http_request_t *r, ngx_int_t rc)
 {
     if (rc == NGX_DECLINED) {
-        r->phase_handler++;
         r->write_event_handler = ngx_http_core_run_phases;
         ngx_http_core_run_phases(r);
         return;
