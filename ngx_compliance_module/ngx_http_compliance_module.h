@@ -231,6 +231,7 @@ typedef struct {
     ngx_array_t                *types;          /* of ngx_str_t, lowercase */
     ngx_uint_t                  methods;        /* NGX_HTTP_POST|... */
     compliance_schema_t        *query;          /* NULL: none */
+    ngx_http_compliance_conf_pos_t  body_pos;   /* ..._validate_body */
 } ngx_http_compliance_validate_conf_t;
 
 

@@ -320,6 +320,7 @@ ngx_http_compliance_validate_create_conf(
      *
      *     conf->types = NULL;
      *     conf->methods = 0;
+     *     conf->body_pos = { { 0, NULL }, 0 };
      */
 
     conf->body = NGX_CONF_UNSET_PTR;
@@ -334,15 +335,38 @@ ngx_http_compliance_validate_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_validate_conf_t *prev,
     ngx_http_compliance_validate_conf_t *conf)
 {
+    ngx_http_core_loc_conf_t  *core;
+
     if (conf->body == NGX_CONF_UNSET_PTR) {
         conf->body = prev->body;
         conf->max_size = prev->max_size;
         conf->types = prev->types;
         conf->methods = prev->methods;
+        conf->body_pos = prev->body_pos;
     }
 
     if (conf->body == NGX_CONF_UNSET_PTR) {
         conf->body = NULL;
+    }
+
+    /* core's merge ran first: its limit is this location's */
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->body != NULL
+        && core->client_max_body_size != 0
+        && conf->max_size > core->client_max_body_size
+        && conf->body_pos.file.data != NULL)
+    {
+        ngx_http_compliance_conf_error(NGX_LOG_WARN, cf, &conf->body_pos,
+                                       "\"compliance_validate_body\" "
+                                       "max_size=%O is above "
+                                       "\"client_max_body_size\" %O: "
+                                       "nginx refuses larger bodies "
+                                       "first, with its own 413",
+                                       conf->max_size,
+                                       core->client_max_body_size);
+        /* once, where it was written */
+        conf->body_pos.file.data = NULL;
     }
 
     ngx_conf_merge_ptr_value(conf->query, prev->query, NULL);
@@ -433,6 +457,7 @@ ngx_http_compliance_validate_body(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     vc->body = s;
+    ngx_http_compliance_conf_pos_set(cf, &vc->body_pos);
 
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
     cmf->handler_needed = 1;
