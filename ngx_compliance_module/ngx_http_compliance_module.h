@@ -103,6 +103,7 @@ typedef struct {
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
     ngx_flag_t                  error_pages_needed;  /* and body filter */
     ngx_flag_t                  body_needed;    /* body.c's filter */
+    ngx_array_t                *schemas;        /* validate.c: compiled */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;

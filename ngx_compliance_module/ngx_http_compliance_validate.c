@@ -36,6 +36,13 @@ typedef struct {
 } ngx_http_compliance_method_t;
 
 
+/* a schema file compiled for this configuration, by its full path */
+typedef struct {
+    ngx_str_t                   path;
+    compliance_schema_t        *schema;
+} ngx_http_compliance_schema_file_t;
+
+
 static ngx_int_t ngx_http_compliance_validate_query_step(
     ngx_http_request_t *r, ngx_http_compliance_loc_conf_t *clcf);
 static ngx_int_t ngx_http_compliance_validate_body_step(
@@ -499,23 +506,48 @@ ngx_http_compliance_validate_query(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* reads and compiles a schema file, freed with the configuration */
+/*
+ * Reads and compiles a schema file, freed with the configuration; a
+ * file several locations name is compiled once
+ */
 static compliance_schema_t *
 ngx_http_compliance_validate_load(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *path)
 {
-    int                   rc;
-    char                  err[1024];
-    size_t                i, n;
-    ngx_str_t             file;
-    compliance_file_t     f;
-    ngx_pool_cleanup_t   *cln;
-    compliance_schema_t  *s;
+    int                                 rc;
+    char                                err[1024];
+    size_t                              i, n;
+    ngx_str_t                           file;
+    compliance_file_t                   f;
+    ngx_pool_cleanup_t                 *cln;
+    compliance_schema_t                *s;
+    ngx_http_compliance_main_conf_t    *cmf;
+    ngx_http_compliance_schema_file_t  *sf;
 
     file = *path;
 
     if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
         return NULL;
+    }
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    if (cmf->schemas == NULL) {
+        cmf->schemas = ngx_array_create(cf->pool, 4,
+                                  sizeof(ngx_http_compliance_schema_file_t));
+        if (cmf->schemas == NULL) {
+            return NULL;
+        }
+    }
+
+    sf = cmf->schemas->elts;
+
+    for (i = 0; i < cmf->schemas->nelts; i++) {
+        if (sf[i].path.len == file.len
+            && ngx_strncmp(sf[i].path.data, file.data, file.len) == 0)
+        {
+            return sf[i].schema;
+        }
     }
 
     rc = compliance_file_read((char *) file.data, "schema file",
@@ -553,6 +585,14 @@ ngx_http_compliance_validate_load(ngx_conf_t *cf, ngx_command_t *cmd,
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "schema in \"%V\": %s",
                            &cmd->name, compliance_schema_warning(s, i));
     }
+
+    sf = ngx_array_push(cmf->schemas);
+    if (sf == NULL) {
+        return NULL;
+    }
+
+    sf->path = file;
+    sf->schema = s;
 
     return s;
 }

@@ -162,6 +162,16 @@ $t->config_accepted(conf("compliance_validate_body $p/ok.json;"),
            'max_size equal to client_max_body_size: no warning');
 }
 
+# a file several directives name is compiled once (one warning)
+{
+    my $out = $t->config_accepted(conf('compliance_validate_body warn.json; '
+                                       . 'compliance_validate_query '
+                                       . "$p/warn.json;"),
+                                  'one schema file, two directives');
+    my @w = $out =~ /keywords next to "\$ref" are ignored/g;
+    is(scalar @w, 1, 'one schema file, two directives: compiled once');
+}
+
 # --- the directives' parameters
 
 my @params = (
