@@ -19,6 +19,7 @@
 
 static ngx_http_compliance_body_t *ngx_http_compliance_body_state(
     ngx_http_request_t *r);
+static off_t ngx_http_compliance_body_size(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_body_run(ngx_http_request_t *r,
     ngx_http_compliance_body_t *b, ngx_http_compliance_body_handler_pt h);
 static void ngx_http_compliance_body_done(ngx_http_request_t *r);
@@ -139,6 +140,16 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
 
     if (b->done) {
         r->main->count--;
+
+        /*
+         * a body nginx had read before (for an upstream, ahead of an
+         * error_page that led here) went past no filter of ours
+         */
+        if (b->received == 0 && ngx_http_compliance_body_size(r) > max) {
+            b->too_large = 1;
+            return ngx_http_compliance_body_too_large(r);
+        }
+
         return ngx_http_compliance_body_run(r, b, handler);
     }
 
@@ -146,6 +157,27 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
     ngx_http_finalize_request(r, NGX_DONE);
 
     return NGX_DONE;
+}
+
+
+/* the bytes of the body nginx holds, in memory and in its file */
+static off_t
+ngx_http_compliance_body_size(ngx_http_request_t *r)
+{
+    off_t         total;
+    ngx_chain_t  *cl;
+
+    total = 0;
+
+    if (r->request_body == NULL) {
+        return 0;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        total += ngx_buf_size(cl->buf);
+    }
+
+    return total;
 }
 
 
@@ -363,13 +395,9 @@ ngx_http_compliance_body_view(ngx_http_request_t *r, ngx_str_t *view)
         return NGX_OK;
     }
 
-    total = 0;
+    total = ngx_http_compliance_body_size(r);
 
-    for ( /* void */ ; cl; cl = cl->next) {
-        total += ngx_buf_size(cl->buf);
-    }
-
-    /* the filter bounded it; an unbounded read is nobody's to view */
+    /* the filter or the read bounded it */
     if (total > b->max) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "compliance: request body of %O bytes over its "

@@ -88,6 +88,18 @@ http {
             proxy_pass http://127.0.0.1:%%PORT_1%%;
         }
 
+        location /unvalidated-first {
+            compliance_public "test";
+            proxy_pass http://127.0.0.1:%%PORT_2%%;
+            error_page 502 = @small;
+        }
+
+        location @small {
+            compliance_public "test";
+            compliance_validate_body doc.json max_size=64;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+
         location /broken-read {
             compliance_public "test";
             compliance_validate_body doc.json;
@@ -183,6 +195,19 @@ for my $uri ('/unbuffered', '/file-only', '/mirrored') {
     ($r, $j) = post('/redirected', $body);
     is($r->{status}, 200, 'after error_page: passed the fallback schema');
     is($j->{sha256}, sha256_hex($body), 'after error_page: the same body');
+}
+
+# the body nginx read for a dead upstream, then error_page to a
+# validated location: validated and bounded there too
+{
+    my ($r, $j) = post('/unvalidated-first', '{"doc":"ok"}');
+    is($r->{status}, 200, 'read before, validated after error_page: passed');
+    is($j->{sha256}, sha256_hex('{"doc":"ok"}'), '... the same body');
+    ($r) = post('/unvalidated-first', '{"doc":7}');
+    is($r->{status}, 422, 'read before, then refused by the schema');
+    ($r, $j) = post('/unvalidated-first', encode_json({ doc => 'q' x 100 }));
+    is($r->{status}, 413, 'read before, then over max_size: 413');
+    is($j->{reason}, 'body_too_large', '... body_too_large');
 }
 
 # a broken chunked body: nginx refuses it (400); an error_page that
