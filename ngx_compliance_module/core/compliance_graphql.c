@@ -1579,14 +1579,13 @@ compliance_gql_measure(compliance_gql_t *g)
 
     done:
 
-        if (!root->fragment) {
-            if (root->depth > g->res->depth) {
-                g->res->depth = root->depth;
-            }
+        /* a fragment counts as if spread once at the top: unused ones too */
+        if (root->depth > g->res->depth) {
+            g->res->depth = root->depth;
+        }
 
-            if (root->aliases > g->res->aliases) {
-                g->res->aliases = root->aliases;
-            }
+        if (root->aliases > g->res->aliases) {
+            g->res->aliases = root->aliases;
         }
     }
 

@@ -60,7 +60,9 @@ typedef struct {
  * spreads expanded ({ a { b } } is 2; inline fragments and spreads add
  * nothing themselves); aliases: the fields written "alias: name", with
  * every spread counting its fragment's aliases again (saturating at
- * UINT64_MAX); both are the maximum over the document's operations.
+ * UINT64_MAX); both are the maximum over the document's definitions,
+ * a fragment counting as if spread once at an operation's top (so an
+ * unused fragment cannot hide what the parser has already refused).
  */
 typedef struct {
     uint64_t      depth;

@@ -455,11 +455,19 @@ test_aliases(void **state)
     assert_int_equal(res.aliases, 10);
     free(s);
 
-    /* an unused fragment counts nothing */
+    /* a fragment counts as if used once, also when nothing uses it */
     s = repeat("{ a } fragment F on T {", " a: b", 15, " } fragment G on T {",
                " a: b", 15, " }");
     assert_int_equal(chk(s), COMPLIANCE_GQL_OK);
-    assert_int_equal(res.aliases, 0);
+    assert_int_equal(res.aliases, 15);
+    free(s);
+
+    s = repeat("{ a } fragment F on T {", " a: b", 16, " }", "", 0, "");
+    assert_int_equal(chk(s), COMPLIANCE_GQL_EALIASES);
+    free(s);
+
+    s = repeat("{ a } fragment F on T {", " a {", 10, " b", " }", 10, " }");
+    assert_int_equal(chk(s), COMPLIANCE_GQL_EDEPTH);
     free(s);
 }
 
