@@ -19,6 +19,7 @@
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
 #   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh bench-graphql  the GraphQL check of core/ alone, 2 KiB query
 #   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
 #                       compliance_<version>_<arch>.deb (docs/packaging.md)
 #
@@ -222,6 +223,13 @@ cmd_bench() {
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
 }
 
+# bench/graphql.c: microseconds per compliance_graphql check (issue 14)
+cmd_bench_graphql() {
+    install_packages "${PACKAGES[@]}"
+    make -s -f Makefile.core BUILD="$BUILD" "$BUILD/bench/bench-graphql"
+    "$BUILD/bench/bench-graphql"
+}
+
 # libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
@@ -397,6 +405,7 @@ case "${1:-build}" in
     test)   cmd_test ;;
     asan)   cmd_asan ;;
     bench)  cmd_bench ;;
+    bench-graphql) cmd_bench_graphql ;;
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
     valgrind) cmd_valgrind ;;
