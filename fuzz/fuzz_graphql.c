@@ -15,7 +15,8 @@
  *     introspection off, a document that selected __schema or __type is
  *     refused as introspection and one that did not is accepted;
  *   - a small arena gives the same answer or ENOMEM, never another;
- *   - messages are fixed texts, never pointing into the document.
+ *   - messages are fixed texts, never pointing into the document, in
+ *     printable ASCII without a quote or a backslash.
  */
 
 #include <stdint.h>
@@ -88,6 +89,12 @@ fuzz_gql_run(const u_char *doc, size_t len, const u_char *op, size_t op_len,
         != (rc != COMPLIANCE_GQL_EINVALID && rc != COMPLIANCE_GQL_ENOMEM))
     {
         fuzz_gql_fail("limit name does not match the code");
+    }
+
+    for (m = (const u_char *) res->message; *m; m++) {
+        if (*m < 0x20 || *m > 0x7e || *m == '"' || *m == '\\') {
+            fuzz_gql_fail("message not plain printable ASCII");
+        }
     }
 
     /* a fixed text: neither in the document nor in the arena */

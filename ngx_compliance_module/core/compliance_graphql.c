@@ -1149,7 +1149,7 @@ compliance_gql_arguments(compliance_gql_t *g, unsigned cnst)
             return rc;
         }
 
-        rc = compliance_gql_expect(g, GQL_COLON, "expected \":\"");
+        rc = compliance_gql_expect(g, GQL_COLON, "expected a colon");
         if (rc != COMPLIANCE_GQL_OK) {
             return rc;
         }
@@ -1222,7 +1222,7 @@ compliance_gql_variables(compliance_gql_t *g)
             return rc;
         }
 
-        rc = compliance_gql_expect(g, GQL_COLON, "expected \":\"");
+        rc = compliance_gql_expect(g, GQL_COLON, "expected a colon");
         if (rc != COMPLIANCE_GQL_OK) {
             return rc;
         }
@@ -1275,7 +1275,7 @@ compliance_gql_type(compliance_gql_t *g)
 
         g->nest--;
 
-        rc = compliance_gql_expect(g, GQL_RBRACKET, "expected \"]\"");
+        rc = compliance_gql_expect(g, GQL_RBRACKET, "expected a bracket");
 
     } else {
         rc = compliance_gql_expect(g, GQL_NAME, "expected a type");
@@ -1351,7 +1351,7 @@ compliance_gql_value(compliance_gql_t *g, unsigned cnst)
                 return rc;
             }
 
-            rc = compliance_gql_expect(g, GQL_COLON, "expected \":\"");
+            rc = compliance_gql_expect(g, GQL_COLON, "expected a colon");
             if (rc != COMPLIANCE_GQL_OK) {
                 return rc;
             }

@@ -17,7 +17,8 @@
  * saturating.
  *
  * No nginx headers, no global state; messages are fixed texts that
- * never hold a byte of the document.
+ * never hold a byte of the document, in printable ASCII without a quote
+ * or a backslash (they go into JSON as they are).
  */
 
 #ifndef _COMPLIANCE_GRAPHQL_H_INCLUDED_
