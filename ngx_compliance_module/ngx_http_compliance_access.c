@@ -2,7 +2,8 @@
  * The enforcement handler (REWRITE phase), one function per step:
  * credentials in the URL -> HTTPS redirect / TLS floor (tls.c) -> audit
  * availability -> lockouts -> public endpoints -> credential extraction
- * and verification -> scopes -> limits -> sunset (deprecation.c).  Also owns
+ * and verification -> scopes -> limits -> sunset (deprecation.c) ->
+ * request validation (validate.c, which reads the body).  Also owns
  * ngx_http_compliance_access_conf_t ("compliance", "compliance_public",
  * "compliance_auth", "compliance_require_scope", CORS preflights).
  * Each step returns NGX_DECLINED to let the request go on, or the value
@@ -55,7 +56,13 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
         }
 
         /* a retired API is retired whoever may call it */
-        return ngx_http_compliance_deprecation_check(r, clcf);
+        rc = ngx_http_compliance_deprecation_check(r, clcf);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        /* and input is validated whoever sends it */
+        return ngx_http_compliance_validate(r, clcf);
     }
 
     ctx = ngx_http_compliance_ensure_ctx(r);
@@ -151,8 +158,17 @@ limits:
         return rc;
     }
 
-    /* upstream credentials are added later, in the PRECONTENT phase */
-    return ngx_http_compliance_deprecation_check(r, clcf);
+    rc = ngx_http_compliance_deprecation_check(r, clcf);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /*
+     * last: request validation reads the body (ngx_http_compliance_body.c),
+     * so an unauthenticated or limited client never gets that far;
+     * upstream credentials are added later, in the PRECONTENT phase
+     */
+    return ngx_http_compliance_validate(r, clcf);
 }
 
 

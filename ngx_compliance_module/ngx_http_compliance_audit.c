@@ -836,6 +836,11 @@ ngx_http_compliance_audit_handler(ngx_http_request_t *r)
         event = "request";
         severity = (status >= 400) ? "notice" : "info";
 
+    } else if (ctx->invalid_request) {
+        /* request validation (SPEC 11): 400, 413, 415, 422 */
+        event = "invalid_request";
+        severity = "notice";
+
     } else if (status == NGX_HTTP_UNAUTHORIZED) {
         event = "auth_failure";
         severity = "warning";
@@ -1185,6 +1190,22 @@ ngx_http_compliance_audit_w_bytes_sent(u_char *p,
 }
 
 
+/* only in records of a refusal by request validation */
+static size_t
+ngx_http_compliance_audit_l_validation(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->invalid_request ? NGX_INT_T_LEN : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_validation(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%ui", rec->ctx->validation_errors);
+}
+
+
 /* only in records of a deprecated location */
 static size_t
 ngx_http_compliance_audit_l_deprecated(ngx_http_compliance_audit_rec_t *rec)
@@ -1302,6 +1323,10 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
     { ngx_http_compliance_member("credential_id"),
       NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
       ngx_http_compliance_audit_v_credential_id, NULL, NULL },
+
+    { ngx_http_compliance_member("validation_errors"), 0, NULL,
+      ngx_http_compliance_audit_l_validation,
+      ngx_http_compliance_audit_w_validation },
 
     { ngx_http_compliance_member("deprecated"), 0, NULL,
       ngx_http_compliance_audit_l_deprecated,

@@ -284,6 +284,20 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_validate_body"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_validate_body,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_validate_query"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_validate_query,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
@@ -481,7 +495,8 @@ ngx_http_compliance_init(ngx_conf_t *cf)
     /* below the vault's filter, which stays on top, above headers.c's */
     if (ngx_http_compliance_boundary_init(cf) != NGX_OK
         || ngx_http_compliance_audit_init(cf) != NGX_OK
-        || ngx_http_compliance_vault_init(cf) != NGX_OK)
+        || ngx_http_compliance_vault_init(cf) != NGX_OK
+        || ngx_http_compliance_body_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -548,6 +563,7 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
     ngx_http_compliance_boundary_create_conf(&conf->boundary);
     ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
+    ngx_http_compliance_validate_create_conf(&conf->validate);
     ngx_http_compliance_posture_create_conf(cf, &conf->posture);
 
     return conf;
@@ -606,6 +622,9 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            != NGX_CONF_OK
         || ngx_http_compliance_deprecation_merge_conf(cf, &prev->deprecation,
                                                       &conf->deprecation)
+           != NGX_CONF_OK
+        || ngx_http_compliance_validate_merge_conf(cf, &prev->validate,
+                                                   &conf->validate)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

@@ -17,6 +17,7 @@
 #include "compliance_jwt.h"
 #include "compliance_query.h"
 #include "compliance_redact.h"
+#include "compliance_schema.h"
 #include "compliance_secret.h"
 #include "compliance_token.h"
 
@@ -24,6 +25,7 @@
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
+#include "ngx_http_compliance_body.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -42,6 +44,8 @@
 
 /* nginx 1.22 names no 410 */
 #define NGX_HTTP_COMPLIANCE_GONE        410
+/* nor 422 (RFC 9110 15.5.21) */
+#define NGX_HTTP_COMPLIANCE_UNPROCESSABLE  422
 
 
 #define NGX_HTTP_COMPLIANCE_AUDIT_OPEN    0
@@ -98,6 +102,7 @@ typedef struct {
     ngx_flag_t                  filter_needed;
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
     ngx_flag_t                  error_pages_needed;  /* and body filter */
+    ngx_flag_t                  body_needed;    /* body.c's filter */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -219,6 +224,16 @@ typedef struct {
 } ngx_http_compliance_boundary_conf_t;
 
 
+/* request validation (SPEC 11): ngx_http_compliance_validate.c */
+typedef struct {
+    compliance_schema_t        *body;           /* NULL: none */
+    off_t                       max_size;
+    ngx_array_t                *types;          /* of ngx_str_t, lowercase */
+    ngx_uint_t                  methods;        /* NGX_HTTP_POST|... */
+    compliance_schema_t        *query;          /* NULL: none */
+} ngx_http_compliance_validate_conf_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -231,6 +246,7 @@ typedef struct {
     ngx_http_compliance_posture_conf_t    posture;
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
+    ngx_http_compliance_validate_conf_t   validate;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -263,6 +279,11 @@ typedef struct {
 
     /* boundary.c: the problem+json that replaces this response's body */
     ngx_buf_t                  *error_body;
+
+    /* body.c: the request body's reading; validate.c: its outcome */
+    ngx_http_compliance_body_t *body;
+    ngx_uint_t                  validation_errors;
+    unsigned                    invalid_request:1;
 
     unsigned                    authenticated:1;
     unsigned                    refused:1;
@@ -494,11 +515,30 @@ char *ngx_http_compliance_deprecation_merge_conf(ngx_conf_t *cf,
 char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* ngx_http_compliance_validate.c */
+ngx_int_t ngx_http_compliance_validate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+void ngx_http_compliance_validate_create_conf(
+    ngx_http_compliance_validate_conf_t *conf);
+char *ngx_http_compliance_validate_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_validate_conf_t *prev,
+    ngx_http_compliance_validate_conf_t *conf);
+char *ngx_http_compliance_validate_body(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_validate_query(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /* ngx_http_compliance_problem.c */
 ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
 ngx_buf_t *ngx_http_compliance_problem_body(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+ngx_int_t ngx_http_compliance_problem_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members);
+ngx_buf_t *ngx_http_compliance_problem_body_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members);
 void ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);

@@ -21,12 +21,14 @@ sub python_available {
         == 0;
 }
 
-# start_backend($t, $port): forks the backend; dies unless it accepts
+# start_backend($t, $port [, $helper]): forks the backend (the script
+# t/helpers/$helper, default boundary-backend.py); dies unless it accepts
 # connections within 5 s
 sub start_backend {
-    my ($t, $port) = @_;
+    my ($t, $port, $helper) = @_;
 
-    my $script = $t->repo_root . '/t/helpers/boundary-backend.py';
+    my $script = $t->repo_root . '/t/helpers/'
+        . ($helper // 'boundary-backend.py');
 
     my $pid = fork;
     die "fork: $!" unless defined $pid;
