@@ -26,6 +26,7 @@
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
 #include "ngx_http_compliance_body.h"
+#include "ngx_http_compliance_graphql.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -247,6 +248,7 @@ typedef struct {
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
     ngx_http_compliance_validate_conf_t   validate;
+    ngx_http_compliance_graphql_conf_t    graphql;  /* graphql.c */
 } ngx_http_compliance_loc_conf_t;
 
 
