@@ -238,6 +238,11 @@ refused(post('/graphql', '', 'application/graphql'), 400,
                  400, 'graphql_invalid', undef, 'fragment cycle');
     is($p->{errors}[0]{message}, 'fragment cycle', 'fragment cycle: said so');
 
+    $p = refused(get('/graphql', '{ ...A } fragment A on T { ...B } '
+                                 . 'fragment B on T { ...A }'),
+                 400, 'graphql_invalid', undef, 'fragment cycle, GET');
+    is($p->{errors}[0]{offset}, 55, 'fragment cycle: the closing spread');
+
     refused(get('/graphql', '{ a } fragment A on T { ...A }'), 400,
             'graphql_invalid', undef, 'unused fragment cycle');
 
