@@ -109,6 +109,8 @@ static int compliance_gql_enter(compliance_gql_t *g);
 static int compliance_gql_definition(compliance_gql_t *g);
 static compliance_gql_def_t *compliance_gql_new_def(compliance_gql_t *g,
     unsigned fragment);
+static int compliance_gql_type_condition(compliance_gql_t *g);
+static int compliance_gql_directed_set(compliance_gql_t *g);
 static int compliance_gql_selection_set(compliance_gql_t *g);
 static int compliance_gql_selection(compliance_gql_t *g);
 static int compliance_gql_field(compliance_gql_t *g);
@@ -839,17 +841,7 @@ compliance_gql_definition(compliance_gql_t *g)
             }
         }
 
-        rc = compliance_gql_directives(g, 0);
-        if (rc != COMPLIANCE_GQL_OK) {
-            return rc;
-        }
-
-        if (g->tok != GQL_LBRACE) {
-            return compliance_gql_fail(g, COMPLIANCE_GQL_EINVALID, g->tpos,
-                                       "expected a selection set");
-        }
-
-        return compliance_gql_selection_set(g);
+        return compliance_gql_directed_set(g);
     }
 
     if (compliance_gql_is(g, "fragment")) {
@@ -883,27 +875,12 @@ compliance_gql_definition(compliance_gql_t *g)
                                        "expected a type condition");
         }
 
-        rc = compliance_gql_next(g);
+        rc = compliance_gql_type_condition(g);
         if (rc != COMPLIANCE_GQL_OK) {
             return rc;
         }
 
-        rc = compliance_gql_expect(g, GQL_NAME, "expected a type name");
-        if (rc != COMPLIANCE_GQL_OK) {
-            return rc;
-        }
-
-        rc = compliance_gql_directives(g, 0);
-        if (rc != COMPLIANCE_GQL_OK) {
-            return rc;
-        }
-
-        if (g->tok != GQL_LBRACE) {
-            return compliance_gql_fail(g, COMPLIANCE_GQL_EINVALID, g->tpos,
-                                       "expected a selection set");
-        }
-
-        return compliance_gql_selection_set(g);
+        return compliance_gql_directed_set(g);
     }
 
     return compliance_gql_fail(g, COMPLIANCE_GQL_EINVALID, g->tpos,
@@ -913,6 +890,41 @@ nomem:
 
     return compliance_gql_fail(g, COMPLIANCE_GQL_ENOMEM, g->tpos,
                                "out of memory");
+}
+
+
+/* "on" NamedType, the current token being "on" */
+static int
+compliance_gql_type_condition(compliance_gql_t *g)
+{
+    int  rc;
+
+    rc = compliance_gql_next(g);
+    if (rc != COMPLIANCE_GQL_OK) {
+        return rc;
+    }
+
+    return compliance_gql_expect(g, GQL_NAME, "expected a type name");
+}
+
+
+/* Directives? SelectionSet: the end of every definition and fragment */
+static int
+compliance_gql_directed_set(compliance_gql_t *g)
+{
+    int  rc;
+
+    rc = compliance_gql_directives(g, 0);
+    if (rc != COMPLIANCE_GQL_OK) {
+        return rc;
+    }
+
+    if (g->tok != GQL_LBRACE) {
+        return compliance_gql_fail(g, COMPLIANCE_GQL_EINVALID, g->tpos,
+                                   "expected a selection set");
+    }
+
+    return compliance_gql_selection_set(g);
 }
 
 
@@ -1001,28 +1013,13 @@ compliance_gql_selection(compliance_gql_t *g)
     /* an inline fragment */
 
     if (compliance_gql_is(g, "on")) {
-        rc = compliance_gql_next(g);
-        if (rc != COMPLIANCE_GQL_OK) {
-            return rc;
-        }
-
-        rc = compliance_gql_expect(g, GQL_NAME, "expected a type name");
+        rc = compliance_gql_type_condition(g);
         if (rc != COMPLIANCE_GQL_OK) {
             return rc;
         }
     }
 
-    rc = compliance_gql_directives(g, 0);
-    if (rc != COMPLIANCE_GQL_OK) {
-        return rc;
-    }
-
-    if (g->tok != GQL_LBRACE) {
-        return compliance_gql_fail(g, COMPLIANCE_GQL_EINVALID, g->tpos,
-                                   "expected a selection set");
-    }
-
-    return compliance_gql_selection_set(g);
+    return compliance_gql_directed_set(g);
 }
 
 
