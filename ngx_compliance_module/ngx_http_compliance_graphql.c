@@ -392,7 +392,7 @@ ngx_http_compliance_graphql_args(ngx_http_request_t *r,
             amp = end;
         }
 
-        p = amp + 1;
+        p = (amp < end) ? amp + 1 : end;
 
         eq = ngx_strlchr(name, amp, '=');
         if (eq == NULL) {
@@ -608,11 +608,14 @@ ngx_http_compliance_graphql_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             bit = 0x10;
             size = ngx_parse_offset(&v);
 
-            /* a body is read whole into memory: 64 MiB at most */
-            if (size <= 0 || size > 64 * 1024 * 1024) {
+            /*
+             * a body is held whole in memory, a JSON one with its tree
+             * (up to 32 bytes a byte): 16 MiB at most
+             */
+            if (size <= 0 || size > 16 * 1024 * 1024) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid value \"%V\" in \"%V\", "
-                                   "max_size must be a size from 1 to 64m",
+                                   "max_size must be a size from 1 to 16m",
                                    &value[i], &cmd->name);
                 return NGX_CONF_ERROR;
             }

@@ -8,7 +8,8 @@
 # 10,000 levels, aliases, alias floods through fragments, tokens,
 # nesting), 422 graphql_introspection, 415 for other types, 413 for a
 # body over max_size (a 1 MB string), the same 1 MB string accepted and
-# passed on unchanged under max_size=2m; a "query" in the URL of a POST
+# passed on unchanged under max_size=2m; chunked bodies and keep-alive;
+# a "query" in the URL of a POST
 # is checked too; the records; the bad configurations.
 
 use strict;
@@ -364,6 +365,42 @@ refused(post('/graphql', '', 'application/graphql'), 400,
             400, 'graphql_invalid', undef, '1 MB unterminated string');
 }
 
+# --- chunked bodies, keep-alive
+
+{
+    my $body = encode_json({ query => '{ a { b } }' });
+    my $chunked = join('', map { sprintf("%x\r\n%s\r\n", length $_, $_) }
+                           unpack('(a7)*', $body)) . "0\r\n\r\n";
+    my $j = passed($t->http(method => 'POST', uri => '/graphql',
+                            body => $chunked,
+                            headers => [ [ 'Content-Type',
+                                           'application/json' ],
+                                         [ 'Transfer-Encoding',
+                                           'chunked' ] ]),
+                   'chunked');
+    is($j->{sha256}, sha256_hex($body), 'chunked: upstream got the body');
+
+    $body = encode_json({ query => nest(20) });
+    $chunked = join('', map { sprintf("%x\r\n%s\r\n", length $_, $_) }
+                        unpack('(a5)*', $body)) . "0\r\n\r\n";
+    refused($t->http(method => 'POST', uri => '/graphql', body => $chunked,
+                     headers => [ [ 'Content-Type', 'application/json' ],
+                                  [ 'Transfer-Encoding', 'chunked' ] ]),
+            422, 'graphql_too_complex', 'max_depth', 'chunked, too deep');
+
+    my $rs = $t->keepalive(requests => [
+        { method => 'POST', uri => '/graphql',
+          body => encode_json({ query => nest(20) }),
+          headers => [ [ 'Content-Type', 'application/json' ] ] },
+        { method => 'POST', uri => '/graphql',
+          body => encode_json({ query => '{ a }' }),
+          headers => [ [ 'Content-Type', 'application/json' ] ] },
+        { uri => '/graphql?query=' . esc('{ b }') },
+    ]);
+    is(join(' ', map { $_->{status} } @$rs), '422 200 200',
+       'keep-alive: a refusal, then two passes on one connection');
+}
+
 # --- the URL's query is checked on a POST too; argument forms
 
 {
@@ -452,7 +489,8 @@ $t->config_refusals([
     [ 'compliance_graphql introspection=yes;',
       qr/introspection must be "on" or "off"/ ],
     [ 'compliance_graphql max_size=0;', qr/max_size must be a size/ ],
-    [ 'compliance_graphql max_size=100m;', qr/max_size must be a size/ ],
+    [ 'compliance_graphql max_size=17m;',
+      qr/max_size must be a size from 1 to 16m/ ],
     [ 'compliance_graphql depth=3;',
       qr/invalid parameter "depth=3" in "compliance_graphql"/ ],
     [ 'compliance_graphql max_depth=3 max_depth=4;',
@@ -473,7 +511,7 @@ http {
         listen 127.0.0.1:%%PORT_5%%;
         location / {
             compliance_graphql max_depth=128 max_aliases=0 max_tokens=1000000
-                introspection=off max_size=64m;
+                introspection=off max_size=16m;
         }
     }
 }
