@@ -9,8 +9,8 @@
 # nesting), 422 graphql_introspection, 415 for other types, 413 for a
 # body over max_size (a 1 MB string), the same 1 MB string accepted and
 # passed on unchanged under max_size=2m; chunked bodies and keep-alive;
-# a "query" in the URL of a POST
-# is checked too; the records; the bad configurations.
+# a "query" in the URL of a POST is checked too; the records; the bad
+# configurations.
 
 use strict;
 use warnings;
