@@ -148,9 +148,10 @@ static ngx_int_t
 ngx_http_compliance_validate_body_step(ngx_http_request_t *r)
 {
     int                              rc;
-    size_t                           off;
+    size_t                           off, n;
     u_char                          *p;
     ngx_str_t                        body, detail;
+    const char                      *what;
     compliance_arena_t               arena;
     compliance_jnode_t              *root;
     compliance_schema_result_t      *res;
@@ -180,16 +181,21 @@ ngx_http_compliance_validate_body_step(ngx_http_request_t *r)
 
     if (rc != COMPLIANCE_JTREE_OK) {
         /* what and where, never the bytes themselves */
-        detail.len = sizeof("\"detail\":\" at byte \"") - 1 + 64
+        detail.len = sizeof("\"detail\":\" at byte \"") - 1 + 2 * 64
                      + NGX_SIZE_T_LEN;
         detail.data = ngx_pnalloc(r->pool, detail.len);
         if (detail.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        p = ngx_snprintf(detail.data, detail.len,
-                         "\"detail\":\"%s at byte %uz\"",
-                         compliance_jtree_strerror(rc), off);
+        what = compliance_jtree_strerror(rc);
+        n = ngx_strlen(what);
+
+        p = ngx_cpymem(detail.data, "\"detail\":\"",
+                       sizeof("\"detail\":\"") - 1);
+        p = (u_char *) ngx_escape_json(p, (u_char *) what,
+                                       ngx_min(n, 64));
+        p = ngx_sprintf(p, " at byte %uz\"", off);
         detail.len = p - detail.data;
 
         return ngx_http_compliance_body_refuse(r, NGX_HTTP_BAD_REQUEST,
