@@ -359,8 +359,9 @@ ngx_http_compliance_graphql_invalid(ngx_http_request_t *r,
 
     members.len = p - members.data;
 
+    /* as for malformed bodies, a 400 counts no validation error */
     return ngx_http_compliance_body_refuse(r, NGX_HTTP_BAD_REQUEST,
-                                           "graphql_invalid", &members, 1);
+                                           "graphql_invalid", &members, 0);
 }
 
 

@@ -469,8 +469,9 @@ $t->stop;
                      && $_->{severity} eq 'notice' } @inv),
        'record: invalid_request, 422, graphql_too_complex, one error');
     ok(scalar(grep { ($_->{reason} // '') eq 'graphql_invalid'
-                     && $_->{status} == 400 } @inv),
-       'record: graphql_invalid');
+                     && $_->{status} == 400 && $_->{validation_errors} == 0 }
+              @inv),
+       'record: graphql_invalid, no validation error');
     ok(scalar(grep { ($_->{reason} // '') eq 'graphql_introspection' } @inv),
        'record: graphql_introspection');
     unlike($t->read_file('logs/audit.jsonl'), qr/SECRET|hunter2|__schema/,
