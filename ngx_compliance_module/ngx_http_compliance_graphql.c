@@ -185,6 +185,9 @@ ngx_http_compliance_graphql_json(ngx_http_request_t *r,
                                 COMPLIANCE_JTREE_MAX_DEPTH, &a, &root, &off);
 
     if (rc == COMPLIANCE_JTREE_ENOMEM) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "compliance: no memory to parse a GraphQL request "
+                      "body of %uz bytes", body->len);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -299,6 +302,9 @@ ngx_http_compliance_graphql_check(ngx_http_request_t *r,
         break;
 
     default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "compliance: no memory to check a GraphQL document "
+                      "of %uz bytes", doc->len);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
