@@ -18,7 +18,7 @@
 #   ./build.sh valgrind a subset of t/ with nginx as one process
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
-#   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh bench    the benchmark (bench/run), then bench-graphql
 #   ./build.sh bench-graphql  the GraphQL check of core/ alone, 2 KiB query
 #   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
 #                       compliance_<version>_<arch>.deb (docs/packaging.md)
@@ -221,6 +221,7 @@ cmd_run() {
 cmd_bench() {
     cmd_build
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
+    cmd_bench_graphql
 }
 
 # bench/graphql.c: microseconds per compliance_graphql check (issue 14)
