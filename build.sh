@@ -18,9 +18,10 @@
 #   ./build.sh valgrind a subset of t/ with nginx as one process
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
-#   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh bench    the benchmark (bench/run), then bench-graphql
 #   ./build.sh bench-redact  response masking cost per KiB, core/ alone
 #                       (bench/redact.c; BENCH_REDACT_ARGS="-n N -r R")
+#   ./build.sh bench-graphql  the GraphQL check of core/ alone, 2 KiB query
 #   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
 #                       compliance_<version>_<arch>.deb (docs/packaging.md)
 #
@@ -222,6 +223,14 @@ cmd_run() {
 cmd_bench() {
     cmd_build
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
+    cmd_bench_graphql
+}
+
+# bench/graphql.c: microseconds per compliance_graphql check (issue 14)
+cmd_bench_graphql() {
+    install_packages "${PACKAGES[@]}"
+    make -s -f Makefile.core BUILD="$BUILD" "$BUILD/bench/bench-graphql"
+    "$BUILD/bench/bench-graphql"
 }
 
 cmd_bench_redact() {
@@ -234,7 +243,7 @@ cmd_bench_redact() {
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
 # seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema
-# stream".
+# stream graphql".
 # Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
@@ -247,7 +256,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream graphql}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -278,7 +287,8 @@ cmd_fuzz() {
         src="$top/fuzz/fuzz_$h.c"
         bin="$out/fuzz_$h"
         [ -f "$src" ] \
-            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema stream)"
+            || die "no harness $src (FUZZ_TARGETS:" \
+                   "jwt text vault schema stream graphql)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -309,6 +319,7 @@ cmd_fuzz() {
             text)   max=16384 ;;
             schema) max=16384 ;;
             stream) max=4096 ;;
+            graphql) max=16384 ;;
             *)      max=20000 ;;
         esac
 
@@ -405,6 +416,7 @@ case "${1:-build}" in
     asan)   cmd_asan ;;
     bench)  cmd_bench ;;
     bench-redact) cmd_bench_redact ;;
+    bench-graphql) cmd_bench_graphql ;;
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
     valgrind) cmd_valgrind ;;

@@ -305,6 +305,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_graphql"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_compliance_graphql_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
@@ -599,6 +606,7 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
     ngx_http_compliance_redact_response_create_conf(&conf->redact_response);
     ngx_http_compliance_validate_create_conf(&conf->validate);
+    ngx_http_compliance_graphql_create_conf(&conf->graphql);
     ngx_http_compliance_posture_create_conf(cf, &conf->posture);
 
     return conf;
@@ -663,6 +671,9 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            != NGX_CONF_OK
         || ngx_http_compliance_validate_merge_conf(cf, &prev->validate,
                                                    &conf->validate)
+           != NGX_CONF_OK
+        || ngx_http_compliance_graphql_merge_conf(cf, &prev->graphql,
+                                                  &conf->graphql)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

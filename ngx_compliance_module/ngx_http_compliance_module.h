@@ -30,6 +30,7 @@
 
 #include "ngx_http_compliance_daily.h"
 #include "ngx_http_compliance_body.h"
+#include "ngx_http_compliance_graphql.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -267,6 +268,7 @@ typedef struct {
     ngx_http_compliance_deprecation_conf_t  deprecation;
     ngx_http_compliance_redact_response_conf_t  redact_response;
     ngx_http_compliance_validate_conf_t   validate;
+    ngx_http_compliance_graphql_conf_t    graphql;  /* graphql.c */
 } ngx_http_compliance_loc_conf_t;
 
 

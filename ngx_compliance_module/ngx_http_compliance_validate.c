@@ -90,8 +90,9 @@ ngx_http_compliance_validate(ngx_http_request_t *r,
         }
     }
 
+    /* then compliance_graphql (ngx_http_compliance_graphql.c) */
     if (vc->body == NULL || !(r->method & vc->methods)) {
-        return NGX_DECLINED;
+        return ngx_http_compliance_graphql(r);
     }
 
     if (!ngx_http_compliance_body_type_in(r, vc->types)) {
@@ -217,7 +218,7 @@ ngx_http_compliance_validate_body_step(ngx_http_request_t *r)
                                     res);
 
     if (rc == COMPLIANCE_SCHEMA_VALID) {
-        return NGX_DECLINED;
+        return ngx_http_compliance_graphql(r);
     }
 
     if (rc != COMPLIANCE_SCHEMA_INVALID) {
