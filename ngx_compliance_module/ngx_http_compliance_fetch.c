@@ -262,8 +262,12 @@ ngx_http_compliance_fetch_post(ngx_http_request_t *sr, void *data,
     const char   *error;
     static u_char  msg[64];
 
-    if (rc == NGX_AGAIN || fl->ended) {
-        return fl->ended ? NGX_OK : rc;
+    if (rc == NGX_AGAIN) {
+        return rc;
+    }
+
+    if (fl->ended) {
+        return NGX_OK;
     }
 
     status = fl->status ? fl->status : sr->headers_out.status;

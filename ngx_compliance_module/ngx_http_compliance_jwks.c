@@ -415,8 +415,16 @@ ngx_http_compliance_jwks_fetched(ngx_http_request_t *r,
     ngx_http_compliance_jwks_sh_t   *sh;
     ngx_http_compliance_jwks_set_t  *set;
 
+    /* the request that fetched went away first: not the provider's fault */
+    if (r == NULL) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "compliance: fetching the key set \"%V\" stopped: %s",
+                      &jw->uri, res->error);
+        return;
+    }
+
     sh = jw->sh;
-    log = r ? r->connection->log : ngx_cycle->log;
+    log = r->connection->log;
     error = res->error;
     set = NULL;
 
@@ -504,7 +512,7 @@ ngx_http_compliance_jwks_fetched(ngx_http_request_t *r,
     }
 
     /* one record per outage, by the worker that saw it begin */
-    if (first && r) {
+    if (first) {
         ngx_http_compliance_jwks_alert(r, jw, error);
     }
 }

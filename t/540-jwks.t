@@ -147,6 +147,9 @@ http {
 
     server {
         listen 127.0.0.1:%%PORT_0%% reuseport;
+        listen 127.0.0.1:%%PORT_4%% ssl http2;
+        ssl_certificate %%PREFIX%%/idp.crt;
+        ssl_certificate_key %%PREFIX%%/idp.key;
 
         add_header X-Worker $pid always;
 
@@ -183,6 +186,37 @@ http {
 
         location /d {
             compliance_jwt_keys_request /_jwks_d timeout=4s;
+            return 200 "$compliance_principal\n";
+        }
+
+        # more sources on d's provider, for requests that wait
+        location = /_jwks_e {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/jwks.json;
+        }
+
+        location = /_jwks_f {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/jwks.json;
+        }
+
+        location = /_jwks_g {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/jwks.json;
+        }
+
+        location /e {
+            compliance_jwt_keys_request /_jwks_e timeout=4s;
+            return 200 "$compliance_principal\n";
+        }
+
+        location /f {
+            compliance_jwt_keys_request /_jwks_f timeout=4s;
+            return 200 "$compliance_principal\n";
+        }
+
+        location /g {
+            compliance_jwt_keys_request /_jwks_g timeout=4s;
             return 200 "$compliance_principal\n";
         }
 
@@ -363,6 +397,42 @@ is(scalar(grep { /_jwks_b/ } @alerts), 2,
     'b: one alert record per outage (two outages)');
 like($alerts[0] // '', qr/"keys_request":"\/_jwks_b","error":"status 500"/,
     'alert: names the location and the error');
+
+###########################################################################
+# requests that wait: HTTP/2 streams of one connection, a client that
+# leaves, a reload meanwhile
+
+control($pd, 'mode?m=slow:1');
+$n = count($pd);
+my $url = 'https://127.0.0.1:' . $t->port(4) . '/e';
+my $urls = join ' ', ("-o /dev/null $url") x 5;
+my $out = `curl -sk --no-progress-meter --http2 --parallel --parallel-immediate --max-time 10 -w '%{http_code} %{http_version}\n' -H 'Authorization: Bearer $tok{k1}' $urls 2>&1`;
+is($out, "200 2\n" x 5, 'HTTP/2: five streams wait on one fetch, all 200')
+    or diag($out);
+is(count($pd), $n + 1, 'HTTP/2: one fetch');
+
+$n = count($pd);
+my $gone = Test::Compliance::_connect($t, {}) or die "connect: $@\n";
+Test::Compliance::_send($gone, Test::Compliance::_build_request({
+    uri => '/f', headers => bearer($tok{k1}) }, 0));
+sleep 0.2;
+close $gone->{sock};
+ok($t->wait_for(sub { count($pd) == $n + 1 }), 'a client left while waiting: '
+    . 'the fetch went on');
+sleep 1.2;
+is(get('/f', $tok{k1})->{status}, 200, 'and its set serves the next request');
+
+control($pd, 'mode?m=slow:2');
+my $w = Test::Compliance::_connect($t, { timeout => 15 }) or die "$@\n";
+Test::Compliance::_send($w, Test::Compliance::_build_request({
+    uri => '/g', headers => bearer($tok{k1}) }, 0));
+sleep 0.3;
+$t->reload;
+$res = Test::Compliance::_read_response($w, 'GET');
+close $w->{sock};
+is($res->{status}, 200, 'a reload while a request waits: it is answered');
+is(get('/g', $tok{k1})->{status}, 200, 'the new workers have that set');
+control($pd, 'mode?m=ok');
 
 ###########################################################################
 # a reload keeps the sets; a restart with the provider down reads cache=
