@@ -788,22 +788,18 @@ ngx_http_compliance_jwt_keys_request(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 2; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "refresh=", 8) == 0) {
+        if (ngx_http_compliance_conf_param(&value[i], "refresh", &s)) {
             t = &refresh;
-            s.data = value[i].data + 8;
 
-        } else if (ngx_strncmp(value[i].data, "min_refresh=", 12) == 0) {
+        } else if (ngx_http_compliance_conf_param(&value[i], "min_refresh",
+                                                  &s))
+        {
             t = &min_refresh;
-            s.data = value[i].data + 12;
 
-        } else if (ngx_strncmp(value[i].data, "stale=", 6) == 0) {
+        } else if (ngx_http_compliance_conf_param(&value[i], "stale", &s)) {
             t = &stale;
-            s.data = value[i].data + 6;
 
-        } else if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
-            s.data = value[i].data + 8;
-            s.len = value[i].data + value[i].len - s.data;
-
+        } else if (ngx_http_compliance_conf_param(&value[i], "timeout", &s)) {
             timeout = ngx_parse_time(&s, 0);
             if (timeout == (ngx_msec_t) NGX_ERROR || timeout == 0) {
                 goto invalid;
@@ -811,10 +807,10 @@ ngx_http_compliance_jwt_keys_request(ngx_conf_t *cf, ngx_command_t *cmd,
 
             continue;
 
-        } else if (ngx_strncmp(value[i].data, "cache=", 6) == 0) {
-            cache.data = value[i].data + 6;
-            cache.len = value[i].len - 6;
-
+        } else if (ngx_http_compliance_conf_param(&value[i], "cache",
+                                                  &cache))
+        {
+            /* the value ends the argument: NUL-terminated */
             if (cache.len == 0
                 || ngx_conf_full_name(cf->cycle, &cache, 0) != NGX_OK)
             {
@@ -826,8 +822,6 @@ ngx_http_compliance_jwt_keys_request(ngx_conf_t *cf, ngx_command_t *cmd,
         } else {
             goto invalid;
         }
-
-        s.len = value[i].data + value[i].len - s.data;
 
         *t = ngx_parse_time(&s, 1);
         if (*t == (time_t) NGX_ERROR || *t == 0) {

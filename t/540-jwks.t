@@ -15,10 +15,10 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
-use POSIX ();
 use Time::HiRes qw(sleep time);
 use Test::Compliance;
 use Test::ComplianceAuth qw(make_keys pyjwt jwks reason_of bearer);
+use Test::ComplianceBackend qw(start_backend);
 
 plan skip_all => 'Debian python3-jwt not available'
     unless Test::ComplianceAuth::python_ok();
@@ -27,39 +27,11 @@ plan skip_all => 'openssl CLI not available'
 
 my $t = Test::Compliance->new;
 
-my @idp_pids;
-
-END {
-    local $?;
-    for my $pid (@idp_pids) {
-        kill 'TERM', $pid;
-        waitpid $pid, 0;
-    }
-}
-
 # start_idp($port, $jwks_file [, $crt, $key]): the stand-in, listening
 sub start_idp {
     my ($port, @args) = @_;
 
-    my $script = $t->repo_root . '/t/helpers/idp-jwks.py';
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>>', $t->path("logs/idp-$port.log");
-        { exec '/usr/bin/python3', $script, $port, @args; }
-        POSIX::_exit(127);
-    }
-
-    push @idp_pids, $pid;
-
-    my $up = $t->wait_for(sub {
-        IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Proto => 'tcp',
-                              Timeout => 1);
-    });
-    die "the IdP stand-in did not listen on $port\n" unless $up;
+    start_backend($t, $port, script => 'idp-jwks.py', args => \@args);
 }
 
 my (%idp_tls);

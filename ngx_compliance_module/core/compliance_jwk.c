@@ -103,6 +103,8 @@ static int compliance_jwk_key_prepare(compliance_jwt_keyset_t *ks,
     compliance_jwt_key_t *key, const u_char *secret, size_t slen);
 static int compliance_jwk_key_from_pkey(compliance_jwt_key_t *key,
     const char *name, size_t idx, char *err, size_t errlen);
+static json_t *compliance_jwk_json_root(const u_char *p, size_t len,
+    const char *name, char *err, size_t errlen);
 static int compliance_jwk_load_json(compliance_jwt_keyset_t *ks,
     const u_char *p, size_t len, const char *name, char *err,
     size_t errlen);
@@ -695,21 +697,21 @@ compliance_jwk_key_from_pkey(compliance_jwt_key_t *key, const char *name,
 }
 
 
-static int
-compliance_jwk_load_json(compliance_jwt_keyset_t *ks, const u_char *p,
-    size_t len, const char *name, char *err, size_t errlen)
+/* The JSON tree of a key file or set, depth-bounded; NULL with err. */
+
+static json_t *
+compliance_jwk_json_root(const u_char *p, size_t len, const char *name,
+    char *err, size_t errlen)
 {
-    int           rc;
     char         *near;
-    size_t        i;
-    json_t       *root, *keys, *jwk;
+    json_t       *root;
     json_error_t  jerr;
 
     if (!compliance_jwt_json_depth_ok(p, len, COMPLIANCE_JWT_MAX_DEPTH)) {
         compliance_jwk_error(err, errlen, name,
                              "JSON nested deeper than %d levels",
                              COMPLIANCE_JWT_MAX_DEPTH);
-        return -1;
+        return NULL;
     }
 
     root = json_loadb((const char *) p, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -724,11 +726,26 @@ compliance_jwk_load_json(compliance_jwt_keyset_t *ks, const u_char *p,
         compliance_jwk_error(err, errlen, name,
                              "invalid JSON at line %d column %d: %s",
                              jerr.line, jerr.column, jerr.text);
-        OPENSSL_cleanse(&jerr, sizeof(json_error_t));
-        return -1;
     }
 
     OPENSSL_cleanse(&jerr, sizeof(json_error_t));
+
+    return root;
+}
+
+
+static int
+compliance_jwk_load_json(compliance_jwt_keyset_t *ks, const u_char *p,
+    size_t len, const char *name, char *err, size_t errlen)
+{
+    int      rc;
+    size_t   i;
+    json_t  *root, *keys, *jwk;
+
+    root = compliance_jwk_json_root(p, len, name, err, errlen);
+    if (root == NULL) {
+        return -1;
+    }
 
     if (!json_is_object(root)) {
         compliance_jwk_error(err, errlen, name, "not a JSON object");
@@ -1471,11 +1488,9 @@ compliance_jwt_keyset_load_remote(compliance_jwt_keyset_t *ks,
     const u_char *p, size_t len, const char *name, size_t *skipped,
     char *err, size_t errlen)
 {
-    int           rc;
-    char         *near;
-    size_t        i, first, k;
-    json_t       *root, *keys, *jwk, *v;
-    json_error_t  jerr;
+    int      rc;
+    size_t   i, first, k;
+    json_t  *root, *keys, *jwk, *v;
 
     *skipped = 0;
     first = ks->nkeys;
@@ -1486,29 +1501,10 @@ compliance_jwt_keyset_load_remote(compliance_jwt_keyset_t *ks,
         return -1;
     }
 
-    if (!compliance_jwt_json_depth_ok(p, len, COMPLIANCE_JWT_MAX_DEPTH)) {
-        compliance_jwk_error(err, errlen, name,
-                             "JSON nested deeper than %d levels",
-                             COMPLIANCE_JWT_MAX_DEPTH);
-        return -1;
-    }
-
-    root = json_loadb((const char *) p, len, JSON_REJECT_DUPLICATES, &jerr);
-
+    root = compliance_jwk_json_root(p, len, name, err, errlen);
     if (root == NULL) {
-        near = strstr(jerr.text, " near ");
-        if (near) {
-            *near = '\0';
-        }
-
-        compliance_jwk_error(err, errlen, name,
-                             "invalid JSON at line %d column %d: %s",
-                             jerr.line, jerr.column, jerr.text);
-        OPENSSL_cleanse(&jerr, sizeof(json_error_t));
         return -1;
     }
-
-    OPENSSL_cleanse(&jerr, sizeof(json_error_t));
 
     keys = json_is_object(root) ? json_object_get(root, "keys") : NULL;
     rc = -1;

@@ -21,12 +21,15 @@ sub python_available {
         == 0;
 }
 
-# start_backend($t, $port): forks the backend; dies unless it accepts
-# connections within 5 s
+# start_backend($t, $port [, script => 'name.py', args => [...]]): forks
+# the backend (another t/helpers/ script, given its port and args, with
+# script); dies unless it accepts connections within 5 s
 sub start_backend {
-    my ($t, $port) = @_;
+    my ($t, $port, %opt) = @_;
 
-    my $script = $t->repo_root . '/t/helpers/boundary-backend.py';
+    my $script = $t->repo_root . '/t/helpers/'
+        . ($opt{script} // 'boundary-backend.py');
+    my @args = @{ $opt{args} || [] };
 
     my $pid = fork;
     die "fork: $!" unless defined $pid;
@@ -34,8 +37,8 @@ sub start_backend {
     if ($pid == 0) {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
-        open STDERR, '>', $t->path('logs/backend.stderr');
-        { exec '/usr/bin/python3', $script, $port; }
+        open STDERR, '>>', $t->path('logs/backend.stderr');
+        { exec '/usr/bin/python3', $script, $port, @args; }
         POSIX::_exit(127);
     }
 
