@@ -11,6 +11,7 @@
  */
 
 #include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_jwks.h"
 
 
 static ngx_uint_t ngx_http_compliance_is_preflight(ngx_http_request_t *r);
@@ -240,6 +241,17 @@ ngx_http_compliance_authenticate(ngx_http_request_t *r,
     } else {
         reason = ngx_http_compliance_apikey_authenticate(r, clcf, ctx,
                                                          cred.data, cred.len);
+    }
+
+    /* waits for the identity provider's keys, and runs again (jwks.c) */
+    if (reason == ngx_http_compliance_jwks_parked) {
+        return NGX_DONE;
+    }
+
+    if (internal == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        return ngx_http_compliance_problem(r, ctx,
+                                           NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           reason);
     }
 
     if (reason != NULL) {

@@ -4,6 +4,7 @@
  */
 
 #include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_jwks.h"
 
 
 static ngx_int_t ngx_http_compliance_add_variables(ngx_conf_t *cf);
@@ -326,6 +327,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       offsetof(ngx_http_compliance_main_conf_t, posture.mode),
       &ngx_http_compliance_posture_modes },
 
+    { ngx_string("compliance_jwt_keys_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_jwt_keys_request,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_posture_waive"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
       ngx_http_compliance_posture_waive,
@@ -530,6 +538,7 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         /* its LOG handler counts before the audit record is written */
         || ngx_http_compliance_status_init(cf) != NGX_OK
         || ngx_http_compliance_audit_init(cf) != NGX_OK
+        || ngx_http_compliance_fetch_init(cf) != NGX_OK
         || ngx_http_compliance_vault_init(cf) != NGX_OK
         || ngx_http_compliance_body_init(cf) != NGX_OK)
     {
@@ -645,7 +654,11 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         || ngx_http_compliance_apikey_merge_conf(cf, &prev->apikey,
                                                  &conf->apikey)
            != NGX_CONF_OK
+        || ngx_http_compliance_jwks_merge_conf(cf, &prev->jwt, &conf->jwt)
+           != NGX_CONF_OK
         || ngx_http_compliance_jwt_merge_conf(cf, &prev->jwt, &conf->jwt)
+           != NGX_CONF_OK
+        || ngx_http_compliance_jwks_merge_algs(cf, &conf->jwt)
            != NGX_CONF_OK
         || ngx_http_compliance_limit_merge_loc_conf(cf, &prev->limit,
                                                     &conf->limit)
@@ -680,7 +693,8 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /* the methods a location accepts follow from its keys */
-    avail = (conf->jwt.keys ? NGX_HTTP_COMPLIANCE_METHOD_JWT : 0)
+    avail = ((conf->jwt.keys || conf->jwt.remote)
+             ? NGX_HTTP_COMPLIANCE_METHOD_JWT : 0)
             | (conf->apikey.keys ? NGX_HTTP_COMPLIANCE_METHOD_API_KEY : 0);
 
     if (ngx_http_compliance_access_merge_methods(cf, &prev->access,

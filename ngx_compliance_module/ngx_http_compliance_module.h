@@ -72,6 +72,9 @@ typedef struct ngx_http_compliance_audit_sh_s  ngx_http_compliance_audit_sh_t;
 typedef struct ngx_http_compliance_jwt_block_s
     ngx_http_compliance_jwt_block_t;
 
+/* a key set fetched from an identity provider (ngx_http_compliance_jwks.c) */
+typedef struct ngx_http_compliance_jwks_s  ngx_http_compliance_jwks_t;
+
 
 /* the one audit trail of a configuration (ngx_http_compliance_audit.c) */
 typedef struct {
@@ -175,6 +178,8 @@ typedef struct {
     ngx_str_t                   claim_org;
     ngx_str_t                   claim_scopes;
     compliance_jwt_policy_t     policy;
+    ngx_http_compliance_jwks_t *remote;         /* keys_request, jwks.c */
+    ngx_http_compliance_conf_pos_t  remote_pos;
 } ngx_http_compliance_jwt_conf_t;
 
 

@@ -180,6 +180,20 @@ int compliance_jwt_keyset_load_mem(compliance_jwt_keyset_t *ks,
     const u_char *buf, size_t len, const char *name, char *err,
     size_t errlen);
 
+/* Most keys a fetched key set may hold (SPEC 14). */
+#define COMPLIANCE_JWKS_MAX_KEYS      256
+
+/*
+ * A key set fetched from an identity provider: a JWKS object only, at
+ * most COMPLIANCE_JWKS_MAX_KEYS keys, keys whose "use" is not "sig"
+ * skipped (counted in *skipped), any symmetric key refusing the set;
+ * every other key under the rules of a key file.  All or nothing, as
+ * compliance_jwt_keyset_load_mem().  Returns 0 or -1.
+ */
+int compliance_jwt_keyset_load_remote(compliance_jwt_keyset_t *ks,
+    const u_char *p, size_t len, const char *name, size_t *skipped,
+    char *err, size_t errlen);
+
 /* Mask of the algorithms at least one key of the set can verify. */
 unsigned compliance_jwt_keyset_algs(const compliance_jwt_keyset_t *ks);
 
