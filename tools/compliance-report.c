@@ -1281,6 +1281,7 @@ enum {
     CK_CERT_EXPIRY,
     CK_ERROR_PAGES,
     CK_MFA,
+    CK_VAULT_AGE,
     CK_N
 };
 
@@ -1350,6 +1351,10 @@ static const check_def_t  checks[CK_N] = {
       "sensitive location without compliance_require_mfa (checked by "
       "nginx -t)",
       "CC6.1", "8.4.2", "164.312(d)", "Art. 32(1)(b)" },
+    { "vault_age", 0,
+      "vault secret older than compliance_vault max_age, or of unknown "
+      "age (the vault is not in the config text: nginx -t checks it)",
+      "CC6.1", "3.7.4, 8.6.3", "164.308(a)(5)(ii)(D)", "Art. 32(1)(b)" },
 };
 
 
