@@ -533,6 +533,11 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    /* the certificate list the status and posture checks read too */
+    if (ngx_http_compliance_daily_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* below the vault's filter, which stays on top, above headers.c's */
     if (ngx_http_compliance_boundary_init(cf) != NGX_OK
         /* its LOG handler counts before the audit record is written */
@@ -542,11 +547,6 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         || ngx_http_compliance_vault_init(cf) != NGX_OK
         || ngx_http_compliance_body_init(cf) != NGX_OK)
     {
-        return NGX_ERROR;
-    }
-
-    /* the certificate list the posture check reads too */
-    if (ngx_http_compliance_daily_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -27,7 +27,6 @@
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
 #include "ngx_http_compliance_status.h"
-
 #include "ngx_http_compliance_daily.h"
 #include "ngx_http_compliance_body.h"
 #include "ngx_http_compliance_graphql.h"
@@ -128,7 +127,6 @@ typedef struct {
     ngx_http_compliance_vault_main_conf_t    vault;
     ngx_http_compliance_posture_main_conf_t  posture;
     ngx_http_compliance_status_main_conf_t   status;
-
     ngx_http_compliance_daily_main_conf_t    daily;     /* daily.c */
 } ngx_http_compliance_main_conf_t;
 

@@ -766,7 +766,6 @@ ngx_http_compliance_posture_global(ngx_http_compliance_posture_run_t *run,
                                             &cmf->audit->name);
         }
     }
-
     ngx_http_compliance_posture_vault(run, cmf, http);
 
     if (cmf->posture.loose == NULL) {

@@ -1282,6 +1282,7 @@ enum {
     CK_ERROR_PAGES,
     CK_MFA,
     CK_AUDIT_CHECKPOINTS,
+    CK_VAULT_AGE,
     CK_N
 };
 
@@ -1355,6 +1356,10 @@ static const check_def_t  checks[CK_N] = {
       "chained trail whose checkpoints reach no lasting error_log "
       "(every main-level error_log is /dev/null or memory:)",
       "CC7.2", "10.3.2", "164.312(b)", "Art. 32(1)(b)" },
+    { "vault_age", 0,
+      "vault secret older than compliance_vault max_age, or of unknown "
+      "age (the vault is not in the config text: nginx -t checks it)",
+      "CC6.1", "3.7.4, 8.6.3", "164.308(a)(5)(ii)(D)", "Art. 32(1)(b)" },
 };
 
 

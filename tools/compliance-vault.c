@@ -134,9 +134,9 @@ cli_usage(FILE *f)
 {
     fprintf(f,
         "usage: %s genkey KEYFILE\n"
-        "       %s --vault FILE --key KEYFILE set [--created DATE] NAME  "
-        "(secret read from stdin;\n"
-        "           DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)\n"
+        "       %s --vault FILE --key KEYFILE set [--created DATE] NAME\n"
+        "           (the secret read from stdin; DATE: YYYY-MM-DD or "
+        "YYYY-MM-DDTHH:MM:SSZ, UTC)\n"
         "       %s --vault FILE --key KEYFILE list\n"
         "       %s --vault FILE --key KEYFILE remove NAME\n"
         "       %s --vault FILE --key KEYFILE rekey --new-key KEYFILE2\n",
