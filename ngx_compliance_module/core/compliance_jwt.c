@@ -997,3 +997,71 @@ compliance_jwt_claims_scopes_text(const compliance_jwt_claims_t *c,
 
     return c->text + v->value + 1;
 }
+
+
+int
+compliance_jwt_claims_array_has(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, const compliance_jwt_str_t *list,
+    size_t n)
+{
+    int                              type;
+    size_t                           i, len;
+    const u_char                    *p;
+    compliance_json_array_t          a;
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
+        return -1;
+    }
+
+    v = compliance_json_find(c->text, c->members, c->nmembers, name, nlen);
+
+    if (compliance_json_type(c->text, v) != COMPLIANCE_JSON_ARRAY) {
+        return -1;
+    }
+
+    compliance_json_array(&a, c->text, v);
+
+    while ((type = compliance_json_next(&a, &p, &len)) != 0) {
+        if (type != COMPLIANCE_JSON_STRING) {
+            continue;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (compliance_json_str_eq(p, len, list[i].data, list[i].len)) {
+                return (int) i;
+            }
+        }
+    }
+
+    return -1;
+}
+
+
+size_t
+compliance_jwt_claims_array_text(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, u_char *buf, size_t size)
+{
+    size_t                           need, pos;
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
+        return 0;
+    }
+
+    v = compliance_json_find(c->text, c->members, c->nmembers, name, nlen);
+
+    if (compliance_json_type(c->text, v) != COMPLIANCE_JSON_ARRAY) {
+        return 0;
+    }
+
+    need = 0;
+    compliance_jwt_scope_value(c, v, NULL, &need);
+
+    if (buf && need && size >= need) {
+        pos = 0;
+        compliance_jwt_scope_value(c, v, buf, &pos);
+    }
+
+    return need;
+}
