@@ -359,6 +359,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     u_char *tok, size_t len, ngx_uint_t *internal)
 {
     int                               rc;
+    const char                       *reason;
     ngx_http_compliance_jwt_block_t  *b;
     ngx_http_compliance_jwt_cache_t  *e;
 
@@ -423,6 +424,12 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
         *internal = 1;
         return "internal_error";
+    }
+
+    /* revocation lists (ngx_http_compliance_revoke.c) */
+    reason = ngx_http_compliance_revoke_check(r, clcf, ctx);
+    if (reason != NULL) {
+        return reason;
     }
 
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;

@@ -305,6 +305,21 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    /* identity from the IdP (SPEC 14): revoke.c, mfa.c */
+    { ngx_string("compliance_jwt_revocation"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_jwt_revocation,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_require_mfa"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_compliance_require_mfa,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -549,6 +564,8 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_boundary_create_conf(&conf->boundary);
     ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
     ngx_http_compliance_posture_create_conf(cf, &conf->posture);
+    ngx_http_compliance_revoke_create_conf(&conf->revoke);
+    ngx_http_compliance_mfa_create_conf(&conf->mfa);
 
     return conf;
 }
@@ -606,6 +623,16 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            != NGX_CONF_OK
         || ngx_http_compliance_deprecation_merge_conf(cf, &prev->deprecation,
                                                       &conf->deprecation)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* identity from the IdP: revocation lists, MFA (SPEC 14) */
+    if (ngx_http_compliance_revoke_merge_conf(cf, &prev->revoke,
+                                              &conf->revoke)
+        != NGX_CONF_OK
+        || ngx_http_compliance_mfa_merge_conf(cf, &prev->mfa, &conf->mfa)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

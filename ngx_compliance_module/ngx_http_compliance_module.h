@@ -24,6 +24,8 @@
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
+#include "ngx_http_compliance_revoke.h"
+#include "ngx_http_compliance_mfa.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -231,6 +233,8 @@ typedef struct {
     ngx_http_compliance_posture_conf_t    posture;
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
+    ngx_http_compliance_revoke_conf_t     revoke;  /* revoke.c */
+    ngx_http_compliance_mfa_conf_t        mfa;     /* mfa.c */
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -263,6 +267,9 @@ typedef struct {
 
     /* boundary.c: the problem+json that replaces this response's body */
     ngx_buf_t                  *error_body;
+
+    ngx_str_t                   revoked_by;     /* "jti", "sub", "kid" */
+    ngx_str_t                   amr;            /* under require_mfa */
 
     unsigned                    authenticated:1;
     unsigned                    refused:1;
@@ -508,6 +515,27 @@ ngx_int_t ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b);
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_compliance_reqid_generate(u_char *dst);
+
+/* ngx_http_compliance_revoke.c */
+const char *ngx_http_compliance_revoke_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_jwt_revocation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_revoke_create_conf(
+    ngx_http_compliance_revoke_conf_t *conf);
+char *ngx_http_compliance_revoke_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_revoke_conf_t *prev,
+    ngx_http_compliance_revoke_conf_t *conf);
+
+/* ngx_http_compliance_mfa.c */
+ngx_int_t ngx_http_compliance_mfa_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_require_mfa(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_mfa_create_conf(ngx_http_compliance_mfa_conf_t *conf);
+char *ngx_http_compliance_mfa_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_mfa_conf_t *prev,
+    ngx_http_compliance_mfa_conf_t *conf);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_ */
