@@ -98,6 +98,7 @@ static const char  *ngx_http_compliance_posture_checks[] = {
     "tls_protocols",
     "certificate_expiry",
     "error_pages",
+    "mfa",
     NULL
 };
 
@@ -449,6 +450,19 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
         ngx_http_compliance_posture_gap(run, "error_pages", c, pl, pc->file,
                                         pc->line, "protected without "
                                         "\"compliance_error_pages\"");
+    }
+
+    /* sensitive operations need a second factor (PCI-DSS 4.0 8.4.2) */
+    if (c->audit.sensitive.data) {
+        run->checks++;
+
+        if (c->mfa.amr == NULL) {
+            ngx_http_compliance_posture_gap(run, "mfa", c, pl, pc->file,
+                                            pc->line,
+                                            "sensitive (\"%V\") without "
+                                            "\"compliance_require_mfa\"",
+                                            &c->audit.sensitive);
+        }
     }
 
     if (!jwt) {

@@ -111,6 +111,18 @@ http {
             return 200 "second\n";
         }
     }
+
+    # a revoked token replayed is a failed authentication
+    compliance_limit_zone failures 1m;
+
+    server {
+        listen 127.0.0.1:%%PORT_2%%;
+        compliance_auth_failure_limit zone=failures rate=2r/m block=5m;
+
+        location / {
+            return 200 "limited\n";
+        }
+    }
 }
 EOF
 
@@ -171,13 +183,19 @@ unlike($r->{body}, qr/j-revoked|jti|mallory/, 'the body names no entry');
 is($res[0]{status}, 401, 'a second level naming the same file');
 is($res[1]{status}, 200, 'a second level, good token');
 
+@res = requests($t, [ (req('/', 'jti')) x 4, req('/', 'good') ],
+                port => $t->port(2));
+is(reason_of($res[0]), 'token_revoked', 'lockout: first replay refused');
+is($res[3]{status}, 429, 'lockout: replays of a revoked token lock out');
+is(reason_of($res[4]), 'locked_out', '... the source, whatever it sends');
+
 # --- audit records
 sub records {
     my $text = $t->read_file('logs/audit.jsonl') // '';
     return map { eval { decode_json($_) } // {} } split /\n/, $text;
 }
 
-my $want = 3 + @cases;
+my $want = 8 + @cases;
 $t->wait_for(sub { records() >= $want }, timeout => 5);
 my @recs = records();
 
