@@ -112,6 +112,8 @@ ngx_http_compliance_require_mfa(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate";
     }
 
+    ngx_http_compliance_conf_pos_set(cf, &clcf->mfa.pos);
+
     if (cf->args->nelts > 1) {
         list = (ngx_str_t *) cf->args->elts + 1;
         n = cf->args->nelts - 1;
@@ -153,15 +155,32 @@ ngx_http_compliance_require_mfa(ngx_conf_t *cf, ngx_command_t *cmd,
 void
 ngx_http_compliance_mfa_create_conf(ngx_http_compliance_mfa_conf_t *conf)
 {
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->pos = { { 0, NULL }, 0 };
+     */
+
     conf->amr = NGX_CONF_UNSET_PTR;
 }
 
 
 char *
 ngx_http_compliance_mfa_merge_conf(ngx_conf_t *cf,
-    ngx_http_compliance_mfa_conf_t *prev, ngx_http_compliance_mfa_conf_t *conf)
+    ngx_http_compliance_mfa_conf_t *prev, ngx_http_compliance_mfa_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access)
 {
+    /* written where it can never act (revoke.c has the rule) */
+    if (conf->amr != NGX_CONF_UNSET_PTR
+        && ngx_http_compliance_inert_here(cf, access, &conf->pos,
+                                          "compliance_require_mfa")
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_ptr_value(conf->amr, prev->amr, NULL);
+    ngx_http_compliance_conf_pos_merge(conf->pos, prev->pos);
 
     return NGX_CONF_OK;
 }

@@ -12,12 +12,14 @@
 #include <ngx_http.h>
 
 #include "compliance_jwt.h"
+#include "ngx_http_compliance_conf.h"
 
 
 /* embedded in ngx_http_compliance_loc_conf_t as .mfa */
 typedef struct {
-    ngx_array_t                 *amr;       /* compliance_jwt_str_t;
-                                             * NULL: MFA not required */
+    ngx_array_t                     *amr;       /* compliance_jwt_str_t;
+                                                 * NULL: not required */
+    ngx_http_compliance_conf_pos_t   pos;
 } ngx_http_compliance_mfa_conf_t;
 
 

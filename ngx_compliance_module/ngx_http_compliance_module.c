@@ -630,9 +630,10 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /* identity from the IdP: revocation lists, MFA (SPEC 14) */
     if (ngx_http_compliance_revoke_merge_conf(cf, &prev->revoke,
-                                              &conf->revoke)
+                                              &conf->revoke, &conf->access)
         != NGX_CONF_OK
-        || ngx_http_compliance_mfa_merge_conf(cf, &prev->mfa, &conf->mfa)
+        || ngx_http_compliance_mfa_merge_conf(cf, &prev->mfa, &conf->mfa,
+                                              &conf->access)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

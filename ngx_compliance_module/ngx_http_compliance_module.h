@@ -525,7 +525,11 @@ void ngx_http_compliance_revoke_create_conf(
     ngx_http_compliance_revoke_conf_t *conf);
 char *ngx_http_compliance_revoke_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_revoke_conf_t *prev,
-    ngx_http_compliance_revoke_conf_t *conf);
+    ngx_http_compliance_revoke_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
+ngx_int_t ngx_http_compliance_inert_here(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *access,
+    ngx_http_compliance_conf_pos_t *pos, const char *name);
 
 /* ngx_http_compliance_mfa.c */
 ngx_int_t ngx_http_compliance_mfa_check(ngx_http_request_t *r,
@@ -535,7 +539,8 @@ char *ngx_http_compliance_require_mfa(ngx_conf_t *cf, ngx_command_t *cmd,
 void ngx_http_compliance_mfa_create_conf(ngx_http_compliance_mfa_conf_t *conf);
 char *ngx_http_compliance_mfa_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_mfa_conf_t *prev,
-    ngx_http_compliance_mfa_conf_t *conf);
+    ngx_http_compliance_mfa_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_ */

@@ -155,6 +155,8 @@ ngx_http_compliance_jwt_revocation(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate";
     }
 
+    ngx_http_compliance_conf_pos_set(cf, &clcf->revoke.pos);
+
     value = cf->args->elts;
     file = value[1];
 
@@ -234,16 +236,77 @@ void
 ngx_http_compliance_revoke_create_conf(
     ngx_http_compliance_revoke_conf_t *conf)
 {
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->pos = { { 0, NULL }, 0 };
+     */
+
     conf->list = NGX_CONF_UNSET_PTR;
 }
 
 
+/*
+ * access is merged already: a list written where it can never act is an
+ * error, as scopes are (access.c)
+ */
 char *
 ngx_http_compliance_revoke_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_revoke_conf_t *prev,
-    ngx_http_compliance_revoke_conf_t *conf)
+    ngx_http_compliance_revoke_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access)
 {
+    if (conf->list != NGX_CONF_UNSET_PTR
+        && ngx_http_compliance_inert_here(cf, access, &conf->pos,
+                                          "compliance_jwt_revocation")
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_ptr_value(conf->list, prev->list, NULL);
+    ngx_http_compliance_conf_pos_merge(conf->pos, prev->pos);
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A directive of this concern written in this location (pos: where)
+ * that could never act: the location is public, or "compliance" is off
+ * there.  At http and server level it is for the locations below.
+ * Returns NGX_OK, or NGX_ERROR with the error logged.
+ */
+ngx_int_t
+ngx_http_compliance_inert_here(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *access,
+    ngx_http_compliance_conf_pos_t *pos, const char *name)
+{
+    ngx_http_core_loc_conf_t  *core;
+
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (core->name.len == 0) {
+        return NGX_OK;
+    }
+
+    if (access->public_reason.data) {
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, pos,
+                                       "\"%s\" in location \"%V\", "
+                                       "public (\"compliance_public "
+                                       "\"%V\"\"), would never be "
+                                       "checked", name, &core->name,
+                                       &access->public_reason);
+        return NGX_ERROR;
+    }
+
+    if (!access->enable) {
+        ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, pos,
+                                       "\"%s\" in location \"%V\", where "
+                                       "\"compliance\" is off, would never "
+                                       "be enforced", name, &core->name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

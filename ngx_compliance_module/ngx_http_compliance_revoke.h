@@ -13,11 +13,13 @@
 #include <ngx_http.h>
 
 #include "compliance_revoke.h"
+#include "ngx_http_compliance_conf.h"
 
 
 /* embedded in ngx_http_compliance_loc_conf_t as .revoke */
 typedef struct {
-    compliance_revoke_t         *list;      /* NULL: none */
+    compliance_revoke_t             *list;      /* NULL: none */
+    ngx_http_compliance_conf_pos_t   pos;
 } ngx_http_compliance_revoke_conf_t;
 
 

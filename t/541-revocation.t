@@ -300,5 +300,15 @@ $t->config_refused(conf_with('compliance_jwt_revocation;'),
     'no file');
 $t->config_accepted(conf_with('compliance_jwt_revocation empty.txt;'),
     'an empty list');
+my $public = qr/public \("compliance_public "probe""\), would never be/;
+my $off = qr/where "compliance" is off, would never be enforced/;
+$t->config_refused(conf_with('compliance_public "probe"; '
+                             . 'compliance_jwt_revocation empty.txt;'),
+    qr/"compliance_jwt_revocation" in location "\/", $public checked in /,
+    'in a public location');
+$t->config_refused(conf_with('compliance off; '
+                             . 'compliance_jwt_revocation empty.txt;'),
+    qr/"compliance_jwt_revocation" in location "\/", $off/,
+    'where compliance is off');
 
 $t->finish;

@@ -252,4 +252,31 @@ $t->config_refusals([
       qr/"compliance_require_mfa" directive is duplicate/ ],
 ], at => 'location', server => 'compliance on;');
 
+# written where it could never act
+my $public = qr/public \("compliance_public "probe""\), would never be/;
+my $off = qr/where "compliance" is off, would never be enforced/;
+$t->config_refusals([
+    [ 'compliance_public "probe"; compliance_require_mfa;',
+      qr/"compliance_require_mfa" in location "\/", $public checked in \S/ ],
+    [ 'compliance off; compliance_require_mfa;',
+      qr/"compliance_require_mfa" in location "\/", $off/ ],
+], at => 'location', server => 'compliance on;');
+
+# at server level it is for the locations below, public ones included
+$t->config_accepted(<<'EOF', 'server level above a public location');
+%%LOAD_MODULE%%
+%%TEST_GLOBALS%%
+events {}
+http {
+    %%TEST_GLOBALS_HTTP%%
+    server {
+        listen 127.0.0.1:%%PORT_5%%;
+        compliance on;
+        compliance_require_mfa;
+        location /health { compliance_public "probe"; return 200; }
+        location /off { compliance off; return 200; }
+    }
+}
+EOF
+
 $t->finish;
