@@ -77,6 +77,16 @@ static int keygen_write(const char *path, const char *buf, size_t len,
     const struct stat *old, int exists);
 static int keygen_add_field(char *line, size_t size, const char *name,
     const char *value);
+static int keygen_id_arg(const char *option, const char *id);
+static int keygen_read_set(const char *path, char **buf, size_t *len,
+    struct stat *st, int *exists, compliance_apikey_set_t *set);
+static int keygen_new_key(compliance_apikey_set_t *set,
+    char text[COMPLIANCE_APIKEY_TEXT_LEN + 1],
+    char head[COMPLIANCE_APIKEY_HEAD_LEN + 1]);
+static int keygen_show_key(char text[COMPLIANCE_APIKEY_TEXT_LEN + 1],
+    const char *head);
+static void keygen_line(const char *buf, size_t len, size_t target,
+    size_t *start, size_t *next);
 static int keygen_generate(const keygen_args_t *a);
 static int keygen_list(const keygen_args_t *a);
 static int keygen_revoke(const keygen_args_t *a);
@@ -560,6 +570,131 @@ keygen_add_field(char *line, size_t size, const char *name,
 }
 
 
+/* Where the 1-based line target of buf starts, and where the next one. */
+static void
+keygen_line(const char *buf, size_t len, size_t target, size_t *start,
+    size_t *next)
+{
+    size_t       line;
+    const char  *p, *end, *eol;
+
+    p = buf;
+    end = buf + len;
+
+    for (line = 1; p < end; line++) {
+        eol = memchr(p, '\n', (size_t) (end - p));
+        eol = eol ? eol + 1 : end;
+
+        if (line == target) {
+            break;
+        }
+
+        p = eol;
+    }
+
+    *start = (size_t) (p - buf);
+    *next = (p < end) ? (size_t) (eol - buf) : len;
+}
+
+
+/* Not echoed: a pasted key text here would leak its secret. */
+static int
+keygen_id_arg(const char *option, const char *id)
+{
+    if (strlen(id) != COMPLIANCE_APIKEY_ID_LEN
+        || strspn(id, "abcdefghijklmnopqrstuvwxyz234567")
+           != COMPLIANCE_APIKEY_ID_LEN)
+    {
+        keygen_error("--%s needs a key id (%d characters of [a-z2-7]) "
+                     "as shown by --list", option, COMPLIANCE_APIKEY_ID_LEN);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The file of an existing key (--revoke, --rotate), read and parsed:
+ * on success *buf holds the text and set the records (both for the
+ * caller to free).
+ */
+static int
+keygen_read_set(const char *path, char **buf, size_t *len, struct stat *st,
+    int *exists, compliance_apikey_set_t *set)
+{
+    char  err[KEYGEN_ERRLEN];
+
+    if (keygen_read(path, buf, len, st, exists) != 0) {
+        return -1;
+    }
+
+    if (!*exists) {
+        keygen_error("\"%s\" does not exist", path);
+        return -1;
+    }
+
+    if (compliance_apikey_set_parse(set, (u_char *) *buf, *len, err,
+                                    sizeof(err))
+        != 0)
+    {
+        keygen_error("\"%s\": %s; not changed", path, err);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* A key whose id no record of set has; text is the caller's to wipe. */
+static int
+keygen_new_key(compliance_apikey_set_t *set,
+    char text[COMPLIANCE_APIKEY_TEXT_LEN + 1],
+    char head[COMPLIANCE_APIKEY_HEAD_LEN + 1])
+{
+    int  i;
+
+    for (i = 0; i < KEYGEN_ID_TRIES; i++) {
+        if (compliance_apikey_generate(text, head) != 0) {
+            keygen_error("random generator failed");
+            return -1;
+        }
+
+        if (compliance_apikey_set_find(set, (u_char *) head,
+                                       COMPLIANCE_APIKEY_ID_LEN)
+            == NULL)
+        {
+            return 0;
+        }
+    }
+
+    keygen_error("could not find a free key id");
+
+    return -1;
+}
+
+
+/*
+ * The key is shown once, only after its record is safely stored, and
+ * with write(2) so no stdio buffer keeps a copy we cannot wipe.
+ */
+static int
+keygen_show_key(char text[COMPLIANCE_APIKEY_TEXT_LEN + 1], const char *head)
+{
+    text[COMPLIANCE_APIKEY_TEXT_LEN] = '\n';
+
+    if (keygen_write_all(STDOUT_FILENO, text, COMPLIANCE_APIKEY_TEXT_LEN + 1)
+        != 0)
+    {
+        keygen_error("cannot write the key to stdout: %s; revoke key %.*s",
+                     strerror(errno), COMPLIANCE_APIKEY_ID_LEN, head);
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static int
 keygen_generate(const keygen_args_t *a)
 {
@@ -616,25 +751,10 @@ keygen_generate(const keygen_args_t *a)
         goto done;
     }
 
-    for (i = 0; i < KEYGEN_ID_TRIES; i++) {
-        if (compliance_apikey_generate(text, head) != 0) {
-            compliance_apikey_set_free(&set);
-            keygen_error("random generator failed");
-            goto done;
-        }
-
-        if (compliance_apikey_set_find(&set, (u_char *) head,
-                                       COMPLIANCE_APIKEY_ID_LEN)
-            == NULL)
-        {
-            break;
-        }
-    }
-
+    i = keygen_new_key(&set, text, head);
     compliance_apikey_set_free(&set);
 
-    if (i == KEYGEN_ID_TRIES) {
-        keygen_error("could not find a free key id");
+    if (i != 0) {
         goto done;
     }
 
@@ -679,17 +799,7 @@ keygen_generate(const keygen_args_t *a)
         goto done;
     }
 
-    /*
-     * The key is shown once, only after its record is safely stored, and
-     * with write(2) so no stdio buffer keeps a copy we cannot wipe.
-     */
-    text[COMPLIANCE_APIKEY_TEXT_LEN] = '\n';
-
-    if (keygen_write_all(STDOUT_FILENO, text, COMPLIANCE_APIKEY_TEXT_LEN + 1)
-        != 0)
-    {
-        keygen_error("cannot write the key to stdout: %s; revoke key %.*s",
-                     strerror(errno), COMPLIANCE_APIKEY_ID_LEN, head);
+    if (keygen_show_key(text, head) != 0) {
         goto done;
     }
 
@@ -819,9 +929,9 @@ static int
 keygen_revoke(const keygen_args_t *a)
 {
     int                             lock, exists, rc;
-    char                           *buf, *out, *p, *end, *eol;
+    char                           *buf, *out;
     char                            err[KEYGEN_ERRLEN];
-    size_t                          len, olen, line, target;
+    size_t                          len, olen, target, start, next;
     struct stat                     st;
     compliance_apikey_set_t         set;
     const compliance_apikey_rec_t  *r;
@@ -830,13 +940,7 @@ keygen_revoke(const keygen_args_t *a)
     buf = NULL;
     out = NULL;
 
-    /* Not echoed: a pasted key text here would leak its secret. */
-    if (strlen(a->revoke) != COMPLIANCE_APIKEY_ID_LEN
-        || strspn(a->revoke, "abcdefghijklmnopqrstuvwxyz234567")
-           != COMPLIANCE_APIKEY_ID_LEN)
-    {
-        keygen_error("--revoke needs a key id (%d characters of [a-z2-7]) "
-                     "as shown by --list", COMPLIANCE_APIKEY_ID_LEN);
+    if (keygen_id_arg("revoke", a->revoke) != 0) {
         return 1;
     }
 
@@ -845,20 +949,7 @@ keygen_revoke(const keygen_args_t *a)
         return 1;
     }
 
-    if (keygen_read(a->file, &buf, &len, &st, &exists) != 0) {
-        goto done;
-    }
-
-    if (!exists) {
-        keygen_error("\"%s\" does not exist", a->file);
-        goto done;
-    }
-
-    if (compliance_apikey_set_parse(&set, (u_char *) buf, len, err,
-                                    sizeof(err))
-        != 0)
-    {
-        keygen_error("\"%s\": %s; not changed", a->file, err);
+    if (keygen_read_set(a->file, &buf, &len, &st, &exists, &set) != 0) {
         goto done;
     }
 
@@ -880,24 +971,11 @@ keygen_revoke(const keygen_args_t *a)
     }
 
     /* Copy every line but the record's, comments and blanks included. */
-    olen = 0;
-    line = 0;
-    p = buf;
-    end = buf + len;
+    keygen_line(buf, len, target, &start, &next);
 
-    while (p < end) {
-        line++;
-
-        eol = memchr(p, '\n', (size_t) (end - p));
-        eol = eol ? eol + 1 : end;
-
-        if (line != target) {
-            memcpy(out + olen, p, (size_t) (eol - p));
-            olen += (size_t) (eol - p);
-        }
-
-        p = eol;
-    }
+    memcpy(out, buf, start);
+    memcpy(out + start, buf + next, len - next);
+    olen = len - (next - start);
 
     if (compliance_apikey_set_parse(&set, (u_char *) out, olen, err,
                                     sizeof(err))
@@ -1094,7 +1172,7 @@ static int
 keygen_rotate(const keygen_args_t *a)
 {
     int                             lock, exists, rc, i;
-    char                           *buf, *out, *p, *end, *eol;
+    char                           *buf, *out;
     char                            err[KEYGEN_ERRLEN], date[16], today[16];
     char                            text[COMPLIANCE_APIKEY_TEXT_LEN + 1];
     char                            head[COMPLIANCE_APIKEY_HEAD_LEN + 1];
@@ -1103,7 +1181,8 @@ keygen_rotate(const keygen_args_t *a)
                                               + 1];
     const char                     *grace;
     int                             sooner;
-    size_t                          len, olen, line, target, flen, size;
+    size_t                          len, olen, target, flen, size;
+    size_t                          start, next;
     long long                       days, now, until, expires;
     struct stat                     st;
     compliance_apikey_set_t         set;
@@ -1114,13 +1193,7 @@ keygen_rotate(const keygen_args_t *a)
     out = NULL;
     text[0] = '\0';
 
-    /* Not echoed: a pasted key text here would leak its secret. */
-    if (strlen(a->rotate) != COMPLIANCE_APIKEY_ID_LEN
-        || strspn(a->rotate, "abcdefghijklmnopqrstuvwxyz234567")
-           != COMPLIANCE_APIKEY_ID_LEN)
-    {
-        keygen_error("--rotate needs a key id (%d characters of [a-z2-7]) "
-                     "as shown by --list", COMPLIANCE_APIKEY_ID_LEN);
+    if (keygen_id_arg("rotate", a->rotate) != 0) {
         return 1;
     }
 
@@ -1155,20 +1228,7 @@ keygen_rotate(const keygen_args_t *a)
         return 1;
     }
 
-    if (keygen_read(a->file, &buf, &len, &st, &exists) != 0) {
-        goto done;
-    }
-
-    if (!exists) {
-        keygen_error("\"%s\" does not exist", a->file);
-        goto done;
-    }
-
-    if (compliance_apikey_set_parse(&set, (u_char *) buf, len, err,
-                                    sizeof(err))
-        != 0)
-    {
-        keygen_error("\"%s\": %s; not changed", a->file, err);
+    if (keygen_read_set(a->file, &buf, &len, &st, &exists, &set) != 0) {
         goto done;
     }
 
@@ -1202,25 +1262,10 @@ keygen_rotate(const keygen_args_t *a)
         goto done;
     }
 
-    for (i = 0; i < KEYGEN_ID_TRIES; i++) {
-        if (compliance_apikey_generate(text, head) != 0) {
-            compliance_apikey_set_free(&set);
-            keygen_error("random generator failed");
-            goto done;
-        }
-
-        if (compliance_apikey_set_find(&set, (u_char *) head,
-                                       COMPLIANCE_APIKEY_ID_LEN)
-            == NULL)
-        {
-            break;
-        }
-    }
-
+    i = keygen_new_key(&set, text, head);
     compliance_apikey_set_free(&set);
 
-    if (i == KEYGEN_ID_TRIES) {
-        keygen_error("could not find a free key id");
+    if (i != 0) {
         goto done;
     }
 
@@ -1239,41 +1284,28 @@ keygen_rotate(const keygen_args_t *a)
         goto done;
     }
 
-    olen = 0;
-    line = 0;
-    p = buf;
-    end = buf + len;
+    /* the lines before the record, the three new lines, the rest */
+    keygen_line(buf, len, target, &start, &next);
 
-    while (p < end) {
-        line++;
+    memcpy(out, buf, start);
+    olen = start;
 
-        eol = memchr(p, '\n', (size_t) (end - p));
-        eol = eol ? eol + 1 : end;
+    olen += keygen_set_expires(buf + start, next - start
+                               - (buf[next - 1] == '\n'), date, out + olen);
 
-        if (line != target) {
-            memcpy(out + olen, p, (size_t) (eol - p));
-            olen += (size_t) (eol - p);
-            p = eol;
-            continue;
-        }
+    olen += (size_t) sprintf(out + olen, "\n# %.*s replaces %s: "
+                             "rotated %s, %s expires %s\n",
+                             COMPLIANCE_APIKEY_ID_LEN, head, a->rotate,
+                             today, a->rotate, date);
 
-        olen += keygen_set_expires(p, (size_t) (eol - p)
-                                      - (eol[-1] == '\n'),
-                                   date, out + olen);
+    memcpy(out + olen, head, COMPLIANCE_APIKEY_HEAD_LEN);
+    olen += COMPLIANCE_APIKEY_HEAD_LEN;
+    memcpy(out + olen, fields, flen);
+    olen += flen;
+    out[olen++] = '\n';
 
-        olen += (size_t) sprintf(out + olen, "\n# %.*s replaces %s: "
-                                 "rotated %s, %s expires %s\n",
-                                 COMPLIANCE_APIKEY_ID_LEN, head, a->rotate,
-                                 today, a->rotate, date);
-
-        memcpy(out + olen, head, COMPLIANCE_APIKEY_HEAD_LEN);
-        olen += COMPLIANCE_APIKEY_HEAD_LEN;
-        memcpy(out + olen, fields, flen);
-        olen += flen;
-        out[olen++] = '\n';
-
-        p = eol;
-    }
+    memcpy(out + olen, buf + next, len - next);
+    olen += len - next;
 
     /* What is written must load in nginx, with both keys as meant. */
     if (compliance_apikey_set_parse(&set, (u_char *) out, olen, err,
@@ -1307,13 +1339,7 @@ keygen_rotate(const keygen_args_t *a)
         goto done;
     }
 
-    text[COMPLIANCE_APIKEY_TEXT_LEN] = '\n';
-
-    if (keygen_write_all(STDOUT_FILENO, text, COMPLIANCE_APIKEY_TEXT_LEN + 1)
-        != 0)
-    {
-        keygen_error("cannot write the key to stdout: %s; revoke key %.*s",
-                     strerror(errno), COMPLIANCE_APIKEY_ID_LEN, head);
+    if (keygen_show_key(text, head) != 0) {
         goto done;
     }
 

@@ -75,6 +75,8 @@ static void compliance_jwt_scope_add(const u_char *t, size_t n, u_char *out,
     size_t *pos);
 static void compliance_jwt_scope_escaped(const u_char *raw, size_t n,
     u_char *out, size_t *pos) __attribute__((noinline));
+static size_t compliance_jwt_list(const compliance_jwt_claims_t *c,
+    const compliance_json_member_t *v, u_char *buf, size_t size);
 static void compliance_jwt_scope_value(const compliance_jwt_claims_t *c,
     const compliance_json_member_t *v, u_char *out, size_t *pos);
 
@@ -939,18 +941,13 @@ compliance_jwt_scopes_claim(const compliance_jwt_claims_t *c,
 }
 
 
-size_t
-compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
-    const u_char *claim, size_t clen, u_char *buf, size_t size)
+/* The list value v holds, sized, then written when buf is large enough. */
+
+static size_t
+compliance_jwt_list(const compliance_jwt_claims_t *c,
+    const compliance_json_member_t *v, u_char *buf, size_t size)
 {
-    size_t                           need, pos;
-    const compliance_json_member_t  *v;
-
-    if (c == NULL || c->text == NULL) {
-        return 0;
-    }
-
-    v = compliance_jwt_scopes_claim(c, claim, clen);
+    size_t  need, pos;
 
     need = 0;
     compliance_jwt_scope_value(c, v, NULL, &need);
@@ -961,6 +958,19 @@ compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
     }
 
     return need;
+}
+
+
+size_t
+compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
+    const u_char *claim, size_t clen, u_char *buf, size_t size)
+{
+    if (c == NULL || c->text == NULL) {
+        return 0;
+    }
+
+    return compliance_jwt_list(c, compliance_jwt_scopes_claim(c, claim, clen),
+                               buf, size);
 }
 
 
@@ -1042,7 +1052,6 @@ size_t
 compliance_jwt_claims_array_text(const compliance_jwt_claims_t *c,
     const u_char *name, size_t nlen, u_char *buf, size_t size)
 {
-    size_t                           need, pos;
     const compliance_json_member_t  *v;
 
     if (c == NULL || c->text == NULL) {
@@ -1055,13 +1064,5 @@ compliance_jwt_claims_array_text(const compliance_jwt_claims_t *c,
         return 0;
     }
 
-    need = 0;
-    compliance_jwt_scope_value(c, v, NULL, &need);
-
-    if (buf && need && size >= need) {
-        pos = 0;
-        compliance_jwt_scope_value(c, v, buf, &pos);
-    }
-
-    return need;
+    return compliance_jwt_list(c, v, buf, size);
 }
