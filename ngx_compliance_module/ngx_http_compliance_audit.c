@@ -1688,6 +1688,8 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
     line = ngx_alloc(need + NGX_HTTP_COMPLIANCE_AUDIT_GAP_LEN, elog);
     if (line == NULL) {
         sh->lost++;
+        ngx_http_compliance_status_count(NULL,
+                                         NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST);
         sh->txn = 0;
         ngx_shmtx_unlock(&log->shpool->mutex);
         return NGX_ERROR;
@@ -1801,8 +1803,27 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         n = ngx_write_fd(log->file->fd, buf, len);
     }
 
+    err = (n == -1) ? ngx_errno : 0;
+
+    /* whole records: one per newline (memchr: this runs on every write) */
+    records = 0;
+    last = buf + len;
+
+    for (p = buf; p < last; p++) {
+        p = memchr(p, '\n', last - p);
+        if (p == NULL) {
+            break;
+        }
+
+        records++;
+    }
+
     if (n == (ssize_t) len || (log->syslog && n == 0)) {
         ngx_http_compliance_audit_write_done(sh, buf);
+
+        ngx_http_compliance_status_add(NULL,
+                                      NGX_HTTP_COMPLIANCE_STATUS_AUDIT_RECORDS,
+                                      records);
 
         if (sh->failing) {
             ngx_log_error(NGX_LOG_NOTICE, elog, 0,
@@ -1818,17 +1839,9 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         return NGX_OK;
     }
 
-    err = (n == -1) ? ngx_errno : 0;
-
-    records = 0;
-
-    for (p = buf; p < buf + len; p++) {
-        if (*p == '\n') {
-            records++;
-        }
-    }
-
     sh->lost += records - gap;
+    ngx_http_compliance_status_add(NULL, NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST,
+                                   records - gap);
     sh->failing = 1;
 
     sh->seq = sh->base_seq;
@@ -2063,6 +2076,8 @@ ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
         sh->seq = sh->txn_seq;
         sh->base_seq = sh->txn_base_seq;
         sh->lost = sh->txn_lost;
+        ngx_http_compliance_status_count(NULL,
+                                         NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST);
         sh->used = sh->txn_used;
         sh->gap_buffered = sh->txn_gap_buffered;
         ngx_memcpy(sh->chain, sh->txn_chain, COMPLIANCE_CHAIN_HEX_LEN);

@@ -320,6 +320,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_compliance_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -495,6 +502,8 @@ ngx_http_compliance_init(ngx_conf_t *cf)
 
     /* below the vault's filter, which stays on top, above headers.c's */
     if (ngx_http_compliance_boundary_init(cf) != NGX_OK
+        /* its LOG handler counts before the audit record is written */
+        || ngx_http_compliance_status_init(cf) != NGX_OK
         || ngx_http_compliance_audit_init(cf) != NGX_OK
         || ngx_http_compliance_vault_init(cf) != NGX_OK)
     {

@@ -26,6 +26,7 @@
 #include "ngx_http_compliance_vault.h"
 #include "ngx_http_compliance_revoke.h"
 #include "ngx_http_compliance_mfa.h"
+#include "ngx_http_compliance_status.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -114,6 +115,7 @@ typedef struct {
     ngx_http_compliance_limit_main_conf_t    limit;
     ngx_http_compliance_vault_main_conf_t    vault;
     ngx_http_compliance_posture_main_conf_t  posture;
+    ngx_http_compliance_status_main_conf_t   status;
 } ngx_http_compliance_main_conf_t;
 
 
@@ -288,6 +290,8 @@ ngx_http_compliance_ctx_t *ngx_http_compliance_ensure_ctx(
 
 /* ngx_http_compliance_access.c */
 ngx_int_t ngx_http_compliance_access_handler(ngx_http_request_t *r);
+ngx_http_compliance_ctx_t *ngx_http_compliance_access_admitted(
+    ngx_http_request_t *r);
 void ngx_http_compliance_access_create_conf(
     ngx_http_compliance_access_conf_t *conf);
 char *ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
@@ -391,6 +395,8 @@ ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx);
 ngx_uint_t ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
     struct sockaddr *sa, ngx_uint_t clear, ngx_array_t *out);
+ngx_int_t ngx_http_compliance_limit_zone_stats(ngx_shm_zone_t *shm_zone,
+    ngx_uint_t *keys, size_t *used);
 
 /* ngx_http_compliance_lockout.c */
 char *ngx_http_compliance_lockout_admin(ngx_conf_t *cf, ngx_command_t *cmd,

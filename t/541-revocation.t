@@ -100,6 +100,10 @@ http {
         location /redirect {
             rewrite ^ /other last;
         }
+
+        location = /metrics {
+            compliance_status;
+        }
     }
 
     # the same file named again: read once, the same answers
@@ -168,6 +172,13 @@ for my $i (0 .. $#cases) {
         if $status == 401;
 }
 
+# compliance_status counts them by reason
+my $revoked = grep { $_->[1] == 401 } @cases;
+my $m = $t->http(%{ req('/metrics?format=json', 'good') });
+my $mj = eval { decode_json($m->{body}) } || {};
+is($mj->{compliance_refusals_total}{token_revoked}, $revoked,
+   'compliance_refusals_total{reason="token_revoked"}');
+
 my $r = $res[1];
 is($r->{header}->('WWW-Authenticate'),
    'Bearer realm="api", error="invalid_token"', 'RFC 6750 challenge');
@@ -195,7 +206,7 @@ sub records {
     return map { eval { decode_json($_) } // {} } split /\n/, $text;
 }
 
-my $want = 8 + @cases;
+my $want = 9 + @cases;
 $t->wait_for(sub { records() >= $want }, timeout => 5);
 my @recs = records();
 

@@ -94,6 +94,10 @@ http {
         location /redirect {
             rewrite ^ /mfa last;
         }
+
+        location = /metrics {
+            compliance_status;
+        }
     }
 
     server {
@@ -183,6 +187,13 @@ for my $i (0 .. $#cases) {
         is(reason_of($r), $want, "$name: $want");
     }
 }
+
+# compliance_status counts them by reason
+my $refused = grep { $_->[2] eq 'mfa_required' } @cases;
+my $m = $t->http(%{ jwt_req('/metrics?format=json', 'none') });
+my $mj = eval { decode_json($m->{body}) } || {};
+is($mj->{compliance_refusals_total}{mfa_required}, $refused,
+   'compliance_refusals_total{reason="mfa_required"}');
 
 my $STEP_UP = 'Bearer realm="api", error="insufficient_user_authentication"'
     . ', error_description="multi-factor authentication required"';
