@@ -77,6 +77,7 @@ static int keygen_write(const char *path, const char *buf, size_t len,
     const struct stat *old, int exists);
 static int keygen_add_field(char *line, size_t size, const char *name,
     const char *value);
+static int keygen_future(const char *expires);
 static int keygen_id_arg(const char *option, const char *id);
 static int keygen_read_set(const char *path, char **buf, size_t *len,
     struct stat *st, int *exists, compliance_apikey_set_t *set);
@@ -597,6 +598,28 @@ keygen_line(const char *buf, size_t len, size_t target, size_t *start,
 }
 
 
+/* The parser accepts past dates; creating a dead key is a mistake. */
+static int
+keygen_future(const char *expires)
+{
+    long long  t;
+
+    if (expires == NULL) {
+        return 0;
+    }
+
+    if (compliance_apikey_parse_date((u_char *) expires, strlen(expires), &t)
+        != 0
+        || t <= (long long) time(NULL))
+    {
+        keygen_error("--expires %s is not in the future", expires);
+        return -1;
+    }
+
+    return 0;
+}
+
+
 /* Not echoed: a pasted key text here would leak its secret. */
 static int
 keygen_id_arg(const char *option, const char *id)
@@ -704,7 +727,6 @@ keygen_generate(const keygen_args_t *a)
     char                     head[COMPLIANCE_APIKEY_HEAD_LEN + 1];
     char                     fields[COMPLIANCE_APIKEY_MAX_LINE + 1];
     size_t                   len, nlen, flen;
-    long long                expires;
     struct stat              st;
     compliance_apikey_set_t  set;
 
@@ -722,16 +744,8 @@ keygen_generate(const keygen_args_t *a)
         return 1;
     }
 
-    /* The parser accepts past dates; creating a dead key is a mistake. */
-    if (a->expires) {
-        if (compliance_apikey_parse_date((u_char *) a->expires,
-                                         strlen(a->expires), &expires)
-            != 0
-            || expires <= (long long) time(NULL))
-        {
-            keygen_error("--expires %s is not in the future", a->expires);
-            return 1;
-        }
+    if (keygen_future(a->expires) != 0) {
+        return 1;
     }
 
     lock = keygen_lock(a->file);
@@ -1183,7 +1197,7 @@ keygen_rotate(const keygen_args_t *a)
     int                             sooner;
     size_t                          len, olen, target, flen, size;
     size_t                          start, next;
-    long long                       days, now, until, expires;
+    long long                       days, now, until;
     struct stat                     st;
     compliance_apikey_set_t         set;
     const compliance_apikey_rec_t  *r, *nr;
@@ -1212,15 +1226,8 @@ keygen_rotate(const keygen_args_t *a)
     until = (now + days * KEYGEN_DAY + KEYGEN_DAY - 1)
             / KEYGEN_DAY * KEYGEN_DAY;
 
-    if (a->expires) {
-        if (compliance_apikey_parse_date((u_char *) a->expires,
-                                         strlen(a->expires), &expires)
-            != 0
-            || expires <= now)
-        {
-            keygen_error("--expires %s is not in the future", a->expires);
-            return 1;
-        }
+    if (keygen_future(a->expires) != 0) {
+        return 1;
     }
 
     lock = keygen_lock(a->file);
