@@ -335,6 +335,11 @@ ngx_http_compliance_recheck(ngx_http_request_t *r,
 
         reason = ngx_http_compliance_jwt_recheck(r, clcf, ctx, &internal);
 
+        /* this location's revocation list (ngx_http_compliance_revoke.c) */
+        if (reason == NULL) {
+            reason = ngx_http_compliance_revoke_check(r, clcf, ctx);
+        }
+
         if (reason != NULL) {
             return ngx_http_compliance_problem(r, ctx,
                                                internal
@@ -370,20 +375,21 @@ ngx_http_compliance_authorize(ngx_http_request_t *r,
     ngx_str_t   *want;
     ngx_uint_t   i;
 
-    if (clcf->access.scopes == NULL || clcf->access.public_reason.data) {
+    if (clcf->access.public_reason.data) {
         return NGX_DECLINED;
     }
 
-    want = clcf->access.scopes->elts;
+    want = clcf->access.scopes ? clcf->access.scopes->elts : NULL;
 
-    for (i = 0; i < clcf->access.scopes->nelts; i++) {
+    for (i = 0; want && i < clcf->access.scopes->nelts; i++) {
         if (!ngx_http_compliance_has_scope(&ctx->scopes, &want[i])) {
             return ngx_http_compliance_problem(r, ctx, NGX_HTTP_FORBIDDEN,
                                                "insufficient_scope");
         }
     }
 
-    return NGX_DECLINED;
+    /* then how the user signed in (ngx_http_compliance_mfa.c) */
+    return ngx_http_compliance_mfa_check(r, clcf, ctx);
 }
 
 

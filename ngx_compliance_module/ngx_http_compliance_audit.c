@@ -1168,6 +1168,22 @@ ngx_http_compliance_audit_v_credential_id(
 }
 
 
+/* which entry of compliance_jwt_revocation refused the token */
+static ngx_str_t *
+ngx_http_compliance_audit_v_revoked_by(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->revoked_by.len ? &rec->ctx->revoked_by : NULL;
+}
+
+
+/* the token's RFC 8176 methods, where compliance_require_mfa applies */
+static ngx_str_t *
+ngx_http_compliance_audit_v_amr(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->amr.len ? &rec->ctx->amr : NULL;
+}
+
+
 static size_t
 ngx_http_compliance_audit_l_timestamp(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1390,6 +1406,13 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
     { ngx_http_compliance_member("validation_errors"), 0, NULL,
       ngx_http_compliance_audit_l_validation,
       ngx_http_compliance_audit_w_validation },
+    { ngx_http_compliance_member("revoked_by"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_revoked_by, NULL, NULL },
+
+    { ngx_http_compliance_member("amr"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_amr, NULL, NULL },
 
     { ngx_http_compliance_member("deprecated"), 0, NULL,
       ngx_http_compliance_audit_l_deprecated,

@@ -341,6 +341,21 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    /* identity from the IdP (SPEC 14): revoke.c, mfa.c */
+    { ngx_string("compliance_jwt_revocation"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_jwt_revocation,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_require_mfa"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_compliance_require_mfa,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_compliance_status,
@@ -617,6 +632,8 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_validate_create_conf(&conf->validate);
     ngx_http_compliance_graphql_create_conf(&conf->graphql);
     ngx_http_compliance_posture_create_conf(cf, &conf->posture);
+    ngx_http_compliance_revoke_create_conf(&conf->revoke);
+    ngx_http_compliance_mfa_create_conf(&conf->mfa);
 
     return conf;
 }
@@ -687,6 +704,17 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            != NGX_CONF_OK
         || ngx_http_compliance_graphql_merge_conf(cf, &prev->graphql,
                                                   &conf->graphql)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* identity from the IdP: revocation lists, MFA (SPEC 14) */
+    if (ngx_http_compliance_revoke_merge_conf(cf, &prev->revoke,
+                                              &conf->revoke, &conf->access)
+        != NGX_CONF_OK
+        || ngx_http_compliance_mfa_merge_conf(cf, &prev->mfa, &conf->mfa,
+                                              &conf->access)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

@@ -26,6 +26,8 @@
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
+#include "ngx_http_compliance_revoke.h"
+#include "ngx_http_compliance_mfa.h"
 #include "ngx_http_compliance_status.h"
 #include "ngx_http_compliance_daily.h"
 #include "ngx_http_compliance_body.h"
@@ -269,6 +271,8 @@ typedef struct {
     ngx_http_compliance_posture_conf_t    posture;
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
+    ngx_http_compliance_revoke_conf_t     revoke;  /* revoke.c */
+    ngx_http_compliance_mfa_conf_t        mfa;     /* mfa.c */
     ngx_http_compliance_redact_response_conf_t  redact_response;
     ngx_http_compliance_validate_conf_t   validate;
     ngx_http_compliance_graphql_conf_t    graphql;  /* graphql.c */
@@ -304,6 +308,9 @@ typedef struct {
 
     /* boundary.c: the problem+json that replaces this response's body */
     ngx_buf_t                  *error_body;
+
+    ngx_str_t                   revoked_by;     /* "jti", "sub", "kid" */
+    ngx_str_t                   amr;            /* under require_mfa */
 
     /* redact_response.c: its stream, and what it replaced */
     ngx_http_compliance_rr_t   *redact_response;
@@ -601,6 +608,32 @@ ngx_int_t ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b);
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_compliance_reqid_generate(u_char *dst);
+
+/* ngx_http_compliance_revoke.c */
+const char *ngx_http_compliance_revoke_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_jwt_revocation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_revoke_create_conf(
+    ngx_http_compliance_revoke_conf_t *conf);
+char *ngx_http_compliance_revoke_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_revoke_conf_t *prev,
+    ngx_http_compliance_revoke_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
+ngx_int_t ngx_http_compliance_inert_here(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *access,
+    ngx_http_compliance_conf_pos_t *pos, const char *name);
+
+/* ngx_http_compliance_mfa.c */
+ngx_int_t ngx_http_compliance_mfa_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_require_mfa(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_mfa_create_conf(ngx_http_compliance_mfa_conf_t *conf);
+char *ngx_http_compliance_mfa_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_mfa_conf_t *prev,
+    ngx_http_compliance_mfa_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_ */

@@ -97,6 +97,7 @@ static const char  *ngx_http_compliance_posture_checks[] = {
     "tls_protocols",
     "certificate_expiry",
     "error_pages",
+    "mfa",
     "audit_checkpoints",
     "vault_age",
     "validation",
@@ -492,6 +493,19 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
                                             pc->file, pc->line,
                                             "protected and proxied without "
                                             "\"compliance_validate_body\"");
+        }
+    }
+
+    /* sensitive operations need a second factor (PCI-DSS 4.0 8.4.2) */
+    if (c->audit.sensitive.data) {
+        run->checks++;
+
+        if (c->mfa.amr == NULL) {
+            ngx_http_compliance_posture_gap(run, "mfa", c, pl, pc->file,
+                                            pc->line,
+                                            "sensitive (\"%V\") without "
+                                            "\"compliance_require_mfa\"",
+                                            &c->audit.sensitive);
         }
     }
 

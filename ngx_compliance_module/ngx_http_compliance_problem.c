@@ -26,6 +26,13 @@ static ngx_str_t  ngx_http_compliance_www_auth_invalid =
 static ngx_str_t  ngx_http_compliance_www_auth_scope =
     ngx_string("Bearer realm=\"api\", error=\"insufficient_scope\"");
 
+/* RFC 9470 3: a good token whose sign-in was not strong enough */
+static ngx_str_t  ngx_http_compliance_www_auth_mfa =
+    ngx_string("Bearer realm=\"api\", "
+               "error=\"insufficient_user_authentication\", "
+               "error_description=\"multi-factor authentication "
+               "required\"");
+
 
 /* the status phrases of RFC 9110 (RFC 9457 4.2: the title of about:blank) */
 static ngx_str_t *
@@ -275,6 +282,12 @@ ngx_http_compliance_problem_members(ngx_http_request_t *r,
                && ngx_strcmp(reason, "missing_credentials") == 0)
               ? &ngx_http_compliance_www_auth_missing
               : &ngx_http_compliance_www_auth_invalid;
+
+        if (rlen == sizeof("mfa_required") - 1
+            && ngx_strcmp(reason, "mfa_required") == 0)
+        {
+            www = &ngx_http_compliance_www_auth_mfa;
+        }
 
     } else if (rlen == sizeof("insufficient_scope") - 1
                && ngx_strcmp(reason, "insufficient_scope") == 0)

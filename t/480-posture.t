@@ -134,6 +134,8 @@ my @checks = (
     [ 'jwt_lifetime', { jwt => 'compliance_jwt_issuer https://idp; '
                                . 'compliance_jwt_audience api;' },
       qr/JWT accepted without "compliance_jwt_max_lifetime" of at most 1h/ ],
+    [ 'mfa', { location => 'compliance_audit_sensitive "PHI";' },
+      qr/mfa: sensitive \("PHI"\) without "compliance_require_mfa", in server "" location "\/api"/ ],
 );
 
 for my $c (@checks) {
@@ -166,6 +168,17 @@ for my $c (@checks) {
                                   . '"read-only API, no bodies";'));
     like($out, qr/validation: waived \("read-only API, no bodies"\)/,
          'validation: waivable');
+}
+
+# mfa: a sensitive location that requires MFA has no gap, and is counted
+{
+    my ($n0) = $clean =~ /(\d+) checks/;
+    my ($ok, $out) = posture(conf(location => 'compliance_audit_sensitive '
+                                  . '"PHI"; compliance_require_mfa;'));
+    unlike($out, qr/posture: mfa:/, 'mfa: no gap with compliance_require_mfa');
+    like($out, qr/ 0 gaps, 0 waived/, 'mfa: nothing else either');
+    my ($n1) = $out =~ /(\d+) checks/;
+    is($n1, $n0 + 1, 'mfa: evaluated only for sensitive locations');
 }
 
 # tls_protocols: the server's ssl_protocols allow TLSv1.1, no floor

@@ -1348,9 +1348,8 @@ static const check_def_t  checks[CK_N] = {
       "protected location without compliance_error_pages (checked by "
       "nginx -t)",
       "CC6.1", "6.2.4", "-", "Art. 32(1)(b)" },
-    { "mfa", 0,
-      "sensitive location without compliance_require_mfa (checked by "
-      "nginx -t)",
+    { "mfa", 1,
+      "sensitive location without compliance_require_mfa",
       "CC6.1", "8.4.2", "164.312(d)", "Art. 32(1)(b)" },
     { "audit_checkpoints", 1,
       "chained trail whose checkpoints reach no lasting error_log "
@@ -1599,6 +1598,13 @@ check_location(posture_t *ps, conf_scope_t *sc, conf_server_t *sv,
         posture_note(ps, CK_AUTH_FAILURE,
                      scope_find(sc, "compliance_auth_failure_limit") == NULL,
                      sv->name, loc, file, line);
+
+        /* evaluated for sensitive locations only, as nginx -t does */
+        if (scope_find(sc, "compliance_audit_sensitive") != NULL) {
+            posture_note(ps, CK_MFA,
+                         scope_find(sc, "compliance_require_mfa") == NULL,
+                         sv->name, loc, file, line);
+        }
     }
 
     if (sv->plain) {
