@@ -225,7 +225,7 @@ cmd_bench() {
 # libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
-# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema".
+# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema resp".
 # Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
@@ -238,7 +238,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema resp}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -269,7 +269,7 @@ cmd_fuzz() {
         src="$top/fuzz/fuzz_$h.c"
         bin="$out/fuzz_$h"
         [ -f "$src" ] \
-            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema)"
+            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema resp)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -299,6 +299,7 @@ cmd_fuzz() {
             jwt)    max=9000 ;;
             text)   max=16384 ;;
             schema) max=16384 ;;
+            resp)   max=8192 ;;
             *)      max=20000 ;;
         esac
 
