@@ -13,6 +13,7 @@
 
 #include "compliance_bucket.h"
 #include "compliance_cidr.h"
+#include "ngx_http_compliance_redis.h"
 
 
 #define NGX_HTTP_COMPLIANCE_LIMIT_MAGIC     0x544d4c43  /* "CLMT" */
@@ -81,6 +82,7 @@ typedef struct {
 typedef struct {
     ngx_http_compliance_limit_shctx_t   *sh;
     ngx_slab_pool_t                     *shpool;
+    ngx_http_compliance_redis_t         *redis;    /* SPEC 15, or NULL */
 } ngx_http_compliance_limit_zone_t;
 
 
@@ -122,6 +124,8 @@ typedef struct {
     uint64_t                             reset;
     unsigned                             known:1;  /* a bucket was read */
     unsigned                             charged:1;
+    unsigned                             redis:1;  /* charged in Redis */
+    ngx_str_t                            redis_key;
 } ngx_http_compliance_limit_result_t;
 
 
@@ -186,6 +190,15 @@ static ngx_uint_t ngx_http_compliance_limit_charged(
 static ngx_int_t ngx_http_compliance_limit_retry_after(ngx_http_request_t *r,
     uint64_t seconds);
 static u_char *ngx_http_compliance_limit_uint(u_char *p, uint64_t n);
+static ngx_int_t ngx_http_compliance_limit_redis_ask(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_limit_key_t *keys);
+static ngx_int_t ngx_http_compliance_limit_redis(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_limit_t *limit,
+    ngx_uint_t i, ngx_http_compliance_limit_key_t *key, uint64_t now,
+    ngx_uint_t charge, compliance_bucket_result_t *res);
+static void ngx_http_compliance_limit_synced(void *data, ngx_str_t *key,
+    uint64_t units, uint64_t now);
 
 
 /* a tag of our own: no other zone of this module can be taken for ours */
@@ -265,6 +278,21 @@ ngx_http_compliance_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     shm_zone->init = ngx_http_compliance_limit_init_zone;
     shm_zone->data = zone;
+
+    /* SPEC 15: redis=, redis_password_file=, mode=, sync=, fail= */
+    if (ngx_http_compliance_redis_zone_conf(cf, cmd, &value[1], &value[3],
+                                            cf->args->nelts - 3,
+                                            &zone->redis)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (zone->redis) {
+        ngx_http_compliance_redis_sync_handler(zone->redis,
+                                               ngx_http_compliance_limit_synced,
+                                               shm_zone);
+    }
 
     cmf->limit.zones++;
 
@@ -1422,6 +1450,13 @@ ngx_http_compliance_limit_refund(ngx_http_compliance_limit_t *limit,
     zone = limit->shm_zone->data;
     cap = limit->bucket.burst * limit->bucket.period_ms;
 
+    if (lres->redis) {
+        ngx_http_compliance_redis_refund(zone->redis, &lres->redis_key,
+                                         &limit->bucket);
+        lres->charged = 0;
+        return;
+    }
+
     ngx_shmtx_lock(&zone->shpool->mutex);
 
     /* the key may have been evicted meanwhile: then nothing to give back */
@@ -1483,6 +1518,12 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
         keys[i].data.data = NULL;
     }
 
+    /* SPEC 15: the strict Redis zones are asked first, all at once */
+    rc = ngx_http_compliance_limit_redis_ask(r, clcf, ctx, keys);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     for (i = 0; i < clcf->limit.limits->nelts; i++) {
 
         /* internal redirects: a zone is charged once per request */
@@ -1504,9 +1545,32 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
         lres->limit = &limits[i];
         lres->known = 0;
         lres->charged = 0;
+        lres->redis = 0;
 
-        rc = ngx_http_compliance_limit_account(&limits[i], key, now, !refuse,
-                                               r->connection->log, &res);
+        if (((ngx_http_compliance_limit_zone_t *) limits[i].shm_zone->data)
+            ->redis)
+        {
+            rc = ngx_http_compliance_limit_redis(r, ctx, &limits[i], i, key,
+                                                 now, !refuse, &res);
+
+            if (rc == NGX_HTTP_SERVICE_UNAVAILABLE) {
+                refuse = 2;
+                break;
+            }
+
+            if (rc == NGX_OK && ctx->limit.redis) {
+                lres->redis = (((ngx_http_compliance_redis_wait_t *)
+                                ctx->limit.redis)->answers[i].state
+                               == NGX_HTTP_COMPLIANCE_REDIS_DONE);
+                lres->redis_key = ((ngx_http_compliance_redis_wait_t *)
+                                   ctx->limit.redis)->answers[i].key;
+            }
+
+        } else {
+            rc = ngx_http_compliance_limit_account(&limits[i], key, now,
+                                                   !refuse,
+                                                   r->connection->log, &res);
+        }
 
         /* no room even after evictions: not counted, not refused */
         if (rc != NGX_OK) {
@@ -1553,6 +1617,13 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
                                              &keys[results[i].limit->key],
                                              now, &results[i]);
         }
+    }
+
+    /* fail=closed and no Redis: nothing may be counted as granted */
+    if (refuse == 2) {
+        return ngx_http_compliance_problem(r, ctx,
+                                           NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "limits_unavailable");
     }
 
     if (ngx_http_compliance_limit_retry_after(r, retry) != NGX_OK) {
@@ -2002,4 +2073,238 @@ ngx_http_compliance_limit_uint(u_char *p, uint64_t n)
     } while (n);
 
     return ngx_cpymem(p, d, digits + NGX_INT64_LEN - d);
+}
+
+
+/*
+ * SPEC 15, strict mode: one command per limit of a zone with Redis, all
+ * sent before the request waits once.  NGX_OK: nothing to wait for (no
+ * such zone, or every answer is in: the loop of limit_check uses them);
+ * NGX_DONE: the request waits (at most 50 ms).
+ */
+static ngx_int_t
+ngx_http_compliance_limit_redis_ask(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_limit_key_t *keys)
+{
+    ngx_str_t                          rkey;
+    ngx_uint_t                         i, n;
+    ngx_http_compliance_limit_t       *limits;
+    ngx_http_compliance_limit_key_t   *key;
+    ngx_http_compliance_limit_zone_t  *zone;
+    ngx_http_compliance_redis_wait_t  *wait;
+
+    limits = clcf->limit.limits->elts;
+    n = clcf->limit.limits->nelts;
+    wait = NULL;
+
+    for (i = 0; i < n; i++) {
+        zone = limits[i].shm_zone->data;
+
+        if (zone->redis == NULL
+            || ngx_http_compliance_redis_mode(zone->redis)
+               != NGX_HTTP_COMPLIANCE_REDIS_STRICT
+            || ngx_http_compliance_limit_charged(ctx, limits[i].shm_zone))
+        {
+            continue;
+        }
+
+        if (wait == NULL) {
+            wait = ngx_http_compliance_redis_wait(r, ctx->limit.redis,
+                                                  clcf->limit.limits, n);
+            if (wait == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ctx->limit.redis = wait;
+        }
+
+        if (wait->answers[i].state != NGX_HTTP_COMPLIANCE_REDIS_NONE) {
+            continue;
+        }
+
+        key = &keys[limits[i].key];
+
+        if (key->data.data == NULL) {
+            ngx_http_compliance_limit_make_key(r, ctx, limits[i].key, key);
+        }
+
+        if (ngx_http_compliance_redis_key(r->pool, &limits[i].shm_zone->shm.name,
+                                          key->type, &key->data, &rkey)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* Redis not usable now: answered "failed" at once, no wait */
+        (void) ngx_http_compliance_redis_take(zone->redis, wait, i, &rkey,
+                                              &limits[i].bucket);
+    }
+
+    if (wait == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_compliance_redis_suspend(wait);
+}
+
+
+/*
+ * One limit of a zone with Redis.  Strict: the script's answer, read as
+ * the local bucket would report it; sync: the local bucket decides and
+ * the token goes into the next sync.  Without Redis: fail=open counts
+ * in the local bucket, fail=closed is NGX_HTTP_SERVICE_UNAVAILABLE.
+ */
+static ngx_int_t
+ngx_http_compliance_limit_redis(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_limit_t *limit,
+    ngx_uint_t i, ngx_http_compliance_limit_key_t *key, uint64_t now,
+    ngx_uint_t charge, compliance_bucket_result_t *res)
+{
+    ngx_int_t                            rc;
+    ngx_str_t                            rkey;
+    ngx_uint_t                           allowed;
+    compliance_bucket_t                  b;
+    ngx_http_compliance_redis_t         *rd;
+    ngx_http_compliance_limit_zone_t    *zone;
+    ngx_http_compliance_redis_wait_t    *wait;
+    ngx_http_compliance_redis_answer_t  *a;
+
+    zone = limit->shm_zone->data;
+    rd = zone->redis;
+
+    if (ngx_http_compliance_redis_mode(rd) == NGX_HTTP_COMPLIANCE_REDIS_SYNC) {
+
+        if (!ngx_http_compliance_redis_ready(rd)) {
+            goto fallback;
+        }
+
+        rc = ngx_http_compliance_limit_account(limit, key, now, charge,
+                                               r->connection->log, res);
+
+        if (rc == NGX_OK && charge && res->allowed) {
+            if (ngx_http_compliance_redis_key(r->pool,
+                                              &limit->shm_zone->shm.name,
+                                              key->type, &key->data, &rkey)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            (void) ngx_http_compliance_redis_spent(rd, &rkey,
+                                                   &limit->bucket);
+        }
+
+        return rc;
+    }
+
+    wait = ctx->limit.redis;
+
+    if (wait == NULL || i >= wait->n) {
+        goto fallback;
+    }
+
+    a = &wait->answers[i];
+
+    if (a->state != NGX_HTTP_COMPLIANCE_REDIS_DONE) {
+        goto fallback;
+    }
+
+    /* reported as the local bucket reports: remaining, reset, retry */
+    b.last_ms = a->now;
+    b.units = a->units;
+
+    (void) compliance_bucket_peek(&b, a->now, &limit->bucket, res);
+
+    allowed = a->allowed;
+    res->allowed = allowed;
+
+    if (allowed) {
+        res->retry_after = 0;
+
+        /* charged by the script after a zone refused: given back */
+        if (!charge) {
+            ngx_http_compliance_redis_refund(rd, &a->key, &limit->bucket);
+        }
+    }
+
+    return NGX_OK;
+
+fallback:
+
+    ngx_http_compliance_redis_fallback(r, rd, &limit->shm_zone->shm.name);
+
+    if (ngx_http_compliance_redis_fail(rd) == NGX_HTTP_COMPLIANCE_REDIS_CLOSED)
+    {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    return ngx_http_compliance_limit_account(limit, key, now, charge,
+                                             r->connection->log, res);
+}
+
+
+/*
+ * Sync mode: the fleet's bucket content for a key, after this worker's
+ * tokens were taken from it, caps the local bucket (it never raises
+ * it): what the other nodes spent is spent here too.  The local bucket
+ * restarts its refill from now, as the Redis content includes the
+ * refill up to Redis' now.
+ */
+static void
+ngx_http_compliance_limit_synced(void *data, ngx_str_t *rkey, uint64_t units,
+    uint64_t now)
+{
+    ngx_shm_zone_t  *shm_zone = data;
+
+    size_t                             skip;
+    ngx_http_compliance_limit_key_t    key;
+    ngx_http_compliance_limit_zone_t  *zone;
+    ngx_http_compliance_limit_node_t  *lr;
+
+    (void) now;
+
+    zone = shm_zone->data;
+
+    /* "compliance:<zone>:<type><data>" */
+    skip = sizeof("compliance:") - 1 + shm_zone->shm.name.len + 1;
+
+    if (rkey->len <= skip) {
+        return;
+    }
+
+    key.type = rkey->data[skip];
+    key.data.data = rkey->data + skip + 1;
+    key.data.len = rkey->len - skip - 1;
+
+    ngx_http_compliance_limit_hash(&key);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    lr = ngx_http_compliance_limit_lookup(zone, &key);
+
+    if (lr != NULL && lr->bucket.units > units) {
+        lr->bucket.units = units;
+        lr->bucket.last_ms = ngx_current_msec;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* back from a Redis round trip: the access handler goes to the limits */
+ngx_uint_t
+ngx_http_compliance_limit_resumed(ngx_http_compliance_ctx_t *ctx)
+{
+    ngx_http_compliance_redis_wait_t  *wait;
+
+    wait = ctx->limit.redis;
+
+    if (wait == NULL || !wait->resumed) {
+        return 0;
+    }
+
+    wait->resumed = 0;
+
+    return 1;
 }
