@@ -39,7 +39,7 @@ PACKAGES=(
     build-essential nginx nginx-dev libssl-dev zlib1g-dev libpcre2-dev
     libjansson-dev libjwt-dev libcmocka-dev openssl curl perl
     libio-socket-ssl-perl python3 python3-jwt python3-cryptography wrk
-    json-schema-test-suite
+    json-schema-test-suite redis-server
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -66,9 +66,21 @@ install_packages() {
 
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
         || die "apt-get update failed"
+    # no package's service is started by its install (redis-server: the
+    # tests start their own on a free port); a policy-rc.d of the
+    # machine's own is left as it is
+    local policy=/usr/sbin/policy-rc.d made=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null \
+            && $sudo chmod 755 "$policy" && made=1
+    fi
+
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
+        || { [ -z "$made" ] || $sudo rm -f "$policy"
+             die "apt-get install ${missing[*]} failed"; }
+
+    [ -z "$made" ] || $sudo rm -f "$policy"
 }
 
 # configure the nginx tree once per set of module sources, then make the

@@ -2129,7 +2129,8 @@ ngx_http_compliance_limit_redis_ask(ngx_http_request_t *r,
             ngx_http_compliance_limit_make_key(r, ctx, limits[i].key, key);
         }
 
-        if (ngx_http_compliance_redis_key(r->pool, &limits[i].shm_zone->shm.name,
+        if (ngx_http_compliance_redis_key(r->pool,
+                                          &limits[i].shm_zone->shm.name,
                                           key->type, &key->data, &rkey)
             != NGX_OK)
         {

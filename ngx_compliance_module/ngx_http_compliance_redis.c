@@ -99,6 +99,7 @@ struct ngx_http_compliance_redis_s {
     ngx_event_t                        flush;
     ngx_event_t                        sync_timer;
     ngx_uint_t                         outage;    /* this worker's view */
+    time_t                             logged;    /* last error reply */
 
     u_char                            *out;
     size_t                             out_len;
@@ -829,6 +830,7 @@ ngx_http_compliance_redis_close(ngx_http_compliance_redis_t *rd,
     rd->out_sent = 0;
     rd->in_len = 0;
 
+    ngx_memzero(&a, sizeof(ngx_http_compliance_redis_answer_t));
     a.state = NGX_HTTP_COMPLIANCE_REDIS_FAILED;
 
     /* each slot leaves the ring before its request runs on */
@@ -874,7 +876,10 @@ ngx_http_compliance_redis_up(ngx_http_compliance_redis_t *rd)
     if (rd->outage) {
         rd->outage = 0;
 
-        if (ngx_atomic_cmp_set(&rd->counters->outage, 1, 0)) {
+        /* 1: an outage not alerted yet, 2: alerted */
+        if (ngx_atomic_cmp_set(&rd->counters->outage, 1, 0)
+            || ngx_atomic_cmp_set(&rd->counters->outage, 2, 0))
+        {
             ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                           "compliance: Redis %V of zone \"%V\" is back "
                           "(outages %uA, fallbacks %uA, timeouts %uA, "
@@ -1194,7 +1199,12 @@ ngx_http_compliance_redis_reply(ngx_http_compliance_redis_t *rd,
     if (ngx_http_compliance_redis_script_reply(reply, &a) != NGX_OK) {
         (void) ngx_atomic_fetch_add(&rd->counters->errors, 1);
 
-        if (reply->value.type == COMPLIANCE_RESP_ERR) {
+        /* at most one line a second: a broken key must not flood */
+        if (reply->value.type == COMPLIANCE_RESP_ERR
+            && rd->logged != ngx_time())
+        {
+            rd->logged = ngx_time();
+
             ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                           "compliance: Redis %V of zone \"%V\" answered "
                           "\"%*s\"", &rd->addr_text, &rd->zone,
@@ -1251,7 +1261,10 @@ ngx_http_compliance_redis_answer(ngx_http_compliance_redis_wait_t *wait,
         return;
     }
 
-    wait->answers[i] = *a;
+    wait->answers[i].state = a->state;
+    wait->answers[i].allowed = a->allowed;
+    wait->answers[i].units = a->units;
+    wait->answers[i].now = a->now;
 
     if (--wait->pending == 0 && wait->waiting) {
         ngx_http_compliance_redis_resume(wait);
