@@ -198,7 +198,11 @@ static ngx_int_t ngx_http_compliance_limit_redis(ngx_http_request_t *r,
     ngx_uint_t i, ngx_http_compliance_limit_key_t *key, uint64_t now,
     ngx_uint_t charge, compliance_bucket_result_t *res);
 static void ngx_http_compliance_limit_synced(void *data, ngx_str_t *key,
-    uint64_t units, uint64_t now);
+    uint64_t units, uint64_t lock);
+static void ngx_http_compliance_limit_redis_key(
+    ngx_http_compliance_limit_zone_t *zone, ngx_shm_zone_t *shm_zone,
+    ngx_http_compliance_limit_key_t *key, ngx_uint_t forget,
+    ngx_http_compliance_failure_limit_t *fl, ngx_msec_t block);
 
 
 /* a tag of our own: no other zone of this module can be taken for ours */
@@ -1780,6 +1784,12 @@ ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
+    /* SPEC 15: counted by the fleet too; its lock comes back to here */
+    if (zone->redis) {
+        ngx_http_compliance_limit_redis_key(zone, fl->shm_zone, &key, 0, fl,
+                                            allowed ? 0 : fl->block);
+    }
+
     if (!alert) {
         return;
     }
@@ -1878,6 +1888,11 @@ ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
             ngx_http_compliance_lockout_report(shm_zone, lr, now, out);
 
             if (clear) {
+                if (zone->redis) {
+                    ngx_http_compliance_limit_redis_key(zone, shm_zone, &key,
+                                                        1, NULL, 0);
+                }
+
                 ngx_http_compliance_limit_delete(zone, lr);
             }
         }
@@ -1903,6 +1918,14 @@ ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
         ngx_http_compliance_lockout_report(shm_zone, lr, now, out);
 
         if (clear) {
+            if (zone->redis) {
+                key.type = lr->type;
+                key.data.data = lr->data;
+                key.data.len = lr->len;
+                ngx_http_compliance_limit_redis_key(zone, shm_zone, &key, 1,
+                                                    NULL, 0);
+            }
+
             ngx_http_compliance_limit_delete(zone, lr);
         }
     }
@@ -2180,23 +2203,34 @@ ngx_http_compliance_limit_redis(ngx_http_request_t *r,
             goto fallback;
         }
 
-        rc = ngx_http_compliance_limit_account(limit, key, now, charge,
+        /* this node's bucket first: a node alone never exceeds it */
+        rc = ngx_http_compliance_limit_account(limit, key, now, 0,
                                                r->connection->log, res);
 
-        if (rc == NGX_OK && charge && res->allowed) {
-            if (ngx_http_compliance_redis_key(r->pool,
-                                              &limit->shm_zone->shm.name,
-                                              key->type, &key->data, &rkey)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            (void) ngx_http_compliance_redis_spent(rd, &rkey,
-                                                   &limit->bucket);
+        if (rc != NGX_OK || !charge || !res->allowed) {
+            return rc;
         }
 
-        return rc;
+        if (ngx_http_compliance_redis_key(r->pool, &limit->shm_zone->shm.name,
+                                          key->type, &key->data, &rkey)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* then the fleet's: this worker's lease, or its credit */
+        if (ngx_http_compliance_redis_lease(rd, &rkey, &limit->bucket)
+            != NGX_OK)
+        {
+            res->allowed = 0;
+            res->retry_after = (limit->bucket.period_ms + limit->bucket.rate
+                                - 1) / limit->bucket.rate;
+            res->retry_after = (res->retry_after + 999) / 1000;
+            return NGX_OK;
+        }
+
+        return ngx_http_compliance_limit_account(limit, key, now, 1,
+                                                 r->connection->log, res);
     }
 
     wait = ctx->limit.redis;
@@ -2250,11 +2284,12 @@ fallback:
  * tokens were taken from it, caps the local bucket (it never raises
  * it): what the other nodes spent is spent here too.  The local bucket
  * restarts its refill from now, as the Redis content includes the
- * refill up to Redis' now.
+ * refill up to Redis' now.  After an authentication failure, a lock the
+ * fleet holds on the address blocks it here as well, for as long.
  */
 static void
 ngx_http_compliance_limit_synced(void *data, ngx_str_t *rkey, uint64_t units,
-    uint64_t now)
+    uint64_t lock)
 {
     ngx_shm_zone_t  *shm_zone = data;
 
@@ -2262,8 +2297,6 @@ ngx_http_compliance_limit_synced(void *data, ngx_str_t *rkey, uint64_t units,
     ngx_http_compliance_limit_key_t    key;
     ngx_http_compliance_limit_zone_t  *zone;
     ngx_http_compliance_limit_node_t  *lr;
-
-    (void) now;
 
     zone = shm_zone->data;
 
@@ -2289,7 +2322,58 @@ ngx_http_compliance_limit_synced(void *data, ngx_str_t *rkey, uint64_t units,
         lr->bucket.last_ms = ngx_current_msec;
     }
 
+    if (lr != NULL && lock && key.type == NGX_HTTP_COMPLIANCE_KEY_FAILURE
+        && lr->until < ngx_current_msec + lock)
+    {
+        lr->until = ngx_current_msec + lock;
+        lr->blocked = 1;
+
+        if (lr->expire < lr->until / 1000 + 1) {
+            lr->expire = (uint32_t) (lr->until / 1000 + 1);
+        }
+    }
+
     ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * Lockouts on a zone with Redis: a failure goes to the fleet's bucket
+ * (forget 0), or an operator's clear removes the fleet's bucket and
+ * lock (forget 1).  Nobody waits; the key is made in a stack buffer as
+ * this may run under the zone's mutex (the admin walk).
+ */
+static void
+ngx_http_compliance_limit_redis_key(ngx_http_compliance_limit_zone_t *zone,
+    ngx_shm_zone_t *shm_zone, ngx_http_compliance_limit_key_t *key,
+    ngx_uint_t forget, ngx_http_compliance_failure_limit_t *fl,
+    ngx_msec_t block)
+{
+    u_char     buf[NGX_MAX_ERROR_STR], *p;
+    ngx_str_t  rkey;
+
+    if (sizeof("compliance:") + shm_zone->shm.name.len + 2 + key->data.len
+        > sizeof(buf))
+    {
+        return;
+    }
+
+    p = ngx_cpymem(buf, "compliance:", sizeof("compliance:") - 1);
+    p = ngx_cpymem(p, shm_zone->shm.name.data, shm_zone->shm.name.len);
+    *p++ = ':';
+    *p++ = key->type;
+    p = ngx_cpymem(p, key->data.data, key->data.len);
+
+    rkey.data = buf;
+    rkey.len = p - buf;
+
+    if (forget) {
+        ngx_http_compliance_redis_forget(zone->redis, &rkey);
+        return;
+    }
+
+    (void) ngx_http_compliance_redis_failure(zone->redis, &rkey,
+                                             &fl->bucket, block);
 }
 
 

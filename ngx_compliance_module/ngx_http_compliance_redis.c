@@ -51,17 +51,28 @@
 #define NGX_HTTP_COMPLIANCE_REDIS_LOAD     2
 #define NGX_HTTP_COMPLIANCE_REDIS_TAKE     3
 #define NGX_HTTP_COMPLIANCE_REDIS_REFUND   4
-#define NGX_HTTP_COMPLIANCE_REDIS_DEBIT    5
+#define NGX_HTTP_COMPLIANCE_REDIS_LEASE    5
+#define NGX_HTTP_COMPLIANCE_REDIS_FAILURE  6
+#define NGX_HTTP_COMPLIANCE_REDIS_FORGET   7
 
 
-/* a key's tokens spent locally in sync mode, waiting to be sent */
+/*
+ * Sync mode: a key's lease in this worker (in the table), or a failure
+ * on its way (owned by its slot)
+ */
 typedef struct ngx_http_compliance_redis_item_s
     ngx_http_compliance_redis_item_t;
 
 struct ngx_http_compliance_redis_item_s {
     ngx_http_compliance_redis_item_t  *next;
     uint32_t                           hash;
-    uint64_t                           spent;     /* tokens */
+    uint64_t                           spent;     /* failure: block ms */
+    uint64_t                           lease;     /* tokens granted */
+    uint64_t                           credit;    /* tokens spent ahead */
+    uint64_t                           asked;     /* credit being paid */
+    ngx_msec_t                         used;
+    ngx_msec_t                         empty;     /* no token until */
+    unsigned                           pending:1; /* a lease is asked */
     compliance_bucket_conf_t           bc;
     ngx_str_t                          key;       /* follows the struct */
 };
@@ -71,7 +82,7 @@ typedef struct {
     ngx_uint_t                         kind;
     ngx_http_compliance_redis_wait_t  *wait;     /* TAKE; NULL: gone */
     ngx_uint_t                         index;    /* in wait->answers */
-    ngx_http_compliance_redis_item_t  *item;     /* DEBIT, owned */
+    ngx_http_compliance_redis_item_t  *item;     /* LEASE; FAILURE: owned */
     ngx_str_t                          key;      /* TAKE: for NOSCRIPT */
     compliance_bucket_conf_t           bc;
     ngx_msec_t                         sent;     /* when it was queued */
@@ -135,6 +146,10 @@ static ngx_int_t ngx_http_compliance_redis_push(
 static ngx_int_t ngx_http_compliance_redis_script(
     ngx_http_compliance_redis_t *rd, ngx_uint_t kind, ngx_uint_t eval,
     ngx_str_t *key, compliance_bucket_conf_t *bc, u_char op, uint64_t n);
+static ngx_int_t ngx_http_compliance_redis_command(
+    ngx_http_compliance_redis_t *rd, ngx_uint_t kind, ngx_uint_t eval,
+    ngx_str_t *key, compliance_bucket_conf_t *bc, u_char op, uint64_t n,
+    uint64_t m);
 static void ngx_http_compliance_redis_flush_handler(ngx_event_t *ev);
 static void ngx_http_compliance_redis_write_handler(ngx_event_t *ev);
 static void ngx_http_compliance_redis_read_handler(ngx_event_t *ev);
@@ -154,12 +169,17 @@ static void ngx_http_compliance_redis_detach(
     ngx_http_compliance_redis_wait_t *wait);
 static void ngx_http_compliance_redis_cleanup(void *data);
 static void ngx_http_compliance_redis_sync_flush(ngx_event_t *ev);
-static void ngx_http_compliance_redis_sync_all(
-    ngx_http_compliance_redis_t *rd);
+static ngx_int_t ngx_http_compliance_redis_script_m(
+    ngx_http_compliance_redis_t *rd, ngx_uint_t kind, ngx_str_t *key,
+    compliance_bucket_conf_t *bc, u_char op, uint64_t n, uint64_t m);
+static void ngx_http_compliance_redis_ask_lease(
+    ngx_http_compliance_redis_t *rd, ngx_http_compliance_redis_item_t *it,
+    uint64_t share);
+static void ngx_http_compliance_redis_leased(ngx_http_compliance_redis_t *rd,
+    ngx_http_compliance_redis_item_t *it,
+    ngx_http_compliance_redis_answer_t *a);
 static ngx_http_compliance_redis_slot_t *ngx_http_compliance_redis_last(
     ngx_http_compliance_redis_t *rd);
-static void ngx_http_compliance_redis_sync_send(
-    ngx_http_compliance_redis_t *rd, ngx_http_compliance_redis_item_t *it);
 
 
 /*
@@ -168,8 +188,14 @@ static void ngx_http_compliance_redis_sync_send(
  * refill (none when the clock did not move on), the clock from TIME so
  * nodes with skewed clocks agree.  An absent key is a full bucket: the
  * key expires once it would be full again.  op: t takes one token if
- * there is one, r gives n back, d takes n spent elsewhere (sync mode).
- * Returns {allowed, units after, now in ms}.
+ * there is one, r gives n back, d takes n spent elsewhere (sync mode),
+ * l leases (sync mode): n tokens spent on credit are taken, then up to
+ * m more granted (answered in the last field);
+ * f is an authentication failure: a token taken if there is one, and
+ * with none left the key "<key>:lock" set for n ms (a lockout, once:
+ * NX); it answers how long the lock still runs (the fleet's lockout,
+ * whichever node set it).  One Redis, not a cluster: the lock key is
+ * derived here.  Returns {allowed, units after, now in ms, lock ms}.
  */
 static const char  ngx_http_compliance_redis_lua[] =
     "local t = redis.call('TIME')\n"
@@ -179,6 +205,7 @@ static const char  ngx_http_compliance_redis_lua[] =
     "local cap = tonumber(ARGV[3])\n"
     "local op = ARGV[4]\n"
     "local n = tonumber(ARGV[5])\n"
+    "local m = tonumber(ARGV[6])\n"
     "local s = redis.call('HMGET', KEYS[1], 'l', 'u')\n"
     "local last = tonumber(s[1])\n"
     "local units = tonumber(s[2])\n"
@@ -193,19 +220,35 @@ static const char  ngx_http_compliance_redis_lua[] =
     "  if add >= cap - units then units = cap else units = units + add end\n"
     "end\n"
     "local allowed = 1\n"
+    "local granted = 0\n"
     "if op == 't' then\n"
     "  if units >= period then units = units - period else allowed = 0 end\n"
     "elseif op == 'r' then\n"
     "  units = math.min(cap, units + period * n)\n"
     "elseif op == 'd' then\n"
     "  units = math.max(0, units - period * n)\n"
+    "elseif op == 'f' then\n"
+    "  if units >= period then units = units - period else allowed = 0 end\n"
+    "elseif op == 'l' then\n"
+    "  units = math.max(0, units - period * n)\n"
+    "  granted = math.min(m, math.floor(units / period))\n"
+    "  units = units - period * granted\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'l', last, 'u', units)\n"
     "local ms = cap - units\n"
     "local full = math.floor(ms / rate)\n"
     "if full * rate < ms then full = full + 1 end\n"
     "redis.call('PEXPIRE', KEYS[1], full + 1000)\n"
-    "return {allowed, units, now}\n";
+    "local lock = 0\n"
+    "if op == 'f' then\n"
+    "  local lk = KEYS[1] .. ':lock'\n"
+    "  if allowed == 0 and n > 0 then\n"
+    "    redis.call('SET', lk, '1', 'PX', n, 'NX')\n"
+    "  end\n"
+    "  lock = math.max(0, redis.call('PTTL', lk))\n"
+    "end\n"
+    "if op == 'l' then lock = granted end\n"
+    "return {allowed, units, now, lock}\n";
 
 
 static u_char      ngx_http_compliance_redis_sha[40];
@@ -839,10 +882,15 @@ ngx_http_compliance_redis_close(ngx_http_compliance_redis_t *rd,
         rd->head = (rd->head + 1) % NGX_HTTP_COMPLIANCE_REDIS_SLOTS;
         rd->count--;
 
-        if (slot->item) {
+        if (slot->kind == NGX_HTTP_COMPLIANCE_REDIS_LEASE) {
+            /* the table keeps it: asked again once Redis is back */
+            slot->item->pending = 0;
+
+        } else if (slot->item) {
             ngx_free(slot->item);
-            slot->item = NULL;
         }
+
+        slot->item = NULL;
 
         if (slot->wait) {
             ngx_http_compliance_redis_answer(slot->wait, slot->index, &a);
@@ -932,15 +980,37 @@ ngx_http_compliance_redis_push(ngx_http_compliance_redis_t *rd,
 }
 
 
-/* EVALSHA sha 1 key rate period cap op n; EVAL with the body after NOSCRIPT */
 static ngx_int_t
 ngx_http_compliance_redis_script(ngx_http_compliance_redis_t *rd,
     ngx_uint_t kind, ngx_uint_t eval, ngx_str_t *key,
     compliance_bucket_conf_t *bc, u_char op, uint64_t n)
 {
-    u_char         num[4][NGX_INT64_LEN], opc;
-    size_t         lens[9];
-    const u_char  *argv[9];
+    return ngx_http_compliance_redis_command(rd, kind, eval, key, bc, op, n,
+                                             0);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_redis_script_m(ngx_http_compliance_redis_t *rd,
+    ngx_uint_t kind, ngx_str_t *key, compliance_bucket_conf_t *bc, u_char op,
+    uint64_t n, uint64_t m)
+{
+    return ngx_http_compliance_redis_command(rd, kind, 0, key, bc, op, n, m);
+}
+
+
+/*
+ * EVALSHA sha 1 key rate period cap op n m; EVAL with the body after
+ * NOSCRIPT
+ */
+static ngx_int_t
+ngx_http_compliance_redis_command(ngx_http_compliance_redis_t *rd,
+    ngx_uint_t kind, ngx_uint_t eval, ngx_str_t *key,
+    compliance_bucket_conf_t *bc, u_char op, uint64_t n, uint64_t m)
+{
+    u_char         num[5][NGX_INT64_LEN], opc;
+    size_t         lens[10];
+    const u_char  *argv[10];
 
     opc = op;
 
@@ -974,8 +1044,10 @@ ngx_http_compliance_redis_script(ngx_http_compliance_redis_t *rd,
     lens[7] = 1;
     argv[8] = num[3];
     lens[8] = ngx_sprintf(num[3], "%uL", n) - num[3];
+    argv[9] = num[4];
+    lens[9] = ngx_sprintf(num[4], "%uL", m) - num[4];
 
-    return ngx_http_compliance_redis_push(rd, kind, 9, argv, lens);
+    return ngx_http_compliance_redis_push(rd, kind, 10, argv, lens);
 }
 
 
@@ -1166,6 +1238,9 @@ ngx_http_compliance_redis_reply(ngx_http_compliance_redis_t *rd,
         ngx_http_compliance_redis_up(rd);
         return NGX_OK;
 
+    case NGX_HTTP_COMPLIANCE_REDIS_FORGET:
+        return NGX_OK;
+
     default:
         break;
     }
@@ -1184,11 +1259,25 @@ ngx_http_compliance_redis_reply(ngx_http_compliance_redis_t *rd,
             return NGX_OK;
         }
 
-        if (slot.kind == NGX_HTTP_COMPLIANCE_REDIS_DEBIT
+        if (slot.kind == NGX_HTTP_COMPLIANCE_REDIS_FAILURE
             && ngx_http_compliance_redis_script(rd, slot.kind, 1,
                                                 &slot.item->key,
-                                                &slot.item->bc, 'd',
+                                                &slot.item->bc, 'f',
                                                 slot.item->spent)
+               == NGX_OK)
+        {
+            *ngx_http_compliance_redis_last(rd) = slot;
+            return NGX_OK;
+        }
+
+        if (slot.kind == NGX_HTTP_COMPLIANCE_REDIS_LEASE
+            && ngx_http_compliance_redis_command(rd, slot.kind, 1,
+                                     &slot.item->key, &slot.item->bc, 'l',
+                                     slot.item->asked,
+                                     slot.item->bc.rate * rd->sync
+                                     / slot.item->bc.period_ms >= 2
+                                     ? slot.item->bc.rate * rd->sync
+                                       / slot.item->bc.period_ms : 0)
                == NGX_OK)
         {
             *ngx_http_compliance_redis_last(rd) = slot;
@@ -1212,9 +1301,15 @@ ngx_http_compliance_redis_reply(ngx_http_compliance_redis_t *rd,
         }
     }
 
-    if (slot.kind == NGX_HTTP_COMPLIANCE_REDIS_DEBIT) {
+    if (slot.kind == NGX_HTTP_COMPLIANCE_REDIS_LEASE) {
+        ngx_http_compliance_redis_leased(rd, slot.item, &a);
+        return NGX_OK;
+    }
+
+    if (slot.kind == NGX_HTTP_COMPLIANCE_REDIS_FAILURE) {
         if (a.state == NGX_HTTP_COMPLIANCE_REDIS_DONE && rd->sync_handler) {
-            rd->sync_handler(rd->sync_data, &slot.item->key, a.units, a.now);
+            rd->sync_handler(rd->sync_data, &slot.item->key, a.units,
+                             a.lock);
         }
 
         ngx_free(slot.item);
@@ -1235,8 +1330,10 @@ ngx_http_compliance_redis_script_reply(compliance_resp_reply_t *reply,
 {
     a->state = NGX_HTTP_COMPLIANCE_REDIS_FAILED;
 
-    if (reply->value.type != COMPLIANCE_RESP_ARRAY || reply->n != 3
+    if (reply->value.type != COMPLIANCE_RESP_ARRAY || reply->n != 4
         || reply->elts[0].type != COMPLIANCE_RESP_INTEGER
+        || reply->elts[3].type != COMPLIANCE_RESP_INTEGER
+        || reply->elts[3].integer < 0
         || reply->elts[1].type != COMPLIANCE_RESP_INTEGER
         || reply->elts[2].type != COMPLIANCE_RESP_INTEGER
         || reply->elts[1].integer < 0 || reply->elts[2].integer < 0)
@@ -1248,6 +1345,7 @@ ngx_http_compliance_redis_script_reply(compliance_resp_reply_t *reply,
     a->allowed = (reply->elts[0].integer == 1);
     a->units = (uint64_t) reply->elts[1].integer;
     a->now = (uint64_t) reply->elts[2].integer;
+    a->lock = (uint64_t) reply->elts[3].integer;
 
     return NGX_OK;
 }
@@ -1595,22 +1693,25 @@ ngx_http_compliance_redis_sync_handler(ngx_http_compliance_redis_t *rd,
 
 
 /*
- * Sync mode: one token this worker's local bucket gave out.  Sent with
- * the others at the next sync= tick, or at once when this key has spent
- * its share of an interval (rate x sync, at least one token): what the
- * fleet can over-grant is bounded by that share per worker.
+ * Sync mode: tokens are leased.  A worker spends a key's tokens from
+ * the lease Redis granted it, asks for the next lease (up to its share
+ * of a sync interval, rate x sync, when that is 2 tokens or more) as
+ * the lease runs out, and while that answer is on its way spends up to
+ * one share (at least one token) on credit, which the next request to
+ * Redis takes from the fleet's bucket first; once Redis said the bucket
+ * is empty, no credit until it has refilled a token.  So the fleet
+ * grants what its one bucket holds, plus at most one share per worker
+ * on credit, and no request waits.  NGX_OK: a token is spent;
+ * NGX_DECLINED: none is left for now (refused).
  */
 ngx_int_t
-ngx_http_compliance_redis_spent(ngx_http_compliance_redis_t *rd,
+ngx_http_compliance_redis_lease(ngx_http_compliance_redis_t *rd,
     ngx_str_t *key, compliance_bucket_conf_t *bc)
 {
     uint32_t                           hash;
     uint64_t                           share;
+    ngx_int_t                          rc;
     ngx_http_compliance_redis_item_t  *it, **pp;
-
-    if (rd->state != NGX_HTTP_COMPLIANCE_REDIS_READY) {
-        return NGX_DECLINED;
-    }
 
     hash = ngx_murmur_hash2(key->data, key->len);
     pp = &rd->items[hash % NGX_HTTP_COMPLIANCE_REDIS_SYNC_BUCKETS];
@@ -1624,100 +1725,252 @@ ngx_http_compliance_redis_spent(ngx_http_compliance_redis_t *rd,
     }
 
     if (it == NULL) {
-        if (rd->nitems == NGX_HTTP_COMPLIANCE_REDIS_SYNC_MAX) {
-            ngx_http_compliance_redis_sync_all(rd);
+        if (rd->nitems >= NGX_HTTP_COMPLIANCE_REDIS_SYNC_MAX) {
+            return NGX_DECLINED;
         }
 
-        it = ngx_alloc(sizeof(ngx_http_compliance_redis_item_t) + key->len,
-                       rd->log);
+        it = ngx_calloc(sizeof(ngx_http_compliance_redis_item_t) + key->len,
+                        rd->log);
         if (it == NULL) {
-            return NGX_ERROR;
+            return NGX_DECLINED;
         }
 
         it->hash = hash;
-        it->spent = 0;
         it->bc = *bc;
         it->key.data = (u_char *) (it + 1);
         it->key.len = key->len;
         ngx_memcpy(it->key.data, key->data, key->len);
 
-        pp = &rd->items[hash % NGX_HTTP_COMPLIANCE_REDIS_SYNC_BUCKETS];
         it->next = *pp;
         *pp = it;
         rd->nitems++;
     }
 
-    it->spent++;
+    it->used = ngx_current_msec;
 
     share = bc->rate * rd->sync / bc->period_ms;
+    share = ngx_max(share, 1);
 
-    if (it->spent >= ngx_max(share, 1)) {
-        /* out of the table: its slot owns it now */
-        for (pp = &rd->items[hash % NGX_HTTP_COMPLIANCE_REDIS_SYNC_BUCKETS];
-             *pp != it;
-             pp = &(*pp)->next)
-        {
-            /* void */
-        }
+    if (it->lease) {
+        it->lease--;
+        rc = NGX_OK;
 
-        *pp = it->next;
-        rd->nitems--;
+    } else if (it->credit < share
+               && (ngx_msec_int_t) (ngx_current_msec - it->empty) >= 0)
+    {
+        it->credit++;
+        rc = NGX_OK;
 
-        ngx_http_compliance_redis_sync_send(rd, it);
+    } else {
+        rc = NGX_DECLINED;
     }
 
-    return NGX_OK;
+    if (it->lease == 0 && !it->pending) {
+        ngx_http_compliance_redis_ask_lease(rd, it, share);
+    }
+
+    return rc;
 }
 
 
+/* the credit spent is taken first, then up to "share" tokens granted */
 static void
-ngx_http_compliance_redis_sync_send(ngx_http_compliance_redis_t *rd,
-    ngx_http_compliance_redis_item_t *it)
+ngx_http_compliance_redis_ask_lease(ngx_http_compliance_redis_t *rd,
+    ngx_http_compliance_redis_item_t *it, uint64_t share)
 {
+    /* a lease of one token would only be kept from the other workers */
+    if (share < 2) {
+        share = 0;
+    }
+
     if (rd->state != NGX_HTTP_COMPLIANCE_REDIS_READY
-        || ngx_http_compliance_redis_script(rd,
-                                            NGX_HTTP_COMPLIANCE_REDIS_DEBIT,
-                                            0, &it->key, &it->bc, 'd',
-                                            it->spent)
+        || ngx_http_compliance_redis_script_m(rd,
+                                              NGX_HTTP_COMPLIANCE_REDIS_LEASE,
+                                              &it->key, &it->bc, 'l',
+                                              it->credit, share)
            != NGX_OK)
     {
-        ngx_free(it);
         return;
     }
 
+    it->pending = 1;
+    it->asked = it->credit;
     ngx_http_compliance_redis_last(rd)->item = it;
 }
 
 
 static void
-ngx_http_compliance_redis_sync_all(ngx_http_compliance_redis_t *rd)
+ngx_http_compliance_redis_leased(ngx_http_compliance_redis_t *rd,
+    ngx_http_compliance_redis_item_t *it,
+    ngx_http_compliance_redis_answer_t *a)
 {
-    ngx_uint_t                         i;
-    ngx_http_compliance_redis_item_t  *it, *next;
+    it->pending = 0;
 
-    for (i = 0; i < NGX_HTTP_COMPLIANCE_REDIS_SYNC_BUCKETS; i++) {
-        for (it = rd->items[i]; it; it = next) {
-            next = it->next;
-            ngx_http_compliance_redis_sync_send(rd, it);
-        }
-
-        rd->items[i] = NULL;
+    if (a->state != NGX_HTTP_COMPLIANCE_REDIS_DONE) {
+        return;
     }
 
-    rd->nitems = 0;
+    it->credit -= ngx_min(it->credit, it->asked);
+    it->lease += a->lock;
+
+    /* no whole token left in the fleet's bucket: none until refilled */
+    if (a->units < it->bc.period_ms) {
+        it->empty = ngx_current_msec
+                    + (it->bc.period_ms - a->units + it->bc.rate - 1)
+                      / it->bc.rate;
+
+    } else {
+        it->empty = ngx_current_msec;
+    }
+
+    /* the fleet's content caps this node's bucket (the headers) */
+    if (rd->sync_handler) {
+        rd->sync_handler(rd->sync_data, &it->key, a->units, 0);
+    }
 }
 
 
+/*
+ * Every sync=: a key with credit spent is reconciled (its next lease
+ * asked), and a key idle for a whole interval gives its lease back and
+ * leaves the table.
+ */
 static void
 ngx_http_compliance_redis_sync_flush(ngx_event_t *ev)
 {
     ngx_http_compliance_redis_t  *rd = ev->data;
 
-    ngx_http_compliance_redis_sync_all(rd);
+    uint64_t                           share;
+    ngx_uint_t                         i;
+    ngx_http_compliance_redis_item_t  *it, **pp;
+
+    for (i = 0; i < NGX_HTTP_COMPLIANCE_REDIS_SYNC_BUCKETS; i++) {
+        pp = &rd->items[i];
+
+        while ((it = *pp) != NULL) {
+
+            if (it->pending || rd->state != NGX_HTTP_COMPLIANCE_REDIS_READY) {
+                pp = &it->next;
+                continue;
+            }
+
+            if (ngx_current_msec - it->used < rd->sync) {
+                if (it->credit) {
+                    share = it->bc.rate * rd->sync / it->bc.period_ms;
+                    ngx_http_compliance_redis_ask_lease(rd, it,
+                                                        ngx_max(share, 1));
+                }
+
+                pp = &it->next;
+                continue;
+            }
+
+            /* idle: the credit is paid, the lease given back */
+            if (it->credit) {
+                (void) ngx_http_compliance_redis_script_m(rd,
+                                          NGX_HTTP_COMPLIANCE_REDIS_REFUND,
+                                          &it->key, &it->bc, 'l',
+                                          it->credit, 0);
+            }
+
+            if (it->lease) {
+                (void) ngx_http_compliance_redis_script_m(rd,
+                                          NGX_HTTP_COMPLIANCE_REDIS_REFUND,
+                                          &it->key, &it->bc, 'r',
+                                          it->lease, 0);
+            }
+
+            *pp = it->next;
+            rd->nitems--;
+            ngx_free(it);
+        }
+    }
 
     if (rd->state == NGX_HTTP_COMPLIANCE_REDIS_READY
         && !ngx_exiting && !ngx_quit && !ngx_terminate)
     {
         ngx_add_timer(&rd->sync_timer, rd->sync);
     }
+}
+
+
+/*
+ * An authentication failure of a lockout zone with Redis: counted in
+ * the fleet's bucket; with block_ms, an empty bucket sets the fleet's
+ * lock.  Nobody waits: the answer (the lock's time left, whoever set
+ * it) reaches the local zone through the sync handler, so this node
+ * blocks the address from then on.
+ */
+ngx_int_t
+ngx_http_compliance_redis_failure(ngx_http_compliance_redis_t *rd,
+    ngx_str_t *key, compliance_bucket_conf_t *bc, ngx_msec_t block_ms)
+{
+    ngx_http_compliance_redis_item_t  *it;
+
+    if (rd->state != NGX_HTTP_COMPLIANCE_REDIS_READY) {
+        return NGX_DECLINED;
+    }
+
+    it = ngx_alloc(sizeof(ngx_http_compliance_redis_item_t) + key->len,
+                   rd->log);
+    if (it == NULL) {
+        return NGX_ERROR;
+    }
+
+    it->next = NULL;
+    it->hash = 0;
+    it->spent = block_ms;
+    it->bc = *bc;
+    it->key.data = (u_char *) (it + 1);
+    it->key.len = key->len;
+    ngx_memcpy(it->key.data, key->data, key->len);
+
+    if (ngx_http_compliance_redis_script(rd,
+                                         NGX_HTTP_COMPLIANCE_REDIS_FAILURE,
+                                         0, &it->key, &it->bc, 'f',
+                                         block_ms)
+        != NGX_OK)
+    {
+        ngx_free(it);
+        return NGX_DECLINED;
+    }
+
+    ngx_http_compliance_redis_last(rd)->item = it;
+
+    return NGX_OK;
+}
+
+
+/* a lockout cleared by the operator: the bucket and the lock go too */
+void
+ngx_http_compliance_redis_forget(ngx_http_compliance_redis_t *rd,
+    ngx_str_t *key)
+{
+    u_char         *lock;
+    size_t          lens[3];
+    const u_char   *argv[3];
+
+    if (rd->state != NGX_HTTP_COMPLIANCE_REDIS_READY) {
+        return;
+    }
+
+    lock = ngx_alloc(key->len + sizeof(":lock") - 1, rd->log);
+    if (lock == NULL) {
+        return;
+    }
+
+    ngx_memcpy(ngx_cpymem(lock, key->data, key->len), ":lock",
+               sizeof(":lock") - 1);
+
+    argv[0] = (u_char *) "DEL";
+    lens[0] = 3;
+    argv[1] = key->data;
+    lens[1] = key->len;
+    argv[2] = lock;
+    lens[2] = key->len + sizeof(":lock") - 1;
+
+    (void) ngx_http_compliance_redis_push(rd, NGX_HTTP_COMPLIANCE_REDIS_FORGET,
+                                          3, argv, lens);
+
+    ngx_free(lock);
 }

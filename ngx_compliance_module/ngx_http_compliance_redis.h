@@ -42,6 +42,7 @@ typedef struct {
     ngx_uint_t                     allowed;
     uint64_t                       units;    /* bucket content after */
     uint64_t                       now;      /* Redis TIME, ms */
+    uint64_t                       lock;     /* ms the fleet's lock runs */
     ngx_str_t                      key;      /* the Redis key asked */
 } ngx_http_compliance_redis_answer_t;
 
@@ -105,14 +106,21 @@ void ngx_http_compliance_redis_refund(ngx_http_compliance_redis_t *rd,
 void ngx_http_compliance_redis_fallback(ngx_http_request_t *r,
     ngx_http_compliance_redis_t *rd, ngx_str_t *zone);
 
-/* sync mode: a token this worker spent locally, sent within sync= */
+/*
+ * The fleet's bucket content of a key after a sync (or a failure), and
+ * for a failure how long the fleet's lock of it runs (ms, 0: none).
+ */
 typedef void (*ngx_http_compliance_redis_sync_pt)(void *data,
-    ngx_str_t *key, uint64_t units, uint64_t now);
+    ngx_str_t *key, uint64_t units, uint64_t lock);
 
 void ngx_http_compliance_redis_sync_handler(ngx_http_compliance_redis_t *rd,
     ngx_http_compliance_redis_sync_pt handler, void *data);
-ngx_int_t ngx_http_compliance_redis_spent(ngx_http_compliance_redis_t *rd,
+ngx_int_t ngx_http_compliance_redis_lease(ngx_http_compliance_redis_t *rd,
     ngx_str_t *key, compliance_bucket_conf_t *bc);
+ngx_int_t ngx_http_compliance_redis_failure(ngx_http_compliance_redis_t *rd,
+    ngx_str_t *key, compliance_bucket_conf_t *bc, ngx_msec_t block_ms);
+void ngx_http_compliance_redis_forget(ngx_http_compliance_redis_t *rd,
+    ngx_str_t *key);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_REDIS_H_INCLUDED_ */
