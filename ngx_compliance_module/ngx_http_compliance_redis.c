@@ -387,6 +387,26 @@ ngx_http_compliance_redis_zone_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     u.default_port = 6379;
     u.no_resolve = 0;
 
+    /* a relative socket path is in the prefix, as nginx's other files */
+    if (u.url.len > 5 && ngx_strncmp(u.url.data, "unix:", 5) == 0
+        && u.url.data[5] != '/')
+    {
+        s.data = u.url.data + 5;
+        s.len = u.url.len - 5;
+
+        if (ngx_conf_full_name(cf->cycle, &s, 0) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        u.url.len = 5 + s.len;
+        u.url.data = ngx_pnalloc(cf->pool, u.url.len);
+        if (u.url.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(u.url.data, "unix:", 5), s.data, s.len);
+    }
+
     if (u.url.len == 0 || ngx_parse_url(cf->pool, &u) != NGX_OK
         || u.naddrs == 0)
     {
@@ -746,17 +766,18 @@ ngx_http_compliance_redis_connect(ngx_http_compliance_redis_t *rd)
     rd->count = 0;
 
 #if (NGX_HAVE_UNIX_DOMAIN)
-    /* a missing socket file is an outage, not the [crit] connect() logs */
-    if (rd->addr->sockaddr->sa_family == AF_UNIX) {
-        ngx_file_info_t  fi;
-
-        if (ngx_file_info(((struct sockaddr_un *) rd->addr->sockaddr)
-                              ->sun_path, &fi)
-            == NGX_FILE_ERROR)
-        {
-            ngx_http_compliance_redis_close(rd, "no socket file");
-            return;
-        }
+    /*
+     * a missing or forbidden socket file is an outage, logged once, not
+     * the [crit] of every connect() attempt
+     */
+    if (rd->addr->sockaddr->sa_family == AF_UNIX
+        && access(((struct sockaddr_un *) rd->addr->sockaddr)->sun_path,
+                  W_OK) != 0)
+    {
+        ngx_http_compliance_redis_close(rd, ngx_errno == NGX_ENOENT
+                                            ? "no socket file"
+                                            : "no access to the socket file");
+        return;
     }
 #endif
 
@@ -1672,7 +1693,7 @@ ngx_http_compliance_redis_fallback(ngx_http_request_t *r,
         return;
     }
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "compliance: zone \"%V\" decides without Redis %V (%s)",
                   zone, &rd->addr_text,
                   rd->fail == NGX_HTTP_COMPLIANCE_REDIS_OPEN
