@@ -164,14 +164,14 @@ waitpid $pid, 0;
 is(alerts('/open'), 3, 'DEBUG SLEEP: one alert for the slow outage');
 like($t->error_log, qr/slower than 50 ms/, 'DEBUG SLEEP: logged as slow');
 ok($t->wait_for(sub {
-       get('/open', '10.1.0.6')->{status};
+       my $s = get('/open', '10.1.0.6')->{status};
        return scalar(() = $redis->keys_of('open')) >= 2;
    }, timeout => 6), 'DEBUG SLEEP: back to Redis once it answers');
 
 # slow: a proxy that delays Redis' replies by 0.3 s
 my $proxy = Test::ComplianceRedis->proxy($t, $pport, $rport, 0.3);
 ok($t->wait_for(sub {
-       get('/slow', '10.1.0.7')->{status};
+       my $s = get('/slow', '10.1.0.7')->{status};
        return scalar(() = $redis->keys_of('slow')) >= 1;
    }, timeout => 6), 'proxy: the zone works through it');
 my $before = alerts('/slow');

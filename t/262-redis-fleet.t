@@ -6,7 +6,8 @@
 # at most burst + workers x max(1, rate x sync) (what each worker may
 # spend on credit before Redis answers: docs/fleet.md).  A lockout
 # (compliance_auth_failure_limit) counts the failures of both instances
-# and, once set, blocks the address on both.
+# and, once set, blocks the address on both; compliance_lockout_admin's
+# clear removes the fleet's lock as well.
 
 use strict;
 use warnings;
@@ -69,6 +70,13 @@ http {
         location /api {
             compliance_auth_failure_limit zone=failures rate=4r/m block=1m;
             return 200 "api\n";
+        }
+
+        location = /_lockouts {
+            compliance_public "lockout admin, local only";
+            allow 127.0.0.1;
+            deny all;
+            compliance_lockout_admin;
         }
     }
 }
@@ -168,6 +176,16 @@ like($la->{body} . $lb->{body}, qr/locked_out.*locked_out/s,
      'lockout: reason locked_out on both');
 is(api($a, $good, '10.2.0.4')->{status}, 200,
    'lockout: another address is not blocked');
+
+# an operator's clear on one instance removes the fleet's lock too
+my $del = $a->http(method => 'DELETE', uri => '/_lockouts?address=10.2.0.3');
+is($del->{status}, 200, 'lockout admin: cleared on instance a');
+ok($a->wait_for(sub {
+       ($redis->cmd('EXISTS', "compliance:failures:f\x0a\x02\x00\x03:lock")
+        // 1) == 0
+   }, timeout => 3), 'lockout admin: the fleet lock is gone from Redis');
+is(api($a, $good, '10.2.0.3')->{status}, 200,
+   'lockout admin: instance a admits the address again');
 
 $_->finish(done_testing => 0) for $a;
 $b->finish;
