@@ -169,6 +169,8 @@ static void ngx_http_compliance_redis_detach(
     ngx_http_compliance_redis_wait_t *wait);
 static void ngx_http_compliance_redis_cleanup(void *data);
 static void ngx_http_compliance_redis_sync_flush(ngx_event_t *ev);
+static ngx_msec_t ngx_http_compliance_redis_tick(
+    ngx_http_compliance_redis_t *rd);
 static ngx_int_t ngx_http_compliance_redis_script_m(
     ngx_http_compliance_redis_t *rd, ngx_uint_t kind, ngx_str_t *key,
     compliance_bucket_conf_t *bc, u_char op, uint64_t n, uint64_t m);
@@ -958,10 +960,9 @@ ngx_http_compliance_redis_up(ngx_http_compliance_redis_t *rd)
         }
     }
 
-    if (rd->mode == NGX_HTTP_COMPLIANCE_REDIS_SYNC
-        && !rd->sync_timer.timer_set)
-    {
-        ngx_add_timer(&rd->sync_timer, rd->sync);
+    /* sync's interval, and the watchdog of commands nobody waits for */
+    if (!rd->sync_timer.timer_set) {
+        ngx_add_timer(&rd->sync_timer, ngx_http_compliance_redis_tick(rd));
     }
 }
 
@@ -1856,6 +1857,14 @@ ngx_http_compliance_redis_leased(ngx_http_compliance_redis_t *rd,
  * asked), and a key idle for a whole interval gives its lease back and
  * leaves the table.
  */
+static ngx_msec_t
+ngx_http_compliance_redis_tick(ngx_http_compliance_redis_t *rd)
+{
+    return rd->mode == NGX_HTTP_COMPLIANCE_REDIS_SYNC
+           ? ngx_min(rd->sync, 100) : 100;
+}
+
+
 static void
 ngx_http_compliance_redis_sync_flush(ngx_event_t *ev)
 {
@@ -1864,6 +1873,23 @@ ngx_http_compliance_redis_sync_flush(ngx_event_t *ev)
     uint64_t                           share;
     ngx_uint_t                         i;
     ngx_http_compliance_redis_item_t  *it, **pp;
+
+    /*
+     * leases and failures have no request waiting 50 ms for them: a
+     * command older than that makes Redis slow here
+     */
+    if (rd->state == NGX_HTTP_COMPLIANCE_REDIS_READY && rd->count
+        && ngx_current_msec - rd->slots[rd->head].sent
+           >= NGX_HTTP_COMPLIANCE_REDIS_WAIT)
+    {
+        (void) ngx_atomic_fetch_add(&rd->counters->timeouts, 1);
+        ngx_http_compliance_redis_close(rd, "slower than 50 ms");
+        return;
+    }
+
+    if (rd->mode != NGX_HTTP_COMPLIANCE_REDIS_SYNC) {
+        goto next;
+    }
 
     for (i = 0; i < NGX_HTTP_COMPLIANCE_REDIS_SYNC_BUCKETS; i++) {
         pp = &rd->items[i];
@@ -1907,10 +1933,12 @@ ngx_http_compliance_redis_sync_flush(ngx_event_t *ev)
         }
     }
 
+next:
+
     if (rd->state == NGX_HTTP_COMPLIANCE_REDIS_READY
         && !ngx_exiting && !ngx_quit && !ngx_terminate)
     {
-        ngx_add_timer(&rd->sync_timer, rd->sync);
+        ngx_add_timer(&rd->sync_timer, ngx_http_compliance_redis_tick(rd));
     }
 }
 

@@ -39,6 +39,8 @@ http {
     compliance_limit_zone open 1m redis=127.0.0.1:%%PORT_1%% fail=open;
     compliance_limit_zone closed 1m redis=127.0.0.1:%%PORT_1%% fail=closed;
     compliance_limit_zone slow 1m redis=127.0.0.1:%%PORT_2%%;
+    compliance_limit_zone slowsync 1m redis=127.0.0.1:%%PORT_2%% mode=sync
+                          sync=50ms;
 
     server {
         listen 127.0.0.1:%%PORT_0%%;
@@ -59,6 +61,12 @@ http {
             compliance_public "fault test";
             compliance_limit zone=slow rate=5r/m key=ip;
             return 200 "slow\n";
+        }
+
+        location /slowsync {
+            compliance_public "fault test";
+            compliance_limit zone=slowsync rate=5r/m key=ip;
+            return 200 "slowsync\n";
         }
     }
 }
@@ -182,6 +190,16 @@ is("@st", '200 200 200 200 200 429', 'proxy slow: local buckets');
 cmp_ok($slowest, '<', 0.5, sprintf('proxy slow: the slowest request took '
        . '%.3f s (replies 0.3 s late)', $slowest));
 is(alerts('/slow'), $before + 1, 'proxy slow: one alert');
+
+# sync mode has no request waiting: the watchdog finds the slow replies
+$before = alerts('/slowsync');
+$slowest = 0;
+ok($t->wait_for(sub {
+       my $s = get('/slowsync', '10.1.0.11')->{status};
+       return alerts('/slowsync') > $before;
+   }, timeout => 3), 'proxy slow, sync mode: an outage (the watchdog)');
+cmp_ok($slowest, '<', 0.5, sprintf('proxy slow, sync mode: no request '
+       . 'waited (slowest %.3f s)', $slowest));
 unlink $t->path('redis-proxy.slow');
 kill 'TERM', $proxy->{pid};
 waitpid $proxy->{pid}, 0;

@@ -47,9 +47,11 @@ http {
     set_real_ip_from 127.0.0.1;
     real_ip_header X-Forwarded-For;
 
-    compliance_limit_zone fleet 1m redis=127.0.0.1:REDIS;
+    # fail=closed: on a machine so busy that Redis misses its 50 ms the
+    # request is a 503, not a grant from a node's own bucket
+    compliance_limit_zone fleet 1m redis=127.0.0.1:REDIS fail=closed;
     compliance_limit_zone fsync 1m redis=127.0.0.1:REDIS mode=sync
-                          sync=100ms;
+                          sync=100ms fail=closed;
     compliance_limit_zone failures 1m redis=127.0.0.1:REDIS;
 
     server {
@@ -135,16 +137,27 @@ sub storm {
     return (scalar(grep { $_ eq '200' } @all), \@all);
 }
 
+# the number of 503s (Redis slower than 50 ms on a busy machine)
+sub late { scalar grep { $_ eq '503' } @{ $_[0] } }
+
 my ($ok, $st) = storm('/strict', '10.2.0.1', 4, 20);
-is(scalar(grep { $_ ne '200' && $_ ne '429' } @$st), 0,
-   'strict: every answer is 200 or 429');
-cmp_ok($ok, '>=', 10, "strict: the burst is granted ($ok of 80)");
+is(scalar(grep { !/^(?:200|429|503)$/ } @$st), 0,
+   'strict: every answer is 200, 429 or 503');
 cmp_ok($ok, '<=', 11, "strict: at most burst + 1 across the fleet ($ok)");
+SKIP: {
+    skip 'Redis was late (busy machine): ' . late($st) . ' 503s', 1
+        if late($st);
+    cmp_ok($ok, '>=', 10, "strict: the burst is granted ($ok of 80)");
+}
 
 my ($ok2, $st2) = storm('/sync', '10.2.0.2', 4, 20);
-is(scalar(grep { $_ ne '200' && $_ ne '429' } @$st2), 0,
-   'sync: every answer is 200 or 429');
-cmp_ok($ok2, '>=', 10, "sync: the burst is granted ($ok2 of 80)");
+is(scalar(grep { !/^(?:200|429|503)$/ } @$st2), 0,
+   'sync: every answer is 200, 429 or 503');
+SKIP: {
+    skip 'Redis was late (busy machine): ' . late($st2) . ' 503s', 1
+        if late($st2);
+    cmp_ok($ok2, '>=', 10, "sync: the burst is granted ($ok2 of 80)");
+}
 # 10r/m x 100ms is less than a token: a share is one token per worker
 cmp_ok($ok2, '<=', 10 + 4,
        "sync: at most burst + 4 workers x 1 token on credit ($ok2)");
