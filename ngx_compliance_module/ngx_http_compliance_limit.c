@@ -2100,7 +2100,8 @@ ngx_http_compliance_limit_uint(u_char *p, uint64_t n)
 
 
 /*
- * SPEC 15, strict mode: one command per limit of a zone with Redis, all
+ * SPEC 15, strict mode (and sync mode once a worker's lease and credit
+ * are spent): one command per limit of a zone with Redis, all
  * sent before the request waits once.  NGX_OK: nothing to wait for (no
  * such zone, or every answer is in: the loop of limit_check uses them);
  * NGX_DONE: the request waits (at most 50 ms).
@@ -2125,8 +2126,6 @@ ngx_http_compliance_limit_redis_ask(ngx_http_request_t *r,
         zone = limits[i].shm_zone->data;
 
         if (zone->redis == NULL
-            || ngx_http_compliance_redis_mode(zone->redis)
-               != NGX_HTTP_COMPLIANCE_REDIS_STRICT
             || ngx_http_compliance_limit_charged(ctx, limits[i].shm_zone))
         {
             continue;
@@ -2158,6 +2157,19 @@ ngx_http_compliance_limit_redis_ask(ngx_http_request_t *r,
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /*
+         * sync: decided in the loop from this worker's lease or credit;
+         * with neither left, one round trip as in strict mode instead
+         * of a refusal while the fleet may still hold tokens
+         */
+        if (ngx_http_compliance_redis_mode(zone->redis)
+            == NGX_HTTP_COMPLIANCE_REDIS_SYNC
+            && ngx_http_compliance_redis_lease_left(zone->redis, &rkey,
+                                                    &limits[i].bucket))
+        {
+            continue;
         }
 
         /* Redis not usable now: answered "failed" at once, no wait */
@@ -2196,8 +2208,13 @@ ngx_http_compliance_limit_redis(ngx_http_request_t *r,
 
     zone = limit->shm_zone->data;
     rd = zone->redis;
+    wait = ctx->limit.redis;
 
-    if (ngx_http_compliance_redis_mode(rd) == NGX_HTTP_COMPLIANCE_REDIS_SYNC) {
+    /* sync mode without a lease left was asked like strict: see ask() */
+    if (ngx_http_compliance_redis_mode(rd) == NGX_HTTP_COMPLIANCE_REDIS_SYNC
+        && (wait == NULL || i >= wait->n
+            || wait->answers[i].state == NGX_HTTP_COMPLIANCE_REDIS_NONE))
+    {
 
         if (!ngx_http_compliance_redis_ready(rd)) {
             goto fallback;
@@ -2232,8 +2249,6 @@ ngx_http_compliance_limit_redis(ngx_http_request_t *r,
         return ngx_http_compliance_limit_account(limit, key, now, 1,
                                                  r->connection->log, res);
     }
-
-    wait = ctx->limit.redis;
 
     if (wait == NULL || i >= wait->n) {
         goto fallback;

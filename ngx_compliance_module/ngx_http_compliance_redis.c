@@ -492,6 +492,7 @@ ngx_http_compliance_redis_password(ngx_conf_t *cf, ngx_command_t *cmd,
     ssize_t              n;
     ngx_str_t            path;
     ngx_file_t           file;
+    ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
 
     path.data = value->data + sizeof("redis_password_file=") - 1;
@@ -517,6 +518,12 @@ ngx_http_compliance_redis_password(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     n = ngx_read_file(&file, buf, sizeof(buf), 0);
+
+    /* a secret: group or others may not read it (and a posture gap) */
+    if (ngx_fd_info(file.fd, &fi) != NGX_FILE_ERROR) {
+        ngx_http_compliance_warn_file_mode(cf, &cmd->name, &path,
+                                           ngx_file_access(&fi), 0077);
+    }
 
     ngx_close_file(file.fd);
 
@@ -1792,6 +1799,48 @@ ngx_http_compliance_redis_lease(ngx_http_compliance_redis_t *rd,
     }
 
     return rc;
+}
+
+
+/*
+ * Whether lease() would give a token now without Redis: 1 also when
+ * Redis is not usable (the caller falls back) or the key is new here.
+ */
+ngx_uint_t
+ngx_http_compliance_redis_lease_left(ngx_http_compliance_redis_t *rd,
+    ngx_str_t *key, compliance_bucket_conf_t *bc)
+{
+    uint32_t                           hash;
+    uint64_t                           share;
+    ngx_http_compliance_redis_item_t  *it;
+
+    if (rd->state != NGX_HTTP_COMPLIANCE_REDIS_READY) {
+        return 1;
+    }
+
+    hash = ngx_murmur_hash2(key->data, key->len);
+
+    for (it = rd->items[hash % NGX_HTTP_COMPLIANCE_REDIS_SYNC_BUCKETS];
+         it;
+         it = it->next)
+    {
+        if (it->hash == hash && it->key.len == key->len
+            && ngx_memcmp(it->key.data, key->data, key->len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (it == NULL) {
+        return rd->nitems < NGX_HTTP_COMPLIANCE_REDIS_SYNC_MAX;
+    }
+
+    share = bc->rate * rd->sync / bc->period_ms;
+    share = ngx_max(share, 1);
+
+    return it->lease
+           || (it->credit < share
+               && (ngx_msec_int_t) (ngx_current_msec - it->empty) >= 0);
 }
 
 

@@ -117,6 +117,9 @@ void ngx_http_compliance_redis_sync_handler(ngx_http_compliance_redis_t *rd,
     ngx_http_compliance_redis_sync_pt handler, void *data);
 ngx_int_t ngx_http_compliance_redis_lease(ngx_http_compliance_redis_t *rd,
     ngx_str_t *key, compliance_bucket_conf_t *bc);
+ngx_uint_t ngx_http_compliance_redis_lease_left(
+    ngx_http_compliance_redis_t *rd, ngx_str_t *key,
+    compliance_bucket_conf_t *bc);
 ngx_int_t ngx_http_compliance_redis_failure(ngx_http_compliance_redis_t *rd,
     ngx_str_t *key, compliance_bucket_conf_t *bc, ngx_msec_t block_ms);
 void ngx_http_compliance_redis_forget(ngx_http_compliance_redis_t *rd,
