@@ -39,7 +39,7 @@ PACKAGES=(
     build-essential nginx nginx-dev libssl-dev zlib1g-dev libpcre2-dev
     libjansson-dev libjwt-dev libcmocka-dev openssl curl perl
     libio-socket-ssl-perl python3 python3-jwt python3-cryptography wrk
-    json-schema-test-suite redis-server
+    json-schema-test-suite redis-server faketime
 )
 
 say() { printf '%s\n' "$*" >&2; }
