@@ -199,6 +199,9 @@ static ngx_int_t ngx_http_compliance_limit_redis(ngx_http_request_t *r,
     ngx_uint_t charge, compliance_bucket_result_t *res);
 static void ngx_http_compliance_limit_synced(void *data, ngx_str_t *key,
     uint64_t units, uint64_t lock);
+static void ngx_http_compliance_limit_follow(
+    ngx_http_compliance_limit_t *limit, ngx_http_compliance_limit_key_t *key,
+    uint64_t now, uint64_t units, ngx_log_t *log);
 static void ngx_http_compliance_limit_redis_key(
     ngx_http_compliance_limit_zone_t *zone, ngx_shm_zone_t *shm_zone,
     ngx_http_compliance_limit_key_t *key, ngx_uint_t forget,
@@ -2278,6 +2281,9 @@ ngx_http_compliance_limit_redis(ngx_http_request_t *r,
         }
     }
 
+    ngx_http_compliance_limit_follow(limit, key, now, a->units,
+                                     r->connection->log);
+
     return NGX_OK;
 
 fallback:
@@ -2389,6 +2395,48 @@ ngx_http_compliance_limit_redis_key(ngx_http_compliance_limit_zone_t *zone,
 
     (void) ngx_http_compliance_redis_failure(zone->redis, &rkey,
                                              &fl->bucket, block);
+}
+
+
+/*
+ * Strict mode: the node's own bucket of the key follows the fleet's (it
+ * holds what Redis answered, refilling from now), so that should Redis
+ * go, fail=open goes on from where the fleet was rather than from a
+ * full bucket.
+ */
+static void
+ngx_http_compliance_limit_follow(ngx_http_compliance_limit_t *limit,
+    ngx_http_compliance_limit_key_t *key, uint64_t now, uint64_t units,
+    ngx_log_t *log)
+{
+    compliance_bucket_result_t         res;
+    ngx_http_compliance_limit_zone_t  *zone;
+    ngx_http_compliance_limit_node_t  *lr;
+
+    zone = limit->shm_zone->data;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    lr = ngx_http_compliance_limit_lookup(zone, key);
+
+    if (lr == NULL) {
+        lr = ngx_http_compliance_limit_create(zone, key, log);
+
+        if (lr == NULL) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return;
+        }
+
+        (void) compliance_bucket_init(&lr->bucket, now, &limit->bucket);
+    }
+
+    lr->bucket.units = units;
+    lr->bucket.last_ms = now;
+
+    (void) compliance_bucket_peek(&lr->bucket, now, &limit->bucket, &res);
+    ngx_http_compliance_limit_set_expire(lr, now, &res);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
 
