@@ -42,7 +42,7 @@ PACKAGES=(
     build-essential nginx nginx-dev libssl-dev zlib1g-dev libpcre2-dev
     libjansson-dev libjwt-dev libcmocka-dev openssl curl perl
     libio-socket-ssl-perl python3 python3-jwt python3-cryptography wrk
-    json-schema-test-suite chromium
+    json-schema-test-suite chromium redis-server faketime
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -69,9 +69,21 @@ install_packages() {
 
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
         || die "apt-get update failed"
+    # no package's service is started by its install (redis-server: the
+    # tests start their own on a free port); a policy-rc.d of the
+    # machine's own is left as it is
+    local policy=/usr/sbin/policy-rc.d made=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null \
+            && $sudo chmod 755 "$policy" && made=1
+    fi
+
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
+        || { [ -z "$made" ] || $sudo rm -f "$policy"
+             die "apt-get install ${missing[*]} failed"; }
+
+    [ -z "$made" ] || $sudo rm -f "$policy"
 }
 
 # configure the nginx tree once per set of module sources, then make the
@@ -243,7 +255,7 @@ cmd_bench_redact() {
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
 # seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema
-# stream graphql jwks revoke".
+# stream graphql jwks revoke resp".
 # Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
@@ -256,7 +268,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream graphql jwks revoke}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream graphql jwks revoke resp}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -288,7 +300,7 @@ cmd_fuzz() {
         bin="$out/fuzz_$h"
         [ -f "$src" ] \
             || die "no harness $src (FUZZ_TARGETS:" \
-                   "jwt text vault schema stream graphql jwks revoke)"
+                   "jwt text vault schema stream graphql jwks revoke resp)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -321,6 +333,7 @@ cmd_fuzz() {
             stream) max=4096 ;;
             graphql) max=16384 ;;
             revoke) max=16384 ;;
+            resp)   max=8192 ;;
             *)      max=20000 ;;
         esac
 

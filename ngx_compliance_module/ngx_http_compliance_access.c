@@ -76,6 +76,11 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
         return ctx->status;
     }
 
+    /* back from a Redis round trip (SPEC 15): the steps before ran */
+    if (ngx_http_compliance_limit_resumed(ctx)) {
+        goto limits;
+    }
+
     /* from here on nginx's own logs print the redacted request line */
     if (ngx_http_compliance_redact_request_line(r, clcf) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

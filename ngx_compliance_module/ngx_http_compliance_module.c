@@ -5,6 +5,7 @@
 
 #include "ngx_http_compliance_module.h"
 #include "ngx_http_compliance_jwks.h"
+#include "ngx_http_compliance_redis.h"
 
 
 static ngx_int_t ngx_http_compliance_add_variables(ngx_conf_t *cf);
@@ -174,7 +175,7 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NULL },
 
     { ngx_string("compliance_limit_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_compliance_limit_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -759,7 +760,11 @@ ngx_http_compliance_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_compliance_audit_init_process(cycle);
+    if (ngx_http_compliance_audit_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_compliance_redis_init_process(cycle);
 }
 
 
@@ -767,6 +772,7 @@ static void
 ngx_http_compliance_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_compliance_jwt_exit_process(cycle);
+    ngx_http_compliance_redis_exit_process(cycle);
 }
 
 

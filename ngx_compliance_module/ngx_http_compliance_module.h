@@ -436,6 +436,7 @@ ngx_int_t ngx_http_compliance_lockout_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 void ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+ngx_uint_t ngx_http_compliance_limit_resumed(ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
