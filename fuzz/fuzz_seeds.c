@@ -121,6 +121,12 @@ static const fuzz_seeds_text_t  fuzz_seeds_schemas[] = {
     FUZZ_SEEDS_STR("unicode",
         "\x07[\"\\ud83d\\ude00\",\"\xc3\xa9\",\"\\u0000\",{\"\\u00e9\":1,"
         "\"\xc3\xa9x\":2}]"),
+    /* 'Q': query arguments against the typed query schema (selector 0) */
+    FUZZ_SEEDS_STR("query",
+        "Q\x00a=12&b=true&c=1&c=2&d=1.5&e=x&e=y&zz=false&q=caf%C3%A9+x"
+        "&a&&b=-1e5&c=x"),
+    FUZZ_SEEDS_STR("query-bad",
+        "Q\x00a=%zz&b=%C0%AF&%ED%A0%80=1"),
     FUZZ_SEEDS_STR("compile",
         "S{\"properties\":{\"a\":{\"$ref\":\"#/definitions/x\"}},"
         "\"definitions\":{\"x\":{\"type\":\"integer\",\"minimum\":3}},"

@@ -19,6 +19,9 @@
 
 static ngx_http_compliance_body_t *ngx_http_compliance_body_state(
     ngx_http_request_t *r);
+static off_t ngx_http_compliance_body_size(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_body_run(ngx_http_request_t *r,
+    ngx_http_compliance_body_t *b, ngx_http_compliance_body_handler_pt h);
 static void ngx_http_compliance_body_done(ngx_http_request_t *r);
 static void ngx_http_compliance_body_resume(ngx_http_request_t *r,
     ngx_int_t rc);
@@ -89,13 +92,21 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
         }
 
         if (b->done) {
-            return handler(r);
+            return ngx_http_compliance_body_run(r, b, handler);
         }
 
-        /* cannot happen: the request waits while its body is read */
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "compliance: request body read twice at once");
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /*
+         * nginx gave up reading it (a broken chunk, its own size limit,
+         * the client's timeout) and an error_page brought the request
+         * here: what arrived is not the body, and must go nowhere
+         */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "compliance: the request body was not read whole");
+
+        r->keepalive = 0;
+
+        return ngx_http_compliance_body_refuse(r, NGX_HTTP_BAD_REQUEST,
+                                               "malformed_body", NULL, 0);
     }
 
     b->started = 1;
@@ -112,8 +123,12 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
     b->in_call = 0;
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* HTTP/2: the filter's 413 (see below) */
+        if (b->too_large) {
+            return ngx_http_compliance_body_too_large(r);
+        }
+
         /* nginx's own refusal (a bad chunk, client_max_body_size...) */
-        b->done = 1;
         return rc;
     }
 
@@ -125,13 +140,74 @@ ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
 
     if (b->done) {
         r->main->count--;
-        return handler(r);
+
+        /*
+         * a body nginx had read before (for an upstream, ahead of an
+         * error_page that led here) went past no filter of ours
+         */
+        if (b->received == 0 && ngx_http_compliance_body_size(r) > max) {
+            b->too_large = 1;
+            return ngx_http_compliance_body_too_large(r);
+        }
+
+        return ngx_http_compliance_body_run(r, b, handler);
     }
 
     /* the rest comes with read events; the phases wait */
     ngx_http_finalize_request(r, NGX_DONE);
 
     return NGX_DONE;
+}
+
+
+/* the bytes of the body nginx holds, in memory and in its file */
+static off_t
+ngx_http_compliance_body_size(ngx_http_request_t *r)
+{
+    off_t         total;
+    ngx_chain_t  *cl;
+
+    total = 0;
+
+    if (r->request_body == NULL) {
+        return 0;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        total += ngx_buf_size(cl->buf);
+    }
+
+    return total;
+}
+
+
+/* handler, once per location: its first result is kept */
+static ngx_int_t
+ngx_http_compliance_body_run(ngx_http_request_t *r,
+    ngx_http_compliance_body_t *b, ngx_http_compliance_body_handler_pt h)
+{
+    ngx_int_t                         rc;
+    ngx_uint_t                        i;
+    ngx_http_compliance_body_step_t  *st;
+
+    for (i = 0; i < b->nsteps; i++) {
+        st = &b->steps[i];
+
+        if (st->handler == h && st->loc_conf == r->loc_conf) {
+            return st->rc;
+        }
+    }
+
+    rc = h(r);
+
+    if (b->nsteps < NGX_HTTP_COMPLIANCE_BODY_STEPS) {
+        st = &b->steps[b->nsteps++];
+        st->handler = h;
+        st->loc_conf = r->loc_conf;
+        st->rc = rc;
+    }
+
+    return rc;
 }
 
 
@@ -157,16 +233,21 @@ ngx_http_compliance_body_done(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_compliance_body_resume(r, b->handler(r));
+    ngx_http_compliance_body_resume(r,
+                                    ngx_http_compliance_body_run(r, b,
+                                                                 b->handler));
 }
 
 
-/* what the REWRITE phase checker does with a handler's return value */
+/*
+ * After the body came in: the request goes on by running the
+ * enforcement handler again (the body steps after this one see the body
+ * now; this one returns its kept result), or is finalized
+ */
 static void
 ngx_http_compliance_body_resume(ngx_http_request_t *r, ngx_int_t rc)
 {
     if (rc == NGX_DECLINED) {
-        r->phase_handler++;
         r->write_event_handler = ngx_http_core_run_phases;
         ngx_http_core_run_phases(r);
         return;
@@ -314,13 +395,9 @@ ngx_http_compliance_body_view(ngx_http_request_t *r, ngx_str_t *view)
         return NGX_OK;
     }
 
-    total = 0;
+    total = ngx_http_compliance_body_size(r);
 
-    for ( /* void */ ; cl; cl = cl->next) {
-        total += ngx_buf_size(cl->buf);
-    }
-
-    /* the filter bounded it; an unbounded read is nobody's to view */
+    /* the filter or the read bounded it */
     if (total > b->max) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "compliance: request body of %O bytes over its "

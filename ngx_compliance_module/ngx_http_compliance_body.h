@@ -8,12 +8,18 @@
  * already is (nginx read it with the headers, or an earlier step or
  * location read it), else later from the read event.  handler returns
  * what a REWRITE-phase handler returns: NGX_DECLINED lets the request go
- * on to the next phase handler, anything else finalizes it (the return
- * value of ngx_http_compliance_body_refuse() or of
- * ngx_http_compliance_problem(), say).  Inside handler,
- * ngx_http_compliance_body_view() gives the body as one contiguous
- * string (from memory, or read back from nginx's temporary file),
- * computed once and shared by every step.
+ * on, anything else finalizes it (the return value of
+ * ngx_http_compliance_body_refuse() or of ngx_http_compliance_problem(),
+ * say).  Inside handler, ngx_http_compliance_body_view() gives the body
+ * as one contiguous string (from memory, or read back from nginx's
+ * temporary file), computed once and shared by every step.
+ *
+ * Several body steps compose: when the body came later and handler let
+ * the request go on, the enforcement handler runs again from the top
+ * (its earlier steps are idempotent: the identity is kept, limits are
+ * charged once), and this time every body step finds the body in.  A
+ * handler runs once per location: called again in the same location,
+ * ngx_http_compliance_body_read() returns its first result.
  *
  * Bounds: a Content-Length above max is refused at once with 413
  * body_too_large (no "100 Continue" is sent, nothing is read); a chunked
@@ -43,11 +49,24 @@ typedef ngx_int_t (*ngx_http_compliance_body_handler_pt)(
     ngx_http_request_t *r);
 
 
+#define NGX_HTTP_COMPLIANCE_BODY_STEPS  4
+
+
+/* a handler's result, kept for the enforcement handler's next run */
+typedef struct {
+    ngx_http_compliance_body_handler_pt   handler;
+    void                                **loc_conf;  /* its location */
+    ngx_int_t                             rc;
+} ngx_http_compliance_body_step_t;
+
+
 /* the per-request state (the ctx's body member) */
 typedef struct {
     off_t                                 max;
     off_t                                 received;  /* filter's count */
     ngx_http_compliance_body_handler_pt   handler;
+    ngx_http_compliance_body_step_t       steps[NGX_HTTP_COMPLIANCE_BODY_STEPS];
+    ngx_uint_t                            nsteps;
     ngx_str_t                             view;
     unsigned                              started:1;
     unsigned                              in_call:1;
@@ -61,8 +80,9 @@ typedef struct {
  * Reads the body of r (at most max bytes), then runs handler.  Returns
  * the value the enforcement handler must return: handler's own when the
  * body was already complete, NGX_DONE when reading goes on (handler
- * runs later and resumes or finalizes the request itself), a refusal
- * (413 body_too_large) or an nginx error status.
+ * runs later and runs the enforcement handler again or finalizes the
+ * request itself), a refusal (413 body_too_large) or an nginx error
+ * status.
  */
 ngx_int_t ngx_http_compliance_body_read(ngx_http_request_t *r, off_t max,
     ngx_http_compliance_body_handler_pt handler);

@@ -104,6 +104,7 @@ typedef struct {
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
     ngx_flag_t                  error_pages_needed;  /* and body filter */
     ngx_flag_t                  body_needed;    /* body.c's filter */
+    ngx_array_t                *schemas;        /* validate.c: compiled */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -232,6 +233,7 @@ typedef struct {
     ngx_array_t                *types;          /* of ngx_str_t, lowercase */
     ngx_uint_t                  methods;        /* NGX_HTTP_POST|... */
     compliance_schema_t        *query;          /* NULL: none */
+    ngx_http_compliance_conf_pos_t  body_pos;   /* ..._validate_body */
 } ngx_http_compliance_validate_conf_t;
 
 

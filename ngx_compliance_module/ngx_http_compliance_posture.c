@@ -98,6 +98,7 @@ static const char  *ngx_http_compliance_posture_checks[] = {
     "tls_protocols",
     "certificate_expiry",
     "error_pages",
+    "validation",
     NULL
 };
 
@@ -449,6 +450,22 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
         ngx_http_compliance_posture_gap(run, "error_pages", c, pl, pc->file,
                                         pc->line, "protected without "
                                         "\"compliance_error_pages\"");
+    }
+
+    /*
+     * proxied: a content handler (proxy_pass, fastcgi_pass, grpc_pass...)
+     * takes the request and its body on; ours of the lockout admin
+     * does not
+     */
+    if (pl->core->handler != NULL && !c->limit.admin) {
+        run->checks++;
+
+        if (c->validate.body == NULL) {
+            ngx_http_compliance_posture_gap(run, "validation", c, pl,
+                                            pc->file, pc->line,
+                                            "protected and proxied without "
+                                            "\"compliance_validate_body\"");
+        }
     }
 
     if (!jwt) {

@@ -36,6 +36,13 @@ typedef struct {
 } ngx_http_compliance_method_t;
 
 
+/* a schema file compiled for this configuration, by its full path */
+typedef struct {
+    ngx_str_t                   path;
+    compliance_schema_t        *schema;
+} ngx_http_compliance_schema_file_t;
+
+
 static ngx_int_t ngx_http_compliance_validate_query_step(
     ngx_http_request_t *r, ngx_http_compliance_loc_conf_t *clcf);
 static ngx_int_t ngx_http_compliance_validate_body_step(
@@ -321,6 +328,7 @@ ngx_http_compliance_validate_create_conf(
      *
      *     conf->types = NULL;
      *     conf->methods = 0;
+     *     conf->body_pos = { { 0, NULL }, 0 };
      */
 
     conf->body = NGX_CONF_UNSET_PTR;
@@ -335,15 +343,38 @@ ngx_http_compliance_validate_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_validate_conf_t *prev,
     ngx_http_compliance_validate_conf_t *conf)
 {
+    ngx_http_core_loc_conf_t  *core;
+
     if (conf->body == NGX_CONF_UNSET_PTR) {
         conf->body = prev->body;
         conf->max_size = prev->max_size;
         conf->types = prev->types;
         conf->methods = prev->methods;
+        conf->body_pos = prev->body_pos;
     }
 
     if (conf->body == NGX_CONF_UNSET_PTR) {
         conf->body = NULL;
+    }
+
+    /* core's merge ran first: its limit is this location's */
+    core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->body != NULL
+        && core->client_max_body_size != 0
+        && conf->max_size > core->client_max_body_size
+        && conf->body_pos.file.data != NULL)
+    {
+        ngx_http_compliance_conf_error(NGX_LOG_WARN, cf, &conf->body_pos,
+                                       "\"compliance_validate_body\" "
+                                       "max_size=%O is above "
+                                       "\"client_max_body_size\" %O: "
+                                       "nginx refuses larger bodies "
+                                       "first, with its own 413",
+                                       conf->max_size,
+                                       core->client_max_body_size);
+        /* once, where it was written */
+        conf->body_pos.file.data = NULL;
     }
 
     ngx_conf_merge_ptr_value(conf->query, prev->query, NULL);
@@ -434,6 +465,7 @@ ngx_http_compliance_validate_body(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     vc->body = s;
+    ngx_http_compliance_conf_pos_set(cf, &vc->body_pos);
 
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
     cmf->handler_needed = 1;
@@ -475,23 +507,48 @@ ngx_http_compliance_validate_query(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* reads and compiles a schema file, freed with the configuration */
+/*
+ * Reads and compiles a schema file, freed with the configuration; a
+ * file several locations name is compiled once
+ */
 static compliance_schema_t *
 ngx_http_compliance_validate_load(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *path)
 {
-    int                   rc;
-    char                  err[1024];
-    size_t                i, n;
-    ngx_str_t             file;
-    compliance_file_t     f;
-    ngx_pool_cleanup_t   *cln;
-    compliance_schema_t  *s;
+    int                                 rc;
+    char                                err[1024];
+    size_t                              i, n;
+    ngx_str_t                           file;
+    compliance_file_t                   f;
+    ngx_pool_cleanup_t                 *cln;
+    compliance_schema_t                *s;
+    ngx_http_compliance_main_conf_t    *cmf;
+    ngx_http_compliance_schema_file_t  *sf;
 
     file = *path;
 
     if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
         return NULL;
+    }
+
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
+
+    if (cmf->schemas == NULL) {
+        cmf->schemas = ngx_array_create(cf->pool, 4,
+                                  sizeof(ngx_http_compliance_schema_file_t));
+        if (cmf->schemas == NULL) {
+            return NULL;
+        }
+    }
+
+    sf = cmf->schemas->elts;
+
+    for (i = 0; i < cmf->schemas->nelts; i++) {
+        if (sf[i].path.len == file.len
+            && ngx_strncmp(sf[i].path.data, file.data, file.len) == 0)
+        {
+            return sf[i].schema;
+        }
     }
 
     rc = compliance_file_read((char *) file.data, "schema file",
@@ -529,6 +586,14 @@ ngx_http_compliance_validate_load(ngx_conf_t *cf, ngx_command_t *cmd,
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "schema in \"%V\": %s",
                            &cmd->name, compliance_schema_warning(s, i));
     }
+
+    sf = ngx_array_push(cmf->schemas);
+    if (sf == NULL) {
+        return NULL;
+    }
+
+    sf->path = file;
+    sf->schema = s;
 
     return s;
 }

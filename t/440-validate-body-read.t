@@ -51,6 +51,8 @@ http {
 
     client_body_buffer_size 1k;
     client_max_body_size 10m;
+    compliance_limit_zone z 1m;
+    compliance_audit_log logs/audit.jsonl;
 
     server {
         listen 127.0.0.1:%%PORT_0%%;
@@ -65,6 +67,12 @@ http {
         location /ret {
             compliance_validate_body order.json;
             return 200 "after validation\n";
+        }
+
+        location /limited {
+            compliance_validate_body order.json;
+            compliance_limit zone=z rate=2r/m;
+            return 200 "limited\n";
         }
 
         location /small {
@@ -306,6 +314,21 @@ sub upstream_saw {
     is($r->{status}, 422, 'return: an invalid body is refused first');
 }
 
+# --- after a body that came later the enforcement handler runs again:
+# the identity is kept, the limit charged once, one record
+
+{
+    my $body = order();
+    my @st;
+    for (1 .. 3) {
+        my ($st) = exchange(head('/limited', length => length $body),
+                            substr($body, 0, 10), 0.2, substr($body, 10));
+        push @st, $st;
+    }
+    is("@st", '200 200 429', 'rate=2r/m: two bodies in pieces pass, the '
+       . 'third is limited (each charged once)');
+}
+
 # --- keep-alive: two validated requests, one connection
 
 {
@@ -377,4 +400,18 @@ sub upstream_saw {
 }
 
 $t->stop;
+
+# one record per request, the delayed bodies' too
+{
+    my @recs = map { decode_json($_) }
+        split /\n/, $t->read_file('logs/audit.jsonl') // '';
+    my @lim = grep { $_->{path} eq '/limited' } @recs;
+    is(scalar @lim, 3, 'one audit record per request');
+    is(join(' ', map { $_->{user_id} // 'none' } @lim), 'alice alice alice',
+       'the identity, once authenticated, on every record');
+    my %ids;
+    $ids{ $_->{request_id} }++ for @recs;
+    ok(!grep({ $_ > 1 } values %ids), 'no request recorded twice');
+}
+
 $t->finish;

@@ -72,9 +72,10 @@ EOF
 
 # the line an [emerg] names ("in FILE:LINE"), as written in FILE
 sub directive_at {
-    my ($out) = @_;
+    my ($out, $what) = @_;
 
-    my ($file, $line) = $out =~ /\[emerg\].* in (\S+):(\d+)$/m or return '';
+    $what //= qr/\[emerg\]/;
+    my ($file, $line) = $out =~ /$what.* in (\S+):(\d+)$/m or return '';
     open my $fh, '<', $file or return '';
     my @l = <$fh>;
     my $text = $l[$line - 1] // '';
@@ -135,6 +136,40 @@ $t->config_accepted(conf("compliance_validate_body $p/ok.json;"),
                                   'keywords next to $ref: accepted');
     like($out, qr/\[warn\].*schema in "compliance_validate_body": \Q$p\E\/warn\.json: #\/properties\/f: keywords next to "\$ref" are ignored/,
          'keywords next to $ref: warned');
+}
+
+# max_size above client_max_body_size: nginx's 413 would come first
+{
+    my $out = $t->config_accepted(conf('client_max_body_size 1k; '
+                                       . 'compliance_validate_body ok.json;'),
+                                  'max_size above client_max_body_size');
+    like($out, qr/\[warn\].*"compliance_validate_body" max_size=65536 is above "client_max_body_size" 1024: nginx refuses larger bodies first.* in \S+:\d+/,
+         'max_size above client_max_body_size: warned, with the line');
+    is(directive_at($out, qr/\[warn\].*max_size=65536/),
+       'client_max_body_size 1k; compliance_validate_body ok.json;',
+       'max_size above client_max_body_size: the directive\'s line');
+
+    $out = $t->config_accepted(conf('client_max_body_size 0; '
+                                    . 'compliance_validate_body ok.json '
+                                    . 'max_size=10m;'),
+                               'client_max_body_size 0');
+    unlike($out, qr/is above "client_max_body_size"/,
+           'client_max_body_size 0 (no limit): no warning');
+    $out = $t->config_accepted(conf('compliance_validate_body ok.json '
+                                    . 'max_size=1m;'),
+                               'max_size = client_max_body_size');
+    unlike($out, qr/is above "client_max_body_size"/,
+           'max_size equal to client_max_body_size: no warning');
+}
+
+# a file several directives name is compiled once (one warning)
+{
+    my $out = $t->config_accepted(conf('compliance_validate_body warn.json; '
+                                       . 'compliance_validate_query '
+                                       . "$p/warn.json;"),
+                                  'one schema file, two directives');
+    my @w = $out =~ /keywords next to "\$ref" are ignored/g;
+    is(scalar @w, 1, 'one schema file, two directives: compiled once');
 }
 
 # --- the directives' parameters

@@ -121,6 +121,23 @@ for my $type (undef, 'text/plain', 'application/jsonx',
     is($p->{reason}, 'unsupported_media_type', "Content-Type '$n': reason");
 }
 
+# a refusal does not ask for the body first
+{
+    my $r = $t->http(method => 'POST', uri => '/items', body => $good,
+                     headers => [ [ 'X-API-Key', $key ],
+                                  [ 'Content-Type', 'text/plain' ],
+                                  [ 'Expect', '100-continue' ] ]);
+    is($r->{status}, 415, 'Expect: 100-continue, wrong type: 415');
+    is(scalar @{ $r->{interim} // [] }, 0, '... without a 100 Continue');
+
+    $r = $t->http(method => 'POST', uri => '/items', body => $good,
+                  headers => [ [ 'X-API-Key', $key ],
+                               [ 'Content-Type', 'application/json' ],
+                               [ 'Expect', '100-continue' ] ]);
+    is($r->{status}, 200, 'Expect: 100-continue, valid body: 200');
+    is(scalar @{ $r->{interim} // [] }, 1, '... after a 100 Continue');
+}
+
 # --- methods
 
 {

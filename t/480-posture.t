@@ -120,6 +120,8 @@ my @checks = (
       qr/protected without "compliance_auth_failure_limit"/ ],
     [ 'error_pages', { no_error_pages => 1 },
       qr/protected without "compliance_error_pages", in server "" location "\/api"/ ],
+    [ 'validation', { location => 'proxy_pass http://127.0.0.1:%%PORT_7%%;' },
+      qr/protected and proxied without "compliance_validate_body", in server "" location "\/api"/ ],
     [ 'audit_log', { no_audit => 1 }, qr/no audit trail/ ],
     [ 'audit_chain', { no_chain => 1 }, qr/is not chained/ ],
     [ 'https_redirect', { no_redirect => 1 },
@@ -145,6 +147,25 @@ for my $c (@checks) {
          "$check: the gap is named") or diag($out);
     like($out, $re, "$check: what and where") if $re;
     like($out, qr/ [1-9]\d* gaps?, 0 waived/, "$check: counted");
+}
+
+# validation: a proxied location with a body schema has no gap; a
+# location without a content handler ("return") is not proxied
+{
+    $t->write_file('body.json', '{"type":"object"}');
+    my ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . "compliance_validate_body $p/body.json;"));
+    unlike($out, qr/posture: validation:/, 'validation: none with the schema');
+    like($out, qr/ 0 gaps, 0 waived/, 'validation: no gap at all');
+    ($ok, $out) = posture(conf(location => 'return 200;'));
+    unlike($out, qr/posture: validation:/, 'validation: not proxied, no gap');
+    ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . 'compliance_posture_waive validation '
+                                  . '"read-only API, no bodies";'));
+    like($out, qr/validation: waived \("read-only API, no bodies"\)/,
+         'validation: waivable');
 }
 
 # tls_protocols: the server's ssl_protocols allow TLSv1.1, no floor

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "compliance_qargs.h"
+#include "compliance_token.h"
 
 
 typedef struct {
@@ -24,7 +25,6 @@ typedef struct {
 
 static int compliance_qargs_decode(const u_char *p, size_t len, u_char *out,
     size_t *out_len);
-static int compliance_qargs_hex(u_char c);
 static int compliance_qargs_cmp(const void *a, const void *b, void *data);
 static int compliance_qargs_is_number(const u_char *p, size_t len);
 static u_char *compliance_qargs_string(u_char *p, const u_char *s,
@@ -215,8 +215,8 @@ compliance_qargs_decode(const u_char *p, size_t len, u_char *out,
             return -1;
         }
 
-        hi = compliance_qargs_hex(p[i + 1]);
-        lo = compliance_qargs_hex(p[i + 2]);
+        hi = compliance_token_hex(p[i + 1]);
+        lo = compliance_token_hex(p[i + 2]);
 
         if (hi < 0 || lo < 0) {
             return -1;
@@ -229,23 +229,6 @@ compliance_qargs_decode(const u_char *p, size_t len, u_char *out,
     *out_len = n;
 
     return 0;
-}
-
-
-static int
-compliance_qargs_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
 }
 
 
