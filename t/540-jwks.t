@@ -116,6 +116,7 @@ http {
     compliance_audit_log %%PREFIX%%/logs/audit.log;
     compliance_jwt_issuer https://idp.example;
     compliance_jwt_audience api;
+    proxy_cache_path %%PREFIX%%/idp-cache keys_zone=idp:1m;
 
     server {
         listen 127.0.0.1:%%PORT_0%% reuseport;
@@ -189,6 +190,20 @@ http {
 
         location /g {
             compliance_jwt_keys_request /_jwks_g timeout=4s;
+            return 200 "$compliance_principal\n";
+        }
+
+        # nginx's proxy cache in front of the provider: the set comes
+        # from the cache file
+        location = /_jwks_h {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/jwks.json;
+            proxy_cache idp;
+            proxy_cache_valid 200 1h;
+        }
+
+        location /h {
+            compliance_jwt_keys_request /_jwks_h min_refresh=1s;
             return 200 "$compliance_principal\n";
         }
 
@@ -405,6 +420,16 @@ close $w->{sock};
 is($res->{status}, 200, 'a reload while a request waits: it is answered');
 is(get('/g', $tok{k1})->{status}, 200, 'the new workers have that set');
 control($pd, 'mode?m=ok');
+
+$n = count($pd);
+is(get('/h', $tok{k1})->{status}, 200, 'proxy_cache: first fetch');
+is(count($pd), $n + 1, 'proxy_cache: the provider asked once');
+sleep 1.1;
+$off = $t->log_offset;
+is(get('/h', $tok{k2})->{status}, 401, 'proxy_cache: unknown kid refetched');
+like($t->error_log($off), qr/"\/_jwks_h" fetched \(unchanged\)/,
+    'proxy_cache: the set came from the cache (its file read back)');
+is(count($pd), $n + 1, 'proxy_cache: the provider was not asked again');
 
 ###########################################################################
 # a reload keeps the sets; a restart with the provider down reads cache=
