@@ -351,13 +351,15 @@ fails_with('many:10000', qr/failed: the answer is over the size cap/,
 fails_with('many:300', qr/300 keys, at most 256 accepted/, '300 keys');
 fails_with('wrong_alg', qr/"alg" ES256 does not fit the key type/,
     'a key whose alg does not fit its type');
+fails_with('cut', qr/failed: (the fetch failed|the answer was cut short)/,
+    'an answer cut in the middle (the client request survives)');
 
 # the provider comes back: the next request after min_refresh fetches
 control($pb, 'mode?m=ok');
 sleep 1.1;
 $res = get('/b', $tok{k1});
 is($res->{status}, 200, 'b: provider back: 200');
-like($t->error_log, qr/"\/_jwks_b" fetched: 1 signing keys; fetches: 1 good, 6 failed/,
+like($t->error_log, qr/"\/_jwks_b" fetched: 1 signing keys; fetches: 1 good, 7 failed/,
     'b: the fetch counters');
 
 # background refresh: after refresh= the request is answered at once
@@ -422,7 +424,7 @@ is(get('/g', $tok{k1})->{status}, 200, 'the new workers have that set');
 control($pd, 'mode?m=ok');
 
 $n = count($pd);
-is(get('/h', $tok{k1})->{status}, 200, 'proxy_cache: first fetch');
+is(get('/h', $tok{k1})->{status}, 200, 'proxy_cache, after a reload: first fetch (a wait in a new worker)');
 is(count($pd), $n + 1, 'proxy_cache: the provider asked once');
 sleep 1.1;
 $off = $t->log_offset;
