@@ -207,6 +207,16 @@ http {
             return 200 "$compliance_principal\n";
         }
 
+        location = /_jwks_i {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/jwks.json;
+        }
+
+        location /i {
+            compliance_jwt_keys_request /_jwks_i min_refresh=1s timeout=1s;
+            return 200 "$compliance_principal\n";
+        }
+
         # the same source as /a: one set, one fetch flag
         location /a-too {
             compliance_jwt_keys_request /_jwks_a min_refresh=2s
@@ -432,6 +442,40 @@ is(get('/h', $tok{k2})->{status}, 401, 'proxy_cache: unknown kid refetched');
 like($t->error_log($off), qr/"\/_jwks_h" fetched \(unchanged\)/,
     'proxy_cache: the set came from the cache (its file read back)');
 is(count($pd), $n + 1, 'proxy_cache: the provider was not asked again');
+
+###########################################################################
+# a worker killed while it fetches: its flag is taken over after the
+# time-out, nobody waits for it forever
+
+control($pd, 'mode?m=slow:3');
+$t->ignore_log_lines(qr/worker process \d+ exited on signal 9/);
+my @old = $t->worker_pids;
+my $k9 = Test::Compliance::_connect($t, {}) or die "connect: $@\n";
+Test::Compliance::_send($k9, Test::Compliance::_build_request({
+    uri => '/i', headers => bearer($tok{k1}) }, 0));
+my $t_fetch = time;
+sleep 0.3;
+kill 'KILL', @old;
+close $k9->{sock};
+ok($t->wait_for(sub {
+    my %o = map { $_ => 1 } @old;
+    my @cur = $t->worker_pids;
+    @cur == 2 && !grep { $o{$_} } @cur;
+}), 'the workers were killed and replaced');
+control($pd, 'mode?m=ok');
+SKIP: {
+    my $age = time - $t_fetch;
+    skip sprintf('the workers took %.1f s to come back', $age), 2
+        if $age > 1.2;
+    my $t1 = time;
+    $res = get('/i', $tok{k1});
+    is($res->{status}, 503, 'a fresh flag of a dead worker: waited for, '
+        . 'then 503');
+    cmp_ok(time - $t1, '<', 1.8, 'no longer than timeout=');
+}
+sleep 2.1;
+is(get('/i', $tok{k1})->{status}, 200, 'past timeout=: the flag is taken '
+    . 'over and the set fetched');
 
 ###########################################################################
 # a reload keeps the sets; a restart with the provider down reads cache=
