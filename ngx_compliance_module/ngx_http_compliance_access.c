@@ -413,6 +413,34 @@ ngx_http_compliance_is_preflight(ngx_http_request_t *r)
 }
 
 
+/*
+ * For the module's own content handlers (compliance_lockout_admin,
+ * compliance_status): the ctx of a main request this handler let in
+ * (authenticated, or public), else NULL.  Subrequests are not checked by
+ * the module (SPEC 3), so they are never let in there.
+ */
+ngx_http_compliance_ctx_t *
+ngx_http_compliance_access_admitted(ngx_http_request_t *r)
+{
+    ngx_http_compliance_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return NULL;
+    }
+
+    ctx = ngx_http_compliance_get_ctx(r);
+
+    if (ctx == NULL || ctx->refused
+        || !(ctx->authenticated
+             || ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_PUBLIC))
+    {
+        return NULL;
+    }
+
+    return ctx;
+}
+
+
 /* --- configuration: ngx_http_compliance_access_conf_t */
 
 

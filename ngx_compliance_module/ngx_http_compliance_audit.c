@@ -977,6 +977,7 @@ typedef struct {
     ngx_msec_t                       ms;
     ngx_uint_t                       audit;
     ngx_uint_t                       deprecated;
+    ngx_uint_t                       redact_response;  /* masked location */
 } ngx_http_compliance_audit_rec_t;
 
 
@@ -1201,6 +1202,22 @@ ngx_http_compliance_audit_w_deprecated(u_char *p,
 }
 
 
+/* only in records of a location with compliance_redact_response */
+static size_t
+ngx_http_compliance_audit_l_redacted(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->redact_response ? NGX_INT_T_LEN : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_redacted(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%ui", rec->ctx->redacted_in_response);
+}
+
+
 static size_t
 ngx_http_compliance_audit_l_tls(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1307,6 +1324,10 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
       ngx_http_compliance_audit_l_deprecated,
       ngx_http_compliance_audit_w_deprecated },
 
+    { ngx_http_compliance_member("redacted_in_response"), 0, NULL,
+      ngx_http_compliance_audit_l_redacted,
+      ngx_http_compliance_audit_w_redacted },
+
     { ngx_http_compliance_member("tls"), 0, NULL,
       ngx_http_compliance_audit_l_tls,
       ngx_http_compliance_audit_w_tls }
@@ -1399,6 +1420,7 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
     }
 
     rec->deprecated = (clcf->deprecation.deprecation.len != 0);
+    rec->redact_response = (clcf->redact_response.mask != 0);
 
     rec->resource_type = clcf->audit.resource_type.data
                          ? &clcf->audit.resource_type : NULL;
@@ -1664,6 +1686,8 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
     line = ngx_alloc(need + NGX_HTTP_COMPLIANCE_AUDIT_GAP_LEN, elog);
     if (line == NULL) {
         sh->lost++;
+        ngx_http_compliance_status_count(NULL,
+                                         NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST);
         sh->txn = 0;
         ngx_shmtx_unlock(&log->shpool->mutex);
         return NGX_ERROR;
@@ -1777,8 +1801,27 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         n = ngx_write_fd(log->file->fd, buf, len);
     }
 
+    err = (n == -1) ? ngx_errno : 0;
+
+    /* whole records: one per newline (memchr: this runs on every write) */
+    records = 0;
+    last = buf + len;
+
+    for (p = buf; p < last; p++) {
+        p = memchr(p, '\n', last - p);
+        if (p == NULL) {
+            break;
+        }
+
+        records++;
+    }
+
     if (n == (ssize_t) len || (log->syslog && n == 0)) {
         ngx_http_compliance_audit_write_done(sh, buf);
+
+        ngx_http_compliance_status_add(NULL,
+                                      NGX_HTTP_COMPLIANCE_STATUS_AUDIT_RECORDS,
+                                      records);
 
         if (sh->failing) {
             ngx_log_error(NGX_LOG_NOTICE, elog, 0,
@@ -1794,17 +1837,9 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         return NGX_OK;
     }
 
-    err = (n == -1) ? ngx_errno : 0;
-
-    records = 0;
-
-    for (p = buf; p < buf + len; p++) {
-        if (*p == '\n') {
-            records++;
-        }
-    }
-
     sh->lost += records - gap;
+    ngx_http_compliance_status_add(NULL, NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST,
+                                   records - gap);
     sh->failing = 1;
 
     sh->seq = sh->base_seq;
@@ -2039,6 +2074,8 @@ ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
         sh->seq = sh->txn_seq;
         sh->base_seq = sh->txn_base_seq;
         sh->lost = sh->txn_lost;
+        ngx_http_compliance_status_count(NULL,
+                                         NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST);
         sh->used = sh->txn_used;
         sh->gap_buffered = sh->txn_gap_buffered;
         ngx_memcpy(sh->chain, sh->txn_chain, COMPLIANCE_CHAIN_HEX_LEN);

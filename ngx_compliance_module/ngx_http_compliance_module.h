@@ -17,6 +17,7 @@
 #include "compliance_jwt.h"
 #include "compliance_query.h"
 #include "compliance_redact.h"
+#include "compliance_redact_stream.h"
 #include "compliance_secret.h"
 #include "compliance_token.h"
 
@@ -24,6 +25,7 @@
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
+#include "ngx_http_compliance_status.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -101,6 +103,7 @@ typedef struct {
     ngx_flag_t                  filter_needed;
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
     ngx_flag_t                  error_pages_needed;  /* and body filter */
+    ngx_flag_t                  redact_response_needed;
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -115,6 +118,7 @@ typedef struct {
     ngx_http_compliance_limit_main_conf_t    limit;
     ngx_http_compliance_vault_main_conf_t    vault;
     ngx_http_compliance_posture_main_conf_t  posture;
+    ngx_http_compliance_status_main_conf_t   status;
 } ngx_http_compliance_main_conf_t;
 
 
@@ -224,6 +228,17 @@ typedef struct {
 } ngx_http_compliance_boundary_conf_t;
 
 
+/* masked response bodies: ngx_http_compliance_redact_response.c */
+typedef struct {
+    ngx_uint_t                  mask;           /* detectors, 0: off */
+    size_t                      max_size;
+    compliance_redact_stream_conf_t  *stream;
+} ngx_http_compliance_redact_response_conf_t;
+
+/* its per-request state */
+typedef struct ngx_http_compliance_rr_s  ngx_http_compliance_rr_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -236,6 +251,7 @@ typedef struct {
     ngx_http_compliance_posture_conf_t    posture;
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
+    ngx_http_compliance_redact_response_conf_t  redact_response;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -269,6 +285,10 @@ typedef struct {
     /* boundary.c: the problem+json that replaces this response's body */
     ngx_buf_t                  *error_body;
 
+    /* redact_response.c: its stream, and what it replaced */
+    ngx_http_compliance_rr_t   *redact_response;
+    ngx_uint_t                  redacted_in_response;
+
     unsigned                    authenticated:1;
     unsigned                    refused:1;
     unsigned                    logged:1;
@@ -286,6 +306,8 @@ ngx_http_compliance_ctx_t *ngx_http_compliance_ensure_ctx(
 
 /* ngx_http_compliance_access.c */
 ngx_int_t ngx_http_compliance_access_handler(ngx_http_request_t *r);
+ngx_http_compliance_ctx_t *ngx_http_compliance_access_admitted(
+    ngx_http_request_t *r);
 void ngx_http_compliance_access_create_conf(
     ngx_http_compliance_access_conf_t *conf);
 char *ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
@@ -389,6 +411,8 @@ ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx);
 ngx_uint_t ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
     struct sockaddr *sa, ngx_uint_t clear, ngx_array_t *out);
+ngx_int_t ngx_http_compliance_limit_zone_stats(ngx_shm_zone_t *shm_zone,
+    ngx_uint_t *keys, size_t *used);
 
 /* ngx_http_compliance_lockout.c */
 char *ngx_http_compliance_lockout_admin(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -447,6 +471,8 @@ void ngx_http_compliance_redact_create_conf(
 char *ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_redact_conf_t *prev,
     ngx_http_compliance_redact_conf_t *conf);
+compliance_redact_t *ngx_http_compliance_redactor(ngx_conf_t *cf,
+    ngx_uint_t mask);
 ngx_int_t ngx_http_compliance_credential_variable(ngx_conf_t *cf,
     ngx_int_t index);
 ngx_int_t ngx_http_compliance_redact_check_log_formats(ngx_conf_t *cf);
@@ -485,6 +511,8 @@ char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_error_pages(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_compliance_boundary_replace(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx);
 
 /* ngx_http_compliance_deprecation.c */
 ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,
@@ -497,6 +525,16 @@ char *ngx_http_compliance_deprecation_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_deprecation_conf_t *prev,
     ngx_http_compliance_deprecation_conf_t *conf);
 char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_redact_response.c */
+ngx_int_t ngx_http_compliance_redact_response_init(ngx_conf_t *cf);
+void ngx_http_compliance_redact_response_create_conf(
+    ngx_http_compliance_redact_response_conf_t *conf);
+char *ngx_http_compliance_redact_response_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_redact_response_conf_t *prev,
+    ngx_http_compliance_redact_response_conf_t *conf);
+char *ngx_http_compliance_redact_response(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /* ngx_http_compliance_problem.c */

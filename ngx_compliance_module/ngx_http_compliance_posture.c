@@ -81,6 +81,7 @@ static void ngx_http_compliance_posture_listens(ngx_conf_t *cf,
 static ngx_uint_t ngx_http_compliance_posture_served(
     ngx_http_compliance_place_t *pl, ngx_array_t *places);
 static ngx_int_t ngx_http_compliance_posture_hsts_age(ngx_str_t *hsts);
+static ngx_uint_t ngx_http_compliance_posture_lasting_log(ngx_cycle_t *cycle);
 
 
 /* the ids of SPEC 13 this build evaluates; waivers must name one */
@@ -98,6 +99,7 @@ static const char  *ngx_http_compliance_posture_checks[] = {
     "tls_protocols",
     "certificate_expiry",
     "error_pages",
+    "audit_checkpoints",
     NULL
 };
 
@@ -354,6 +356,8 @@ ngx_http_compliance_posture_check(ngx_conf_t *cf)
     ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
                   "compliance posture: %ui checks, %ui gaps, %ui waived",
                   run.checks, run.gaps, run.waived);
+
+    ngx_http_compliance_status_posture(cf, run.gaps);
 
     if (run.gaps && run.level == NGX_LOG_EMERG) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -666,6 +670,23 @@ ngx_http_compliance_posture_global(ngx_http_compliance_posture_run_t *run,
         }
     }
 
+    if (cmf->audit && cmf->chain) {
+        run->checks++;
+
+        if (!ngx_http_compliance_posture_lasting_log(run->cf->cycle)) {
+            ngx_http_compliance_posture_gap(run, "audit_checkpoints", http,
+                                            NULL, http->posture.file,
+                                            http->posture.line,
+                                            "the chain's checkpoints reach "
+                                            "no lasting error log (every "
+                                            "main-level \"error_log\" is "
+                                            "/dev/null or memory), so a "
+                                            "cut tail of \"%V\" goes "
+                                            "unseen",
+                                            &cmf->audit->name);
+        }
+    }
+
     if (cmf->posture.loose == NULL) {
         return;
     }
@@ -688,6 +709,45 @@ ngx_http_compliance_posture_global(ngx_http_compliance_posture_run_t *run,
                                         "%s", &lf[i].path, &lf[i].directive,
                                         mode);
     }
+}
+
+
+/*
+ * Whether a main-level error log keeps what is written to it: the
+ * checkpoints of a chained trail go to every one of them (audit.c).  A
+ * file other than /dev/null, stderr (the service manager's journal) and
+ * syslog keep it; "memory:" (debug builds) and /dev/null do not.  Seen
+ * are the error_log directives read so far: those before the http block,
+ * where nginx's own configuration and Debian's put them.  None at all
+ * means nginx's default error log, a file.
+ */
+static ngx_uint_t
+ngx_http_compliance_posture_lasting_log(ngx_cycle_t *cycle)
+{
+    ngx_log_t  *log;
+
+    log = &cycle->new_log;
+
+    if (log->file == NULL && log->writer == NULL) {
+        return 1;
+    }
+
+    for ( /* void */ ; log; log = log->next) {
+
+        if (log->writer == ngx_syslog_writer) {
+            return 1;
+        }
+
+        if (log->writer == NULL && log->file != NULL
+            && !(log->file->name.len == sizeof("/dev/null") - 1
+                 && ngx_strncmp(log->file->name.data, "/dev/null",
+                                log->file->name.len) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -212,6 +212,8 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
     ctx->refused = 1;
     ctx->status = status;
 
+    ngx_http_compliance_status_refusal(r, reason);
+
     /*
      * A body that cannot be discarded (a broken chunked encoding) must
      * not turn the refusal into nginx's 400, which error_page could send

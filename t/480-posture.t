@@ -166,6 +166,39 @@ unlike($clean, qr/posture: tls_protocols:/, 'tls_protocols: no gap with the cont
     chmod 0640, "$p/keys";
 }
 
+# audit_checkpoints: the chain's checkpoints need a main-level error log
+# that keeps them
+unlike($clean, qr/posture: audit_checkpoints:/,
+       'audit_checkpoints: no gap with a file error log');
+{
+    my $globals = "pid $p/logs/nginx.pid;\nerror_log /dev/null;";
+    my $conf = conf();
+    $conf =~ s/%%TEST_GLOBALS%%/$globals/;
+    my ($ok, $out) = posture($conf);
+    ok($ok, 'audit_checkpoints: a gap is a warning, nginx -t passes');
+    like($out, qr/\[warn\] .*audit_checkpoints: the chain's checkpoints reach no lasting error log \(every main-level "error_log" is \/dev\/null or memory\), so a cut tail of "[^"]*audit.jsonl" goes unseen, in \S+\.conf:\d+/,
+         'audit_checkpoints: only /dev/null') or diag($out);
+
+    $conf = conf();
+    $conf =~ s/%%TEST_GLOBALS%%/$globals\nerror_log syslog:server=127.0.0.1:%%PORT_9%%;/;
+    ($ok, $out) = posture($conf);
+    unlike($out, qr/audit_checkpoints:/,
+           'audit_checkpoints: syslog next to /dev/null keeps them');
+
+    $conf = conf(no_chain => 1);
+    $conf =~ s/%%TEST_GLOBALS%%/$globals/;
+    ($ok, $out) = posture($conf);
+    unlike($out, qr/audit_checkpoints:/,
+           'audit_checkpoints: not evaluated without a chain');
+
+    $conf = conf(no_limit => 1,
+        http => 'compliance_posture_waive audit_checkpoints "journald";');
+    $conf =~ s/%%TEST_GLOBALS%%/$globals/;
+    ($ok, $out) = posture($conf);
+    like($out, qr/audit_checkpoints: waived \("journald"\)/,
+         'audit_checkpoints: waivable in the http block');
+}
+
 # a waiver turns the gap into "waived", with its reason
 ($ok, $out) = posture(conf(no_limit => 1,
     location => 'compliance_posture_waive rate_limit "the gateway in front limits";'));

@@ -31,7 +31,7 @@ my $t = Test::Compliance->new;
 sub start_idp {
     my ($port, @args) = @_;
 
-    start_backend($t, $port, script => 'idp-jwks.py', args => \@args);
+    start_backend($t, $port, 'idp-jwks.py', @args);
 }
 
 my (%idp_tls);

@@ -1281,6 +1281,7 @@ enum {
     CK_CERT_EXPIRY,
     CK_ERROR_PAGES,
     CK_MFA,
+    CK_AUDIT_CHECKPOINTS,
     CK_N
 };
 
@@ -1350,6 +1351,10 @@ static const check_def_t  checks[CK_N] = {
       "sensitive location without compliance_require_mfa (checked by "
       "nginx -t)",
       "CC6.1", "8.4.2", "164.312(d)", "Art. 32(1)(b)" },
+    { "audit_checkpoints", 1,
+      "chained trail whose checkpoints reach no lasting error_log "
+      "(every main-level error_log is /dev/null or memory:)",
+      "CC7.2", "10.3.2", "164.312(b)", "Art. 32(1)(b)" },
 };
 
 
@@ -1704,8 +1709,43 @@ audit_log_anywhere(conf_stmt_t *b)
 }
 
 
+/*
+ * Whether the main level has an error log that keeps the chain's
+ * checkpoints: no error_log at all (nginx's default file), or one that is
+ * neither /dev/null nor memory:.
+ */
+static int
+lasting_error_log(conf_stmt_t *root)
+{
+    int           seen;
+    size_t        i;
+    conf_stmt_t  *s;
+
+    seen = 0;
+
+    for (i = 0; i < root->nchildren; i++) {
+        s = root->children[i];
+
+        if (s->block || s->nargs < 2 || strcmp(s->args[0], "error_log") != 0)
+        {
+            continue;
+        }
+
+        seen = 1;
+
+        if (strcmp(s->args[1], "/dev/null") != 0
+            && strncmp(s->args[1], "memory:", sizeof("memory:") - 1) != 0)
+        {
+            return 1;
+        }
+    }
+
+    return !seen;
+}
+
+
 static void
-check_http(posture_t *ps, conf_stmt_t *http)
+check_http(posture_t *ps, conf_stmt_t *root, conf_stmt_t *http)
 {
     int            nlocs, ssl_on, l;
     size_t         i, j;
@@ -1739,6 +1779,11 @@ check_http(posture_t *ps, conf_stmt_t *http)
     if (l) {
         posture_note(ps, CK_AUDIT_CHAIN, c == NULL, NULL, NULL, http->file,
                      http->line);
+    }
+
+    if (l && c) {
+        posture_note(ps, CK_AUDIT_CHECKPOINTS, !lasting_error_log(root),
+                     NULL, NULL, c->file, c->line);
     }
 
     for (i = 0; i < http->nchildren; i++) {
@@ -1921,7 +1966,7 @@ conf_report(conf_t *cf)
         if (cf->root->children[i]->block
             && strcmp(cf->root->children[i]->args[0], "http") == 0)
         {
-            check_http(&ps, cf->root->children[i]);
+            check_http(&ps, cf->root, cf->root->children[i]);
         }
     }
 

@@ -395,6 +395,33 @@ sub test_config {
     return ($rc == 0 ? 1 : 0, $out);
 }
 
+# Writes what "nginx -T" prints of the config (stdout only) to $file, with
+# the sanitizer runtime when the suite runs under ASan; returns true if
+# nginx accepted the config.
+sub dump_config {
+    my ($self, $file, $name) = @_;
+
+    $name //= 'nginx.conf';
+
+    local $?;
+
+    my $pid = fork;
+    die "Test::Compliance: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDOUT, '>', $file or POSIX::_exit(127);
+        open STDERR, '>', '/dev/null';
+        open STDIN, '<', '/dev/null';
+        _sanitizer_env();
+        exec($self->{nginx}, '-T', '-p', "$self->{prefix}/", '-c', $name)
+            or POSIX::_exit(127);
+    }
+
+    waitpid $pid, 0;
+
+    return $? == 0;
+}
+
 # Checks a whole config given as a template without touching nginx.conf
 # (so it works while nginx runs); returns ($ok, $output).
 sub test_config_text {
@@ -1834,6 +1861,12 @@ error.log (those are excluded from the C<finish> check).
 Expands C<$template> into a new file (F<test-config-N.conf>), leaving
 F<nginx.conf> and a running nginx alone, and returns C<test_config> of it:
 the way to check config-time refusals.
+
+=item dump_config($file [, $name])
+
+Writes what C<nginx -T -p prefix/ -c $name> prints on stdout to C<$file>
+(with the ASan runtime preloaded under C<./build.sh asan>); true if nginx
+accepted the config.
 
 =item run(%opt)
 

@@ -21,15 +21,14 @@ sub python_available {
         == 0;
 }
 
-# start_backend($t, $port [, script => 'name.py', args => [...]]): forks
-# the backend (another t/helpers/ script, given its port and args, with
-# script); dies unless it accepts connections within 5 s
+# start_backend($t, $port[, $script, @args]): forks the backend (a script
+# of t/helpers/, boundary-backend.py unless named, given the port and
+# @args); dies unless it accepts connections within 5 s
 sub start_backend {
-    my ($t, $port, %opt) = @_;
+    my ($t, $port, $name, @args) = @_;
 
     my $script = $t->repo_root . '/t/helpers/'
-        . ($opt{script} // 'boundary-backend.py');
-    my @args = @{ $opt{args} || [] };
+                 . ($name // 'boundary-backend.py');
 
     my $pid = fork;
     die "fork: $!" unless defined $pid;
