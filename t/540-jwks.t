@@ -217,6 +217,11 @@ http {
             return 200 "$compliance_principal\n";
         }
 
+        location = /metrics {
+            compliance_public "the test reads the counters";
+            compliance_status;
+        }
+
         # the same source as /a: one set, one fetch flag
         location /a-too {
             compliance_jwt_keys_request /_jwks_a min_refresh=2s
@@ -485,6 +490,18 @@ control($pa, 'reset');
 $t->reload;
 is(get('/a', $tok{e1})->{status}, 200, 'reload: the set is still there');
 is(count($pa), 0, 'reload: no fetch');
+
+# every fetch is counted (compliance_status) as it is logged
+my $log = $t->error_log;
+my $ok_lines = () = $log =~ /compliance: key set "[^"]+" fetched/g;
+my $err_lines = () = $log =~ /compliance: fetching the key set "[^"]+" failed/g;
+$res = $t->http(uri => '/metrics?format=json');
+my $m = eval { decode_json($res->{body}) } // {};
+is_deeply($m->{compliance_jwks_fetch_total},
+    { ok => $ok_lines, error => $err_lines },
+    "compliance_jwks_fetch_total: $ok_lines ok, $err_lines error, as logged");
+cmp_ok($m->{compliance_refusals_total}{keys_unavailable} // 0, '>=', 9,
+    'compliance_refusals_total{reason="keys_unavailable"}');
 
 $t->stop;
 ok(-s $t->path('cache/a.cache'), 'cache= file written');
