@@ -454,6 +454,12 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
         return "internal_error";
     }
 
+    /* revocation lists (ngx_http_compliance_revoke.c) */
+    reason = ngx_http_compliance_revoke_check(r, clcf, ctx);
+    if (reason != NULL) {
+        return reason;
+    }
+
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;
     ctx->jwt_keys_id = clcf->jwt.keys_id;
     ctx->jwt_key = b->key;

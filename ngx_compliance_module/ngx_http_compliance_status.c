@@ -537,27 +537,22 @@ ngx_http_compliance_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 /*
  * The soonest expiry among each server's certificates, by the server's
- * first name (a name in several server blocks: the soonest of all).
- * Certificates chosen per handshake ("ssl_certificate $var") are not
- * known at load and are not reported.
+ * first name (a name in several server blocks: the soonest of all), from
+ * the list of the certificates read at load (ngx_http_compliance_daily.c:
+ * servers with a TLS listen).  Certificates chosen per handshake
+ * ("ssl_certificate $var") are not known at load and are not reported.
  */
 static ngx_int_t
 ngx_http_compliance_status_certificates(ngx_conf_t *cf,
     ngx_http_compliance_status_main_conf_t *sc)
 {
-    int                                  days, secs, rc;
-    time_t                               expires;
-    X509                                *x509;
-    SSL_CTX                             *ctx;
-    ngx_uint_t                           s, i;
-    const ASN1_TIME                     *end;
-    ngx_http_ssl_srv_conf_t             *sscf;
-    ngx_http_core_srv_conf_t           **cscfp;
-    ngx_http_core_main_conf_t           *cmcf;
+    ngx_str_t                           *name;
+    ngx_uint_t                           j, i;
+    ngx_http_compliance_cert_t          *all;
+    ngx_http_compliance_main_conf_t     *cmf;
     ngx_http_compliance_status_cert_t   *c;
 
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-    cscfp = cmcf->servers.elts;
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
 
     sc->certs = ngx_array_create(cf->pool, 4,
                                  sizeof(ngx_http_compliance_status_cert_t));
@@ -565,56 +560,36 @@ ngx_http_compliance_status_certificates(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    for (s = 0; s < cmcf->servers.nelts; s++) {
-        sscf = cscfp[s]->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
-        ctx = sscf->ssl.ctx;
+    if (cmf->daily.certs == NULL) {
+        return NGX_OK;
+    }
 
-        if (ctx == NULL) {
+    all = cmf->daily.certs->elts;
+
+    for (j = 0; j < cmf->daily.certs->nelts; j++) {
+        name = &all[j].server->server_name;
+        c = sc->certs->elts;
+
+        for (i = 0; i < sc->certs->nelts; i++) {
+            if (c[i].server.len == name->len
+                && ngx_strncmp(c[i].server.data, name->data, name->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < sc->certs->nelts) {
+            c[i].expires = ngx_min(c[i].expires, all[j].expires);
             continue;
         }
 
-        for (rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
-             rc == 1;
-             rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT))
-        {
-            x509 = SSL_CTX_get0_certificate(ctx);
-            end = x509 ? X509_get0_notAfter(x509) : NULL;
-
-            if (end == NULL || !ASN1_TIME_diff(&days, &secs, NULL, end)) {
-                continue;
-            }
-
-            expires = ngx_time() + (time_t) days * 86400 + secs;
-
-            c = sc->certs->elts;
-
-            for (i = 0; i < sc->certs->nelts; i++) {
-                if (c[i].server.len == cscfp[s]->server_name.len
-                    && ngx_strncmp(c[i].server.data,
-                                   cscfp[s]->server_name.data,
-                                   c[i].server.len)
-                       == 0)
-                {
-                    break;
-                }
-            }
-
-            if (i < sc->certs->nelts) {
-                c[i].expires = ngx_min(c[i].expires, expires);
-                continue;
-            }
-
-            c = ngx_array_push(sc->certs);
-            if (c == NULL) {
-                return NGX_ERROR;
-            }
-
-            c->server = cscfp[s]->server_name;
-            c->expires = expires;
+        c = ngx_array_push(sc->certs);
+        if (c == NULL) {
+            return NGX_ERROR;
         }
 
-        /* leave the first certificate current, as nginx found it */
-        (void) SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
+        c->server = *name;
+        c->expires = all[j].expires;
     }
 
     return NGX_OK;
