@@ -217,11 +217,6 @@ http {
             return 200 "$compliance_principal\n";
         }
 
-        location = /metrics {
-            compliance_public "the test reads the counters";
-            compliance_status;
-        }
-
         # the same source as /a: one set, one fetch flag
         location /a-too {
             compliance_jwt_keys_request /_jwks_a min_refresh=2s
@@ -509,7 +504,7 @@ is(count($pa), 0, 'reload: no fetch');
 my $log = $t->error_log;
 my $ok_lines = () = $log =~ /compliance: key set "[^"]+" fetched/g;
 my $err_lines = () = $log =~ /compliance: fetching the key set "[^"]+" failed/g;
-$res = $t->http(uri => '/metrics?format=json');
+$res = $t->http(uri => '/_status?format=json');
 my $m = eval { decode_json($res->{body}) } // {};
 is_deeply($m->{compliance_jwks_fetch_total},
     { ok => $ok_lines, error => $err_lines },
