@@ -1939,6 +1939,53 @@ ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
 }
 
 
+/*
+ * For compliance_status: the keys a compliance_limit_zone holds (one
+ * walk of its queue under its mutex) and the bytes of its slab pages in
+ * use.  NGX_DECLINED for any other zone.
+ */
+ngx_int_t
+ngx_http_compliance_limit_zone_stats(ngx_shm_zone_t *shm_zone,
+    ngx_uint_t *keys, size_t *used)
+{
+    ngx_uint_t                         n;
+    ngx_queue_t                       *q;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_compliance_limit_zone_t  *zone;
+
+    if (shm_zone->tag != &ngx_http_compliance_limit_tag) {
+        return NGX_DECLINED;
+    }
+
+    zone = shm_zone->data;
+
+    if (zone == NULL || zone->sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    shpool = zone->shpool;
+    n = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        n++;
+    }
+
+    *used = (size_t) ((shpool->last - shpool->pages) - shpool->pfree)
+            << ngx_pagesize_shift;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    *keys = n;
+
+    return NGX_OK;
+}
+
+
 /* with the zone locked; "out" was sized in advance: no allocation here */
 static void
 ngx_http_compliance_lockout_report(ngx_shm_zone_t *shm_zone,
