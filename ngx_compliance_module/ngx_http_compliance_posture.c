@@ -482,10 +482,12 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
 
     /*
      * proxied: a content handler (proxy_pass, fastcgi_pass, grpc_pass...)
-     * takes the request and its body on; ours of the lockout admin
-     * does not
+     * takes the request and its body on; ours of the lockout admin and
+     * of the status page do not
      */
-    if (pl->core->handler != NULL && !c->limit.admin) {
+    if (pl->core->handler != NULL && !c->limit.admin
+        && !ngx_http_compliance_status_endpoint(pl->core))
+    {
         run->checks++;
 
         /* a GraphQL endpoint's input is its document: its check counts */

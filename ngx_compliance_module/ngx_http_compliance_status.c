@@ -24,7 +24,7 @@
 
 
 #define NGX_HTTP_COMPLIANCE_STATUS_MAGIC    0x54534d43  /* "CMST" */
-#define NGX_HTTP_COMPLIANCE_STATUS_LAYOUT   1
+#define NGX_HTTP_COMPLIANCE_STATUS_LAYOUT   2
 
 /* room for many layouts of the counters, one size for every build */
 #define NGX_HTTP_COMPLIANCE_STATUS_SIZE     (8 * ngx_pagesize)
@@ -61,6 +61,7 @@ static ngx_str_t  ngx_http_compliance_status_reasons[] = {
     ngx_string("body_too_large"),
     ngx_string("unsupported_media_type"),
     ngx_string("malformed_body"),
+    ngx_string("malformed_query"),
     ngx_string("validation_failed"),
     ngx_string("graphql_invalid"),
     ngx_string("graphql_too_complex"),
@@ -343,6 +344,13 @@ ngx_http_compliance_status_log_handler(ngx_http_request_t *r)
 
 
 /* --- configuration */
+
+
+ngx_uint_t
+ngx_http_compliance_status_endpoint(ngx_http_core_loc_conf_t *core)
+{
+    return core->handler == ngx_http_compliance_status_handler;
+}
 
 
 char *

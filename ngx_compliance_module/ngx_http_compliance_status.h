@@ -73,6 +73,10 @@ void ngx_http_compliance_status_refusal(ngx_http_request_t *r,
 /* posture.c, at config load: the gaps of this configuration */
 void ngx_http_compliance_status_posture(ngx_conf_t *cf, ngx_uint_t gaps);
 
+/* posture.c: whether a location's content handler is the status page */
+ngx_uint_t ngx_http_compliance_status_endpoint(
+    ngx_http_core_loc_conf_t *core);
+
 /* module.c: the directive, and postconfiguration */
 char *ngx_http_compliance_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

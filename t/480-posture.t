@@ -173,6 +173,9 @@ for my $c (@checks) {
                                   . 'compliance_graphql;'));
     unlike($out, qr/posture: validation:/,
            'validation: a GraphQL endpoint under compliance_graphql, no gap');
+    ($ok, $out) = posture(conf(location => 'compliance_status;'));
+    unlike($out, qr/posture: validation:/,
+           'validation: the status page takes no body, no gap');
 }
 
 # mfa: a sensitive location that requires MFA has no gap, and is counted

@@ -304,6 +304,18 @@ is_deeply([ sort keys %{ $m->{compliance_requests_total} } ],
 ok(exists $m->{compliance_refusals_total}{$_}, "reason $_ listed")
     for qw(missing_credentials insufficient_scope rate_limited locked_out
            token_revoked validation_failed other);
+
+# every reason of the reasons table in docs/directives.md has its label
+{
+    my $doc = $t->repo_root . '/docs/directives.md';
+    open my $fh, '<', $doc or die "$doc: $!";
+    my @reasons = map { /^\| `([a-z_]+)` \| \d{3} \|/ ? $1 : () } <$fh>;
+    close $fh;
+    cmp_ok(scalar @reasons, '>', 20, 'the reasons table read');
+    my @missing = grep { !exists $m->{compliance_refusals_total}{$_} }
+                  @reasons;
+    is("@missing", '', 'every documented reason is a label');
+}
 is_deeply([ sort keys %{ $m->{compliance_jwt_cache_total} } ],
           [ qw(hit miss) ], 'token cache: hit miss');
 is_deeply($m->{compliance_jwks_fetch_total}, { ok => 0, error => 0 },
