@@ -414,6 +414,13 @@ refused(post('/graphql', '', 'application/graphql'), 400,
     refused($t->http(uri => '/graphql?query=' . esc('{ a }') . '&query='
                             . esc('{ __schema { t } }')),
             400, 'graphql_invalid', undef, 'query given twice');
+    # two Content-Types: the upstream may read the body as the other
+    refused($t->http(method => 'POST', uri => '/graphql',
+                     body => '{ __schema { t } }',
+                     headers => [ [ 'Content-Type', 'application/json' ],
+                                  [ 'Content-Type', 'application/graphql' ] ]),
+            415, 'unsupported_media_type', undef, 'two Content-Types');
+
     # servers that also split at ';' would take the second document
     refused($t->http(uri => '/graphql?query=' . esc('{ a }') . ';query='
                             . esc('{ __schema { t } }')),
