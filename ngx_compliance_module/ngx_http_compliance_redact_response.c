@@ -529,6 +529,10 @@ ngx_http_compliance_rr_special(ngx_http_compliance_rr_t *rr,
 
         b = cl->buf;
 
+    } else if (rr->r->subrequest_in_memory) {
+        /* its output is copied as it comes: no empty buffer for it */
+        return NGX_OK;
+
     } else {
         b = ngx_calloc_buf(rr->pool);
         if (b == NULL) {
@@ -564,7 +568,8 @@ ngx_http_compliance_rr_special(ngx_http_compliance_rr_t *rr,
 
 /*
  * A subrequest whose output joins the response (an SSI include, an
- * add_after_body) is masked as well: when the main response is masked,
+ * add_after_body, an include kept in memory for an SSI echo) is masked
+ * as well: when the main response is masked,
  * or when its own location masks.  Its headers never go out, so one
  * that cannot be masked (compressed, partial, over max_size) cuts the
  * response off, as a body over max_size does.
@@ -585,13 +590,18 @@ ngx_http_compliance_rr_sub_header(ngx_http_request_t *r)
         rr->mode = NGX_HTTP_COMPLIANCE_RR_OFF;
     }
 
-    /* a background or in-memory subrequest sends nothing of its own */
-    if (r->background || r->subrequest_in_memory) {
+    /* a background subrequest sends nothing into the response */
+    if (r->background) {
         return ngx_http_compliance_rr_next_header(r);
     }
 
     ctx = ngx_http_compliance_get_ctx(r);
     mrr = ctx ? ctx->redact_response : NULL;
+
+    /*
+     * one in memory (SSI's include set=) may be echoed into a masked
+     * response: masked then, else as its own location says
+     */
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
     conf = &clcf->redact_response;
@@ -662,6 +672,9 @@ ngx_http_compliance_rr_sub_header(ngx_http_request_t *r)
     rr->mode = NGX_HTTP_COMPLIANCE_RR_MASK;
     rr->done = 0;
     rr->counted = 0;
+
+    /* the masked body has another length (an in-memory buffer's size) */
+    ngx_http_clear_content_length(r);
 
     r->filter_need_in_memory = 1;
 

@@ -8,7 +8,8 @@
 # large response becomes 502 problem+json with an alert record, a chunked
 # one over max_size is cut off with the same alert; the request record
 # counts the replacements (redacted_in_response); the output of an SSI
-# include or add_after_body subrequest is masked too; the body streams (what
+# include (kept with set= too) or add_after_body subrequest is masked
+# too; the body streams (what
 # precedes a held card number leaves before the backend's pause).
 
 use strict;
@@ -40,6 +41,9 @@ $t->write_file('html/ssi-off/page.html',
                "<p>4111111111111111</p>\n"
                . '<!--# include virtual="/static/cards.json" -->');
 $t->write_file('html/add/page.html', "<p>5555555555554444</p>\n");
+$t->write_file('html/ssi/set.html',
+               '<!--# include virtual="/static/cards.json" set="c" -->'
+               . '<!--# echo var="c" encoding="none" -->');
 $t->write_file('html/ssi/off.html',
                '<!--# include virtual="/off/cards" -->');
 $t->write_file('html/ssi/gzip.html',
@@ -434,6 +438,14 @@ like($r->{body}, qr/4111111111111111/, 'off in a location: passes');
     $r = $t->http(uri => '/ssi/off.html');
     is($r->{body}, $MASKED_CARDS,
        'SSI include of an unmasked location: masked in a masked page');
+
+    # an include kept in a variable, then echoed
+    $r = $t->http(uri => '/ssi/set.html');
+    is($r->{status}, 200, 'SSI include set=, echo: 200');
+    unlike($r->{body}, qr/4111111111111111|5555555555554444/,
+           'SSI include set=, echo: no card unmasked');
+    like($r->{body}, qr/\[REDACTED:pan:1111\]/,
+         'SSI include set=, echo: masked');
 
     # a compressed include cannot be masked: the response is cut off
     my $off = $t->log_offset;
