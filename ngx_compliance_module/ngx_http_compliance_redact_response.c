@@ -63,6 +63,8 @@ static ngx_http_compliance_rr_t *ngx_http_compliance_rr_sub(
     ngx_http_request_t *r, ngx_uint_t create);
 static void ngx_http_compliance_rr_count(ngx_http_compliance_ctx_t *ctx,
     ngx_http_compliance_rr_t *rr);
+static void ngx_http_compliance_rr_start(ngx_http_compliance_rr_t *rr,
+    ngx_http_compliance_redact_response_conf_t *conf);
 static int ngx_http_compliance_rr_emit(void *data, const u_char *p,
     size_t len);
 static void *ngx_http_compliance_rr_alloc(void *data, size_t size);
@@ -248,13 +250,7 @@ ngx_http_compliance_rr_header_filter(ngx_http_request_t *r)
         return ngx_http_compliance_rr_fail(r, ctx, "response_too_large");
     }
 
-    compliance_redact_stream_free(&rr->stream);
-    compliance_redact_stream_init(&rr->stream, conf->stream, rr,
-                                  conf->max_size);
-
-    rr->mode = NGX_HTTP_COMPLIANCE_RR_MASK;
-    rr->done = 0;
-    rr->counted = 0;
+    ngx_http_compliance_rr_start(rr, conf);
     ctx->redacted_in_response = 0;
 
     /* the masked body has another length, and no byte ranges */
@@ -665,13 +661,7 @@ ngx_http_compliance_rr_sub_header(ngx_http_request_t *r)
         }
     }
 
-    compliance_redact_stream_free(&rr->stream);
-    compliance_redact_stream_init(&rr->stream, conf->stream, rr,
-                                  conf->max_size);
-
-    rr->mode = NGX_HTTP_COMPLIANCE_RR_MASK;
-    rr->done = 0;
-    rr->counted = 0;
+    ngx_http_compliance_rr_start(rr, conf);
 
     /* the masked body has another length (an in-memory buffer's size) */
     ngx_http_clear_content_length(r);
@@ -717,6 +707,21 @@ ngx_http_compliance_rr_sub(ngx_http_request_t *r, ngx_uint_t create)
     cln->handler = ngx_http_compliance_rr_cleanup;
 
     return rr;
+}
+
+
+/* a body to mask from its start */
+static void
+ngx_http_compliance_rr_start(ngx_http_compliance_rr_t *rr,
+    ngx_http_compliance_redact_response_conf_t *conf)
+{
+    compliance_redact_stream_free(&rr->stream);
+    compliance_redact_stream_init(&rr->stream, conf->stream, rr,
+                                  conf->max_size);
+
+    rr->mode = NGX_HTTP_COMPLIANCE_RR_MASK;
+    rr->done = 0;
+    rr->counted = 0;
 }
 
 
