@@ -753,11 +753,12 @@ fuzz_schema_query(const compliance_schema_t *s, const u_char *q, size_t len)
         abort();
     }
 
-    bad = 0;
+    /* a raw ';' is refused (D98) */
+    bad = (memchr(q, ';', len) != NULL);
     nargs = 0;
     off = 0;
 
-    for (start = 0; start <= len; start = end + 1) {
+    for (start = 0; !bad && start <= len; start = end + 1) {
         for (end = start; end < len && q[end] != '&'; end++) {
             /* void */
         }

@@ -29,6 +29,7 @@ static void ngx_http_compliance_body_posted(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_body_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
+static ngx_uint_t ngx_http_compliance_body_types_n(ngx_http_request_t *r);
 
 
 static ngx_http_request_body_filter_pt  ngx_http_compliance_body_next;
@@ -451,6 +452,43 @@ ngx_http_compliance_body_view(ngx_http_request_t *r, ngx_str_t *view)
 }
 
 
+/* how many Content-Type lines the request has */
+static ngx_uint_t
+ngx_http_compliance_body_types_n(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Content-Type") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
+                               sizeof("Content-Type") - 1)
+               == 0)
+        {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
 ngx_uint_t
 ngx_http_compliance_body_type_in(ngx_http_request_t *r, ngx_array_t *types)
 {
@@ -463,6 +501,11 @@ ngx_http_compliance_body_type_in(ngx_http_request_t *r, ngx_array_t *types)
     h = r->headers_in.content_type;
 
     if (h == NULL || types == NULL) {
+        return 0;
+    }
+
+    /* nginx keeps the first; the upstream may read the body as the last */
+    if (ngx_http_compliance_body_types_n(r) != 1) {
         return 0;
     }
 

@@ -99,7 +99,7 @@ ngx_int_t ngx_http_compliance_body_view(ngx_http_request_t *r,
 /*
  * 1 if the request's Content-Type, without parameters, is one of types
  * (ngx_str_t, lowercase "type/subtype"), compared case-insensitively;
- * 0 otherwise, and when the request has no Content-Type.
+ * 0 otherwise, and when the request has no Content-Type or two.
  */
 ngx_uint_t ngx_http_compliance_body_type_in(ngx_http_request_t *r,
     ngx_array_t *types);

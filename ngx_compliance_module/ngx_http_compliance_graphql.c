@@ -382,7 +382,7 @@ ngx_http_compliance_graphql_args(ngx_http_request_t *r,
     ngx_http_compliance_graphql_args_t *args)
 {
     size_t      nlen;
-    u_char     *p, *end, *name, *eq, *amp, *v;
+    u_char     *p, *end, *name, *eq, *amp, *v, *semi, *e;
     ngx_str_t  *dst;
     u_char      buf[NGX_HTTP_COMPLIANCE_GRAPHQL_NAME_MAX * 3];
 
@@ -400,6 +400,32 @@ ngx_http_compliance_graphql_args(ngx_http_request_t *r,
         }
 
         p = (amp < end) ? amp + 1 : end;
+
+        /*
+         * Some servers split arguments at ';' as well: a "query" or an
+         * "operationName" that starts after one is a document this check
+         * would not see, refused as given twice
+         */
+        for (semi = ngx_strlchr(name, amp, ';'); semi != NULL;
+             semi = ngx_strlchr(semi + 1, amp, ';'))
+        {
+            for (e = semi + 1; e < amp && *e != '=' && *e != ';'; e++) {
+                /* void */
+            }
+
+            if ((size_t) (e - semi - 1) > sizeof(buf)) {
+                continue;
+            }
+
+            nlen = ngx_http_compliance_graphql_decode(buf, semi + 1,
+                                                      e - semi - 1);
+
+            if ((nlen == 5 && ngx_memcmp(buf, "query", 5) == 0)
+                || (nlen == 13 && ngx_memcmp(buf, "operationName", 13) == 0))
+            {
+                goto twice;
+            }
+        }
 
         eq = ngx_strlchr(name, amp, '=');
         if (eq == NULL) {

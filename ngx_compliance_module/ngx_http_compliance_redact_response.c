@@ -29,12 +29,17 @@
 #define NGX_HTTP_COMPLIANCE_RR_MAX      (1024 * 1024)
 
 
-/* the per-request state, in ctx->redact_response */
+/*
+ * The per-request state: the main request's in ctx->redact_response, a
+ * subrequest's (its output joins the response: SSI, add_after_body) in a
+ * cleanup of the main request's pool, found by its request.
+ */
 struct ngx_http_compliance_rr_s {
     ngx_http_request_t             *r;
     ngx_pool_t                     *pool;      /* NULL: being destroyed */
     ngx_uint_t                      mode;
     compliance_redact_stream_t      stream;
+    size_t                          counted;   /* in redacted_in_response */
     ngx_chain_t                    *out;
     ngx_chain_t                   **last_out;
     ngx_chain_t                    *free;
@@ -53,6 +58,13 @@ static ngx_uint_t ngx_http_compliance_rr_type(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_compliance_rr_encoded(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_rr_special(ngx_http_compliance_rr_t *rr,
     ngx_uint_t flush, ngx_uint_t last);
+static ngx_int_t ngx_http_compliance_rr_sub_header(ngx_http_request_t *r);
+static ngx_http_compliance_rr_t *ngx_http_compliance_rr_sub(
+    ngx_http_request_t *r, ngx_uint_t create);
+static void ngx_http_compliance_rr_count(ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_rr_t *rr);
+static void ngx_http_compliance_rr_start(ngx_http_compliance_rr_t *rr,
+    ngx_http_compliance_redact_response_conf_t *conf);
 static int ngx_http_compliance_rr_emit(void *data, const u_char *p,
     size_t len);
 static void *ngx_http_compliance_rr_alloc(void *data, size_t size);
@@ -164,7 +176,7 @@ ngx_http_compliance_rr_header_filter(ngx_http_request_t *r)
     ngx_http_compliance_redact_response_conf_t  *conf;
 
     if (r != r->main) {
-        return ngx_http_compliance_rr_next_header(r);
+        return ngx_http_compliance_rr_sub_header(r);
     }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
@@ -238,12 +250,7 @@ ngx_http_compliance_rr_header_filter(ngx_http_request_t *r)
         return ngx_http_compliance_rr_fail(r, ctx, "response_too_large");
     }
 
-    compliance_redact_stream_free(&rr->stream);
-    compliance_redact_stream_init(&rr->stream, conf->stream, rr,
-                                  conf->max_size);
-
-    rr->mode = NGX_HTTP_COMPLIANCE_RR_MASK;
-    rr->done = 0;
+    ngx_http_compliance_rr_start(rr, conf);
     ctx->redacted_in_response = 0;
 
     /* the masked body has another length, and no byte ranges */
@@ -268,19 +275,22 @@ ngx_http_compliance_rr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_http_compliance_rr_t   *rr;
     ngx_http_compliance_ctx_t  *ctx;
 
-    if (r != r->main || in == NULL) {
+    if (in == NULL) {
         return ngx_http_compliance_rr_next_body(r, in);
     }
 
     ctx = ngx_http_compliance_get_ctx(r);
 
-    if (ctx == NULL || ctx->redact_response == NULL
-        || ctx->redact_response->mode == NGX_HTTP_COMPLIANCE_RR_OFF)
-    {
+    if (ctx == NULL) {
         return ngx_http_compliance_rr_next_body(r, in);
     }
 
-    rr = ctx->redact_response;
+    rr = (r == r->main) ? ctx->redact_response
+                        : ngx_http_compliance_rr_sub(r, 0);
+
+    if (rr == NULL || rr->mode == NGX_HTTP_COMPLIANCE_RR_OFF) {
+        return ngx_http_compliance_rr_next_body(r, in);
+    }
 
     /* cut off: nothing more, not even a last chunk, goes out */
     if (rr->stream.failed) {
@@ -334,12 +344,13 @@ ngx_http_compliance_rr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             flush = 1;
         }
 
-        if (b->last_buf) {
+        /* a subrequest's output ends with last_in_chain */
+        if (b->last_buf || (r != r->main && b->last_in_chain)) {
             last = 1;
         }
     }
 
-    ctx->redacted_in_response = rr->stream.matches;
+    ngx_http_compliance_rr_count(ctx, rr);
 
     if (last && !rr->done) {
         if (compliance_redact_stream_finish(&rr->stream)
@@ -349,7 +360,7 @@ ngx_http_compliance_rr_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         }
 
         rr->done = 1;
-        ctx->redacted_in_response = rr->stream.matches;
+        ngx_http_compliance_rr_count(ctx, rr);
         compliance_redact_stream_free(&rr->stream);
     }
 
@@ -514,6 +525,10 @@ ngx_http_compliance_rr_special(ngx_http_compliance_rr_t *rr,
 
         b = cl->buf;
 
+    } else if (rr->r->subrequest_in_memory) {
+        /* its output is copied as it comes: no empty buffer for it */
+        return NGX_OK;
+
     } else {
         b = ngx_calloc_buf(rr->pool);
         if (b == NULL) {
@@ -536,11 +551,187 @@ ngx_http_compliance_rr_special(ngx_http_compliance_rr_t *rr,
         b->flush = 1;
     }
 
-    if (last) {
+    if (last && rr->r == rr->r->main) {
         b->last_buf = 1;
+
+    } else if (last) {
+        b->last_in_chain = 1;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A subrequest whose output joins the response (an SSI include, an
+ * add_after_body, an include kept in memory for an SSI echo) is masked
+ * as well: when the main response is masked,
+ * or when its own location masks.  Its headers never go out, so one
+ * that cannot be masked (compressed, partial, over max_size) cuts the
+ * response off, as a body over max_size does.
+ */
+static ngx_int_t
+ngx_http_compliance_rr_sub_header(ngx_http_request_t *r)
+{
+    ngx_uint_t                                   status;
+    const char                                  *reason;
+    ngx_http_compliance_rr_t                    *rr, *mrr;
+    ngx_http_compliance_ctx_t                   *ctx;
+    ngx_http_compliance_loc_conf_t              *clcf;
+    ngx_http_compliance_redact_response_conf_t  *conf;
+
+    rr = ngx_http_compliance_rr_sub(r, 0);
+
+    if (rr != NULL) {
+        rr->mode = NGX_HTTP_COMPLIANCE_RR_OFF;
+    }
+
+    /* a background subrequest sends nothing into the response */
+    if (r->background) {
+        return ngx_http_compliance_rr_next_header(r);
+    }
+
+    ctx = ngx_http_compliance_get_ctx(r);
+    mrr = ctx ? ctx->redact_response : NULL;
+
+    /*
+     * one in memory (SSI's include set=) may be echoed into a masked
+     * response: masked then, else as its own location says
+     */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
+    conf = &clcf->redact_response;
+
+    if (mrr != NULL && mrr->mode == NGX_HTTP_COMPLIANCE_RR_MASK) {
+        /* a masked response: whatever joins it */
+        if (conf->mask == 0) {
+            clcf = ngx_http_get_module_loc_conf(r->main,
+                                                ngx_http_compliance_module);
+            conf = &clcf->redact_response;
+        }
+
+    } else if (conf->mask == 0 || !ngx_http_compliance_rr_type(r)) {
+        return ngx_http_compliance_rr_next_header(r);
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_http_compliance_ensure_ctx(r);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    status = r->headers_out.status;
+
+    if (status == NGX_HTTP_NO_CONTENT || status == NGX_HTTP_NOT_MODIFIED) {
+        return ngx_http_compliance_rr_next_header(r);
+    }
+
+    reason = NULL;
+
+    if (status == NGX_HTTP_PARTIAL_CONTENT
+        || r->headers_out.content_range != NULL)
+    {
+        reason = "response_partial";
+
+    } else if (ngx_http_compliance_rr_encoded(r)) {
+        reason = "response_encoded";
+
+    } else if (r->headers_out.content_length_n > (off_t) conf->max_size) {
+        reason = "response_too_large";
+    }
+
+    if (reason != NULL) {
+        ctx->reason.data = (u_char *) reason;
+        ctx->reason.len = ngx_strlen(reason);
+
+        ngx_http_compliance_audit_event(r, ctx, "alert", "high", reason);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "compliance: response cut off, a subrequest's output "
+                      "cannot be masked: %s", reason);
+
+        return NGX_ERROR;
+    }
+
+    if (rr == NULL) {
+        rr = ngx_http_compliance_rr_sub(r, 1);
+        if (rr == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_compliance_rr_start(rr, conf);
+
+    /* the masked body has another length (an in-memory buffer's size) */
+    ngx_http_clear_content_length(r);
+
+    r->filter_need_in_memory = 1;
+
+    return ngx_http_compliance_rr_next_header(r);
+}
+
+
+/* a subrequest's state, among the main pool's cleanups */
+static ngx_http_compliance_rr_t *
+ngx_http_compliance_rr_sub(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_compliance_rr_t  *rr;
+
+    for (cln = r->main->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_compliance_rr_cleanup) {
+            rr = cln->data;
+
+            if (rr->r == r) {
+                return rr;
+            }
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->main->pool,
+                               sizeof(ngx_http_compliance_rr_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    rr = cln->data;
+    ngx_memzero(rr, sizeof(ngx_http_compliance_rr_t));
+    rr->r = r;
+    rr->pool = r->main->pool;
+
+    cln->handler = ngx_http_compliance_rr_cleanup;
+
+    return rr;
+}
+
+
+/* a body to mask from its start */
+static void
+ngx_http_compliance_rr_start(ngx_http_compliance_rr_t *rr,
+    ngx_http_compliance_redact_response_conf_t *conf)
+{
+    compliance_redact_stream_free(&rr->stream);
+    compliance_redact_stream_init(&rr->stream, conf->stream, rr,
+                                  conf->max_size);
+
+    rr->mode = NGX_HTTP_COMPLIANCE_RR_MASK;
+    rr->done = 0;
+    rr->counted = 0;
+}
+
+
+/* the request record counts the replacements of every part */
+static void
+ngx_http_compliance_rr_count(ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_rr_t *rr)
+{
+    ctx->redacted_in_response += rr->stream.matches - rr->counted;
+    rr->counted = rr->stream.matches;
 }
 
 

@@ -3,8 +3,8 @@
 # strings (a repeated name is an array), converted first where the
 # schema's property type is integer, number or boolean; validated by the
 # same schema machinery; errors point at /query/<name>; bad percent
-# encoding or bytes that are not UTF-8 are 400 malformed_query; checked
-# for every method, before any body is read.
+# encoding, bytes that are not UTF-8 and a raw ";" are 400 malformed_query;
+# checked for every method, before any body is read.
 
 use strict;
 use warnings;
@@ -153,7 +153,9 @@ for my $c (@bad) {
 }
 
 # malformed query strings
-for my $q ('q=%zz', 'q=%4', 'q=%C0%AF', 'q=%ED%A0%80', 'q=%FF', '%E2%82=1') {
+for my $q ('q=%zz', 'q=%4', 'q=%C0%AF', 'q=%ED%A0%80', 'q=%FF', '%E2%82=1',
+           'q=x;admin=1', ';q=x')
+{
     my ($r, $p) = get($q);
     is($r->{status}, 400, "malformed: '$q'");
     is($p->{reason}, 'malformed_query', "malformed: '$q': reason");

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # What request validation answers and records: 415 for a Content-Type
-# outside types= (parameters and case ignored), only for the methods in
-# methods=; the RFC 9457 body of 400, 413, 415 and 422 (the "errors"
+# outside types= (parameters and case ignored) or given twice, only for
+# the methods in methods=; the RFC 9457 body of 400, 413, 415 and 422 (the "errors"
 # extension member, at most 20, "truncated"); the audit record's event
 # "invalid_request" (severity notice) with "validation_errors"; under
 # "compliance off" too; after "rewrite ... last" the new location's
@@ -119,6 +119,20 @@ for my $type (undef, 'text/plain', 'application/jsonx',
     my $n = $type // 'none';
     is($r->{status}, 415, "Content-Type '$n': 415");
     is($p->{reason}, 'unsupported_media_type', "Content-Type '$n': reason");
+}
+
+# two Content-Types: the upstream may read the body as the other one
+# (a form whose fields the schema never saw)
+for my $second ('application/x-www-form-urlencoded', 'application/json') {
+    my $r = $t->http(method => 'POST', uri => '/items',
+                     body => '{"name":"box&admin=1&","qty":2}',
+                     headers => [ [ 'X-API-Key', $key ],
+                                  [ 'Content-Type', 'application/json' ],
+                                  [ 'Content-Type', $second ] ]);
+    my $p = eval { decode_json($r->{body}) } || {};
+    is($r->{status}, 415, "two Content-Types (then $second): 415");
+    is($p->{reason}, 'unsupported_media_type',
+       "two Content-Types (then $second): reason");
 }
 
 # a refusal does not ask for the body first

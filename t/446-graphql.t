@@ -414,6 +414,26 @@ refused(post('/graphql', '', 'application/graphql'), 400,
     refused($t->http(uri => '/graphql?query=' . esc('{ a }') . '&query='
                             . esc('{ __schema { t } }')),
             400, 'graphql_invalid', undef, 'query given twice');
+    # two Content-Types: the upstream may read the body as the other
+    refused($t->http(method => 'POST', uri => '/graphql',
+                     body => '{ __schema { t } }',
+                     headers => [ [ 'Content-Type', 'application/json' ],
+                                  [ 'Content-Type', 'application/graphql' ] ]),
+            415, 'unsupported_media_type', undef, 'two Content-Types');
+
+    # servers that also split at ';' would take the second document
+    refused($t->http(uri => '/graphql?query=' . esc('{ a }') . ';query='
+                            . esc('{ __schema { t } }')),
+            400, 'graphql_invalid', undef, 'query after a semicolon');
+    refused($t->http(uri => '/graphql?x=1;%71uery=' . esc('{ __schema { t } }')
+                            . '&query=' . esc('{ a }')),
+            400, 'graphql_invalid', undef,
+            'encoded query name after a semicolon');
+    refused($t->http(uri => '/graphql?query=' . esc('{ a }')
+                            . '&y=;operationName=Q'),
+            400, 'graphql_invalid', undef, 'operationName after a semicolon');
+    passed($t->http(uri => '/graphql?query=' . esc('{ a }') . '&x=1;y=2'),
+           'other arguments after a semicolon');
     refused($t->http(uri => '/graphql?%71uery=' . esc('{ __schema { t } }')),
             422, 'graphql_introspection', 'introspection',
             'percent-encoded argument name');

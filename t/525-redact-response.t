@@ -7,7 +7,9 @@
 # Range request gets the whole masked body; a compressed, partial or too
 # large response becomes 502 problem+json with an alert record, a chunked
 # one over max_size is cut off with the same alert; the request record
-# counts the replacements (redacted_in_response); the body streams (what
+# counts the replacements (redacted_in_response); the output of an SSI
+# include (kept with set= too) or add_after_body subrequest is masked
+# too; the body streams (what
 # precedes a held card number leaves before the backend's pause).
 
 use strict;
@@ -30,6 +32,22 @@ my $t = Test::Compliance->new;
 $t->write_file('html/static/cards.json',
                "{\"card\":\"4111111111111111\",\"pad\":\"" . ('x' x 3000)
                . "\",\"card2\":\"5555555555554444\"}\n");
+
+$t->write_file('html/ssi/page.html',
+               "<p>4111111111111111</p>\n"
+               . '<!--# include virtual="/static/cards.json" -->'
+               . "<p>5555555555554444</p>\n");
+$t->write_file('html/ssi-off/page.html',
+               "<p>4111111111111111</p>\n"
+               . '<!--# include virtual="/static/cards.json" -->');
+$t->write_file('html/add/page.html', "<p>5555555555554444</p>\n");
+$t->write_file('html/ssi/set.html',
+               '<!--# include virtual="/static/cards.json" set="c" -->'
+               . '<!--# echo var="c" encoding="none" -->');
+$t->write_file('html/ssi/off.html',
+               '<!--# include virtual="/off/cards" -->');
+$t->write_file('html/ssi/gzip.html',
+               "<p>before</p>\n" . '<!--# include virtual="/off/gzip" -->');
 
 $t->write_config(<<'EOF');
 %%LOAD_MODULE%%
@@ -89,6 +107,22 @@ http {
 
         location /static/ {
             compliance_redact_response pan;
+        }
+
+        # a subrequest's output joins the main response (SSI, addition)
+        location /ssi/ {
+            compliance_redact_response pan;
+            ssi on;
+        }
+
+        location /add/ {
+            compliance_redact_response pan;
+            add_after_body /static/cards.json;
+        }
+
+        location /ssi-off/ {
+            compliance_redact_response off;
+            ssi on;
         }
     }
 
@@ -387,6 +421,56 @@ masked_ok($t->http(uri => '/cards', port => $t->port(2)), $MASKED_CARDS,
           'server level: inherited');
 $r = $t->http(uri => '/plain/cards', port => $t->port(2));
 like($r->{body}, qr/4111111111111111/, 'off in a location: passes');
+
+# --- a subrequest's output in the response (SSI include, add_after_body)
+{
+    my $r = $t->http(uri => '/ssi/page.html');
+    is($r->{status}, 200, 'SSI include: 200');
+    unlike($r->{body}, qr/4111111111111111|5555555555554444/,
+           'SSI include: no card of the page or of the include unmasked');
+    is(() = $r->{body} =~ /\[REDACTED:pan:(?:1111|4444)\]/g, 4,
+       'SSI include: the page\'s 2 and the include\'s 2 masked');
+    like($r->{body}, qr/"pad":"x{3000}"/, 'SSI include: the include is there');
+    is(request_record($r)->{redacted_in_response}, 4,
+       'SSI include: the record counts the page\'s and the include\'s');
+
+    # an include from a location that does not mask joins a masked page
+    $r = $t->http(uri => '/ssi/off.html');
+    is($r->{body}, $MASKED_CARDS,
+       'SSI include of an unmasked location: masked in a masked page');
+
+    # an include kept in a variable, then echoed
+    $r = $t->http(uri => '/ssi/set.html');
+    is($r->{status}, 200, 'SSI include set=, echo: 200');
+    unlike($r->{body}, qr/4111111111111111|5555555555554444/,
+           'SSI include set=, echo: no card unmasked');
+    like($r->{body}, qr/\[REDACTED:pan:1111\]/,
+         'SSI include set=, echo: masked');
+
+    # a compressed include cannot be masked: the response is cut off
+    my $off = $t->log_offset;
+    $r = $t->http(uri => '/ssi/gzip.html');
+    ok($r->{error}, 'SSI include, compressed: the response is cut off');
+    unlike($r->{body} // '', qr/\x1f\x8b/,
+           'SSI include, compressed: nothing of it sent');
+    like($t->error_log($off),
+         qr/a subrequest's output cannot be masked: response_encoded/,
+         'SSI include, compressed: said in error.log');
+
+    $r = $t->http(uri => '/add/page.html');
+    is($r->{status}, 200, 'add_after_body: 200');
+    unlike($r->{body}, qr/4111111111111111|5555555555554444/,
+           'add_after_body: no card unmasked');
+    is(() = $r->{body} =~ /\[REDACTED:pan:(?:1111|4444)\]/g, 3,
+       'add_after_body: the page\'s and the added body\'s masked');
+
+    # the include's own location masks, the page's does not
+    $r = $t->http(uri => '/ssi-off/page.html');
+    like($r->{body}, qr/<p>4111111111111111<\/p>/,
+         'off, SSI: the page as it is');
+    like($r->{body}, qr/\[REDACTED:pan:1111\].*\[REDACTED:pan:4444\]/s,
+         'off, SSI: the include masked by its own location');
+}
 
 # --- under compliance on: refusals as they are, admitted requests masked
 $r = $t->http(uri => '/api/cards', port => $t->port(3));

@@ -50,6 +50,11 @@ compliance_qargs_object(const u_char *args, size_t len,
         if (args[i] == '&') {
             n++;
         }
+
+        /* a separator to some servers, not to others: never guessed */
+        if (args[i] == ';') {
+            return COMPLIANCE_QARGS_EMALFORMED;
+        }
     }
 
     q = compliance_arena_alloc(a, n * sizeof(compliance_qarg_t));

@@ -16,6 +16,8 @@
  * only arrays (array, not string) is a one-element array.  Array
  * elements are converted by the property's "items" type.  "a" without
  * "=" is the empty string; empty arguments ("a=1&&b=2") are skipped.
+ * A raw ";" is malformed: some servers split arguments there too, so
+ * the object could differ from theirs (encoded, "%3B" is a value's).
  */
 
 #ifndef _COMPLIANCE_QARGS_H_INCLUDED_
@@ -30,7 +32,7 @@
 
 
 #define COMPLIANCE_QARGS_OK          0
-/* a "%" not followed by two hex digits, or not UTF-8 once decoded */
+/* a "%" not followed by two hex digits, a raw ";", or not UTF-8 */
 #define COMPLIANCE_QARGS_EMALFORMED -1
 #define COMPLIANCE_QARGS_ENOMEM     -2
 

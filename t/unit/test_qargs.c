@@ -240,6 +240,15 @@ test_decoding(void **state)
                      COMPLIANCE_QARGS_EMALFORMED);
     assert_int_equal(build("q=\xc3", schema, &a, &root),
                      COMPLIANCE_QARGS_EMALFORMED);
+
+    /* ';' splits arguments for some servers: "q=1;admin=1" is refused */
+    assert_int_equal(build("q=1;admin=1", schema, &a, &root),
+                     COMPLIANCE_QARGS_EMALFORMED);
+    assert_int_equal(build(";", schema, &a, &root),
+                     COMPLIANCE_QARGS_EMALFORMED);
+    assert_int_equal(build("q=1%3Badmin=1", schema, &a, &root),
+                     COMPLIANCE_QARGS_OK);
+    assert_int_equal(member(root, "q")->u.str.len, 9);
 }
 
 
