@@ -19,6 +19,8 @@
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
 #   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh bench-redact  response masking cost per KiB, core/ alone
+#                       (bench/redact.c; BENCH_REDACT_ARGS="-n N -r R")
 #   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
 #                       compliance_<version>_<arch>.deb (docs/packaging.md)
 #
@@ -222,10 +224,17 @@ cmd_bench() {
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
 }
 
+cmd_bench_redact() {
+    make -s -f Makefile.core BUILD="$BUILD" "$BUILD/bench/bench-redact"
+    # shellcheck disable=SC2086
+    "$BUILD/bench/bench-redact" ${BENCH_REDACT_ARGS:-}
+}
+
 # libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
-# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema".
+# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema
+# stream".
 # Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
@@ -238,7 +247,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -269,7 +278,7 @@ cmd_fuzz() {
         src="$top/fuzz/fuzz_$h.c"
         bin="$out/fuzz_$h"
         [ -f "$src" ] \
-            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema)"
+            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema stream)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -299,6 +308,7 @@ cmd_fuzz() {
             jwt)    max=9000 ;;
             text)   max=16384 ;;
             schema) max=16384 ;;
+            stream) max=4096 ;;
             *)      max=20000 ;;
         esac
 
@@ -394,9 +404,10 @@ case "${1:-build}" in
     test)   cmd_test ;;
     asan)   cmd_asan ;;
     bench)  cmd_bench ;;
+    bench-redact) cmd_bench_redact ;;
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
     valgrind) cmd_valgrind ;;
     deb)    cmd_deb ;;
-    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind|deb]" ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|bench-redact|fuzz|soak|valgrind|deb]" ;;
 esac

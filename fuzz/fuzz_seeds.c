@@ -2,6 +2,7 @@
  * Writes the seed corpora of the harnesses:
  *
  *   fuzz_seeds <dir>  ->  <dir>/jwt, <dir>/text, <dir>/vault, <dir>/schema
+ *                         <dir>/stream
  *
  * Seeds are made at run time because the JWT ones are signed with the
  * key pairs ./build.sh fuzz generates (see fuzz.h): no binary corpus and
@@ -52,6 +53,7 @@ static u_char *fuzz_seeds_entry(u_char *p, const char *name,
     uint64_t set_at, const u_char *secret, size_t slen);
 static void fuzz_seeds_vault(const char *dir);
 static void fuzz_seeds_schema(const char *dir);
+static void fuzz_seeds_stream(const char *dir);
 
 
 #define FUZZ_SEEDS_STR(n, s)  { n, s, sizeof(s) - 1 }
@@ -128,6 +130,29 @@ static const fuzz_seeds_text_t  fuzz_seeds_schemas[] = {
 };
 
 
+/*
+ * fuzz_stream: <detectors> <split seed> <body>; \x01 pan, \x03 pan and
+ * ssn, \x3f all six response detectors
+ */
+static const fuzz_seeds_text_t  fuzz_seeds_streams[] = {
+    FUZZ_SEEDS_STR("json-cards",
+        "\x01\x07{\"cards\":[{\"pan\":\"4111111111111111\"},"
+        "{\"pan\":\"5555 5555 5555 4444\"},{\"pan\":\"3782-822463-10005\"}"
+        ",{\"id\":\"a4111111111111111\",\"n\":4111111111111112}]}"),
+    FUZZ_SEEDS_STR("encoded",
+        "\x03\x11{\"u\":\"/p?c=4111%201111%201111%201111&s=123%2D45%2D6789"
+        "\",\"h\":\"%25204111\"}"),
+    FUZZ_SEEDS_STR("mixed",
+        "\x3f\x2a{\"to\":\"jane.doe@example.com\",\"auth\":\"Bearer "
+        "abc.def\",\"t\":\"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln\","
+        "\"k\":\"ck_abcdefghijkl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        "\",\"ssn\":\"123-45-6789\",\"c\":\"6011000990139424\"}"),
+    FUZZ_SEEDS_STR("text",
+        "\x03\x01order 1767225600123 paid with 4111.1111.1111.1111 / "
+        "4111111111111111f / 12345678901234567890123 ssn 078-05-1120\n"),
+};
+
+
 static const char  *fuzz_seeds_payload =
     "{\"sub\":\"alice\",\"exp\":4102444800,\"iat\":1700000000,"
     "\"nbf\":1600000000,\"iss\":\"iss1\",\"aud\":[\"x\",\"aud1\"],"
@@ -148,11 +173,13 @@ main(int argc, char **argv)
     fuzz_seeds_mkdir(argv[1], "text");
     fuzz_seeds_mkdir(argv[1], "vault");
     fuzz_seeds_mkdir(argv[1], "schema");
+    fuzz_seeds_mkdir(argv[1], "stream");
 
     fuzz_seeds_jwt(argv[1]);
     fuzz_seeds_text(argv[1]);
     fuzz_seeds_vault(argv[1]);
     fuzz_seeds_schema(argv[1]);
+    fuzz_seeds_stream(argv[1]);
 
     return 0;
 }
@@ -552,4 +579,20 @@ fuzz_seeds_vault(const char *dir)
     fuzz_seeds_write(dir, "vault", "table", table, (size_t) (p - table));
 
     fuzz_seeds_write(dir, "vault", "table-empty", "\x01\x00\x00\x00\x00", 5);
+}
+
+
+static void
+fuzz_seeds_stream(const char *dir)
+{
+    size_t  i;
+
+    for (i = 0;
+         i < sizeof(fuzz_seeds_streams) / sizeof(fuzz_seeds_streams[0]);
+         i++)
+    {
+        fuzz_seeds_write(dir, "stream", fuzz_seeds_streams[i].name,
+                         fuzz_seeds_streams[i].data,
+                         fuzz_seeds_streams[i].len);
+    }
 }

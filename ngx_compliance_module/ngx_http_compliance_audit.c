@@ -977,6 +977,7 @@ typedef struct {
     ngx_msec_t                       ms;
     ngx_uint_t                       audit;
     ngx_uint_t                       deprecated;
+    ngx_uint_t                       redact_response;  /* masked location */
 } ngx_http_compliance_audit_rec_t;
 
 
@@ -1201,6 +1202,22 @@ ngx_http_compliance_audit_w_deprecated(u_char *p,
 }
 
 
+/* only in records of a location with compliance_redact_response */
+static size_t
+ngx_http_compliance_audit_l_redacted(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->redact_response ? NGX_INT_T_LEN : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_redacted(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%ui", rec->ctx->redacted_in_response);
+}
+
+
 static size_t
 ngx_http_compliance_audit_l_tls(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1307,6 +1324,10 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
       ngx_http_compliance_audit_l_deprecated,
       ngx_http_compliance_audit_w_deprecated },
 
+    { ngx_http_compliance_member("redacted_in_response"), 0, NULL,
+      ngx_http_compliance_audit_l_redacted,
+      ngx_http_compliance_audit_w_redacted },
+
     { ngx_http_compliance_member("tls"), 0, NULL,
       ngx_http_compliance_audit_l_tls,
       ngx_http_compliance_audit_w_tls }
@@ -1399,6 +1420,7 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
     }
 
     rec->deprecated = (clcf->deprecation.deprecation.len != 0);
+    rec->redact_response = (clcf->redact_response.mask != 0);
 
     rec->resource_type = clcf->audit.resource_type.data
                          ? &clcf->audit.resource_type : NULL;

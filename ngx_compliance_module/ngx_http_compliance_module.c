@@ -284,6 +284,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_redact_response"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_redact_response,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
@@ -485,6 +492,11 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
     }
 
+    /* response masking below boundary.c's filters, above headers.c's */
+    if (ngx_http_compliance_redact_response_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* below the vault's filter, which stays on top, above headers.c's */
     if (ngx_http_compliance_boundary_init(cf) != NGX_OK
         /* its LOG handler counts before the audit record is written */
@@ -557,6 +569,7 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
     ngx_http_compliance_boundary_create_conf(&conf->boundary);
     ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
+    ngx_http_compliance_redact_response_create_conf(&conf->redact_response);
     ngx_http_compliance_posture_create_conf(cf, &conf->posture);
 
     return conf;
@@ -615,6 +628,9 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            != NGX_CONF_OK
         || ngx_http_compliance_deprecation_merge_conf(cf, &prev->deprecation,
                                                       &conf->deprecation)
+           != NGX_CONF_OK
+        || ngx_http_compliance_redact_response_merge_conf(cf,
+               &prev->redact_response, &conf->redact_response)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

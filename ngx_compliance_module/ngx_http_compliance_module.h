@@ -17,6 +17,7 @@
 #include "compliance_jwt.h"
 #include "compliance_query.h"
 #include "compliance_redact.h"
+#include "compliance_redact_stream.h"
 #include "compliance_secret.h"
 #include "compliance_token.h"
 
@@ -99,6 +100,7 @@ typedef struct {
     ngx_flag_t                  filter_needed;
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
     ngx_flag_t                  error_pages_needed;  /* and body filter */
+    ngx_flag_t                  redact_response_needed;
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -221,6 +223,17 @@ typedef struct {
 } ngx_http_compliance_boundary_conf_t;
 
 
+/* masked response bodies: ngx_http_compliance_redact_response.c */
+typedef struct {
+    ngx_uint_t                  mask;           /* detectors, 0: off */
+    size_t                      max_size;
+    compliance_redact_stream_conf_t  *stream;
+} ngx_http_compliance_redact_response_conf_t;
+
+/* its per-request state */
+typedef struct ngx_http_compliance_rr_s  ngx_http_compliance_rr_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -233,6 +246,7 @@ typedef struct {
     ngx_http_compliance_posture_conf_t    posture;
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
+    ngx_http_compliance_redact_response_conf_t  redact_response;
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -265,6 +279,10 @@ typedef struct {
 
     /* boundary.c: the problem+json that replaces this response's body */
     ngx_buf_t                  *error_body;
+
+    /* redact_response.c: its stream, and what it replaced */
+    ngx_http_compliance_rr_t   *redact_response;
+    ngx_uint_t                  redacted_in_response;
 
     unsigned                    authenticated:1;
     unsigned                    refused:1;
@@ -448,6 +466,8 @@ void ngx_http_compliance_redact_create_conf(
 char *ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_redact_conf_t *prev,
     ngx_http_compliance_redact_conf_t *conf);
+compliance_redact_t *ngx_http_compliance_redactor(ngx_conf_t *cf,
+    ngx_uint_t mask);
 ngx_int_t ngx_http_compliance_credential_variable(ngx_conf_t *cf,
     ngx_int_t index);
 ngx_int_t ngx_http_compliance_redact_check_log_formats(ngx_conf_t *cf);
@@ -486,6 +506,8 @@ char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_error_pages(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_compliance_boundary_replace(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx);
 
 /* ngx_http_compliance_deprecation.c */
 ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,
@@ -498,6 +520,16 @@ char *ngx_http_compliance_deprecation_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_deprecation_conf_t *prev,
     ngx_http_compliance_deprecation_conf_t *conf);
 char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_redact_response.c */
+ngx_int_t ngx_http_compliance_redact_response_init(ngx_conf_t *cf);
+void ngx_http_compliance_redact_response_create_conf(
+    ngx_http_compliance_redact_response_conf_t *conf);
+char *ngx_http_compliance_redact_response_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_redact_response_conf_t *prev,
+    ngx_http_compliance_redact_response_conf_t *conf);
+char *ngx_http_compliance_redact_response(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /* ngx_http_compliance_problem.c */

@@ -21,12 +21,14 @@ sub python_available {
         == 0;
 }
 
-# start_backend($t, $port): forks the backend; dies unless it accepts
+# start_backend($t, $port[, $script]): forks the backend (a script of
+# t/helpers/, boundary-backend.py unless named); dies unless it accepts
 # connections within 5 s
 sub start_backend {
-    my ($t, $port) = @_;
+    my ($t, $port, $name) = @_;
 
-    my $script = $t->repo_root . '/t/helpers/boundary-backend.py';
+    my $script = $t->repo_root . '/t/helpers/'
+                 . ($name // 'boundary-backend.py');
 
     my $pid = fork;
     die "fork: $!" unless defined $pid;
