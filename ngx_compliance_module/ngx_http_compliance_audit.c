@@ -1525,9 +1525,29 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
 
 
 /*
- * The most the members take: each string's escaped form bounded by
- * ESCAPE_MAX bytes a byte, no scan of the text (the writing scans it).
+ * The most a member takes (each string's escaped form bounded by
+ * ESCAPE_MAX bytes a byte, without reading the text), 0 when it is left
+ * out; *vp is a string member's value.
  */
+static ngx_inline size_t
+ngx_http_compliance_audit_member(ngx_http_compliance_audit_rec_t *rec,
+    ngx_http_compliance_audit_field_t *f, ngx_str_t **vp)
+{
+    if (f->value == NULL) {
+        return f->len(rec);
+    }
+
+    *vp = f->value(rec);
+
+    if (*vp == NULL && (f->flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL)) {
+        return 0;
+    }
+
+    return ngx_http_compliance_audit_str_bound(*vp);
+}
+
+
+/* the most the members take */
 static size_t
 ngx_http_compliance_audit_bound(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1538,36 +1558,21 @@ ngx_http_compliance_audit_bound(ngx_http_compliance_audit_rec_t *rec)
 
     f = ngx_http_compliance_audit_fields;
     len = 0;
+    v = NULL;
 
     for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
+        n = ngx_http_compliance_audit_member(rec, &f[i], &v);
 
-        if (f[i].value) {
-            v = f[i].value(rec);
-
-            if (v == NULL
-                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
-            {
-                continue;
-            }
-
-            n = ngx_http_compliance_audit_str_bound(v);
-
-        } else {
-            n = f[i].len(rec);
-
-            if (n == 0) {
-                continue;
-            }
+        if (n) {
+            len += f[i].name.len + n;
         }
-
-        len += f[i].name.len + n;
     }
 
     return len;
 }
 
 
-/* writes the members to dst (room for the bound); returns the end */
+/* writes the members to p (room for the bound); returns the end */
 static u_char *
 ngx_http_compliance_audit_write(ngx_http_compliance_audit_rec_t *rec,
     u_char *p)
@@ -1577,29 +1582,17 @@ ngx_http_compliance_audit_write(ngx_http_compliance_audit_rec_t *rec,
     ngx_http_compliance_audit_field_t  *f;
 
     f = ngx_http_compliance_audit_fields;
+    v = NULL;
 
     for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
 
-        if (f[i].value) {
-            v = f[i].value(rec);
-
-            if (v == NULL
-                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
-            {
-                continue;
-            }
-
-            p = ngx_cpymem(p, f[i].name.data, f[i].name.len);
-            p = ngx_http_compliance_audit_str(p, v);
-            continue;
-        }
-
-        if (f[i].len(rec) == 0) {
+        if (ngx_http_compliance_audit_member(rec, &f[i], &v) == 0) {
             continue;
         }
 
         p = ngx_cpymem(p, f[i].name.data, f[i].name.len);
-        p = f[i].write(p, rec);
+        p = f[i].value ? ngx_http_compliance_audit_str(p, v)
+                       : f[i].write(p, rec);
     }
 
     return p;
