@@ -49,8 +49,8 @@ static size_t fuzz_seeds_sign(int alg, EVP_PKEY *pk, const u_char *in,
 static void fuzz_seeds_jwt(const char *dir);
 static void fuzz_seeds_text(const char *dir);
 static size_t fuzz_seeds_jwk_ec(EVP_PKEY *pk, char *out, size_t size);
-static u_char *fuzz_seeds_entry(u_char *p, const char *name,
-    uint64_t set_at, const u_char *secret, size_t slen);
+static u_char *fuzz_seeds_entry(u_char *p, unsigned version,
+    const char *name, uint64_t set_at, const u_char *secret, size_t slen);
 static void fuzz_seeds_vault(const char *dir);
 static void fuzz_seeds_schema(const char *dir);
 static void fuzz_seeds_stream(const char *dir);
@@ -123,6 +123,12 @@ static const fuzz_seeds_text_t  fuzz_seeds_schemas[] = {
     FUZZ_SEEDS_STR("unicode",
         "\x07[\"\\ud83d\\ude00\",\"\xc3\xa9\",\"\\u0000\",{\"\\u00e9\":1,"
         "\"\xc3\xa9x\":2}]"),
+    /* 'Q': query arguments against the typed query schema (selector 0) */
+    FUZZ_SEEDS_STR("query",
+        "Q\x00a=12&b=true&c=1&c=2&d=1.5&e=x&e=y&zz=false&q=caf%C3%A9+x"
+        "&a&&b=-1e5&c=x"),
+    FUZZ_SEEDS_STR("query-bad",
+        "Q\x00a=%zz&b=%C0%AF&%ED%A0%80=1"),
     FUZZ_SEEDS_STR("compile",
         "S{\"properties\":{\"a\":{\"$ref\":\"#/definitions/x\"}},"
         "\"definitions\":{\"x\":{\"type\":\"integer\",\"minimum\":3}},"
@@ -479,11 +485,14 @@ fuzz_seeds_jwk_ec(EVP_PKEY *pk, char *out, size_t size)
 }
 
 
-/* One entry of a vault table (format in compliance_vault.h). */
+/*
+ * One entry of a vault table (format in compliance_vault.h); version 1
+ * entries have no creation time.
+ */
 
 static u_char *
-fuzz_seeds_entry(u_char *p, const char *name, uint64_t set_at,
-    const u_char *secret, size_t slen)
+fuzz_seeds_entry(u_char *p, unsigned version, const char *name,
+    uint64_t set_at, const u_char *secret, size_t slen)
 {
     int     i;
     size_t  n;
@@ -495,6 +504,10 @@ fuzz_seeds_entry(u_char *p, const char *name, uint64_t set_at,
 
     for (i = 56; i >= 0; i -= 8) {
         *p++ = (u_char) (set_at >> i);
+    }
+
+    for (i = 56; version > 1 && i >= 0; i -= 8) {
+        *p++ = (u_char) ((set_at - 86400) >> i);
     }
 
     for (i = 24; i >= 0; i -= 8) {
@@ -572,13 +585,28 @@ fuzz_seeds_vault(const char *dir)
     *p++ = 0;
     *p++ = 0;
     *p++ = 3;
-    p = fuzz_seeds_entry(p, "upstream.a", 1700000000, (u_char *) "secret1",
-                         7);
-    p = fuzz_seeds_entry(p, "B-2", 1700000000, x, sizeof(x));
-    p = fuzz_seeds_entry(p, "c_3", 1700000000, (u_char *) "\x00\xff", 2);
+    p = fuzz_seeds_entry(p, 2, "upstream.a", 1700000000,
+                         (u_char *) "secret1", 7);
+    p = fuzz_seeds_entry(p, 2, "B-2", 1700000000, x, sizeof(x));
+    p = fuzz_seeds_entry(p, 2, "c_3", 1700000000, (u_char *) "\x00\xff", 2);
     fuzz_seeds_write(dir, "vault", "table", table, (size_t) (p - table));
 
     fuzz_seeds_write(dir, "vault", "table-empty", "\x01\x00\x00\x00\x00", 5);
+
+    /* odd with bit 2: a version 1 table */
+    p = table;
+    *p++ = '\x05';
+    *p++ = 0;
+    *p++ = 0;
+    *p++ = 0;
+    *p++ = 2;
+    p = fuzz_seeds_entry(p, 1, "old.a", 1600000000, (u_char *) "secret1", 7);
+    p = fuzz_seeds_entry(p, 1, "old-b", 1600000000, x, sizeof(x));
+    fuzz_seeds_write(dir, "vault", "table-v1", table, (size_t) (p - table));
+
+    /* bit 1 also feeds the import date parser of compliance-vault set */
+    fuzz_seeds_write(dir, "vault", "date", "\x02" "2026-12-04T10:00:00Z", 21);
+    fuzz_seeds_write(dir, "vault", "date-day", "\x02" "2000-02-29", 11);
 }
 
 

@@ -841,6 +841,11 @@ ngx_http_compliance_audit_handler(ngx_http_request_t *r)
         event = "request";
         severity = (status >= 400) ? "notice" : "info";
 
+    } else if (ctx->invalid_request) {
+        /* request validation (SPEC 11): 400, 413, 415, 422 */
+        event = "invalid_request";
+        severity = "notice";
+
     } else if (status == NGX_HTTP_UNAUTHORIZED) {
         event = "auth_failure";
         severity = "warning";
@@ -936,6 +941,52 @@ ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
     (void) ngx_http_compliance_audit_append(clcf->audit.log, p,
                                             len + fields->len,
                                             r->connection->log);
+}
+
+
+/*
+ * An alert of the node rather than of a request (the run-time checks of
+ * ngx_http_compliance_daily.c): no request, so the request's members are
+ * left out, as on gap records; "fields" as in _audit_event_fields().
+ */
+ngx_int_t
+ngx_http_compliance_audit_alert(ngx_http_compliance_audit_log_t *log,
+    const char *severity, const char *reason, ngx_str_t *fields,
+    ngx_log_t *elog)
+{
+    u_char     *rec, *p;
+    size_t      len;
+    ngx_int_t   rc;
+
+    static const char  head[] = ",\"request_id\":null,\"event\":\"alert\","
+                                "\"severity\":\"\",\"audit\":true,"
+                                "\"reason\":\"\",";
+
+    if (log == NULL || log->sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = sizeof("{\"timestamp\":") - 1 + NGX_HTTP_COMPLIANCE_AUDIT_TIME_LEN
+          + sizeof(head) - 1 + ngx_strlen(severity) + ngx_strlen(reason)
+          + fields->len;
+
+    rec = ngx_alloc(len, elog);
+    if (rec == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(rec, "{\"timestamp\":", sizeof("{\"timestamp\":") - 1);
+    p = ngx_http_compliance_audit_time(p, ngx_timeofday());
+    p = ngx_sprintf(p, ",\"request_id\":null,\"event\":\"alert\","
+                    "\"severity\":\"%s\",\"audit\":true,\"reason\":\"%s\",",
+                    severity, reason);
+    p = ngx_cpymem(p, fields->data, fields->len);
+
+    rc = ngx_http_compliance_audit_append(log, rec, p - rec, elog);
+
+    ngx_free(rec);
+
+    return rc;
 }
 
 
@@ -1123,6 +1174,22 @@ ngx_http_compliance_audit_v_credential_id(
 }
 
 
+/* which entry of compliance_jwt_revocation refused the token */
+static ngx_str_t *
+ngx_http_compliance_audit_v_revoked_by(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->revoked_by.len ? &rec->ctx->revoked_by : NULL;
+}
+
+
+/* the token's RFC 8176 methods, where compliance_require_mfa applies */
+static ngx_str_t *
+ngx_http_compliance_audit_v_amr(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->amr.len ? &rec->ctx->amr : NULL;
+}
+
+
 static size_t
 ngx_http_compliance_audit_l_timestamp(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1199,6 +1266,22 @@ ngx_http_compliance_audit_w_bytes_sent(u_char *p,
     }
 
     return ngx_http_compliance_audit_uint(p, (uint64_t) sent);
+}
+
+
+/* only in records of a refusal by request validation */
+static size_t
+ngx_http_compliance_audit_l_validation(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->invalid_request ? NGX_INT_T_LEN : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_validation(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%ui", rec->ctx->validation_errors);
 }
 
 
@@ -1335,6 +1418,17 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
     { ngx_http_compliance_member("credential_id"),
       NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
       ngx_http_compliance_audit_v_credential_id, NULL, NULL },
+
+    { ngx_http_compliance_member("validation_errors"), 0, NULL,
+      ngx_http_compliance_audit_l_validation,
+      ngx_http_compliance_audit_w_validation },
+    { ngx_http_compliance_member("revoked_by"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_revoked_by, NULL, NULL },
+
+    { ngx_http_compliance_member("amr"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_amr, NULL, NULL },
 
     { ngx_http_compliance_member("deprecated"), 0, NULL,
       ngx_http_compliance_audit_l_deprecated,

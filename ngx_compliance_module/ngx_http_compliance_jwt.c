@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_jwks.h"
 
 
 /*
@@ -77,6 +78,7 @@ static ngx_http_compliance_jwt_cache_t *ngx_http_compliance_jwt_cache_slot(
     const u_char *tok, size_t len);
 static ngx_http_compliance_jwt_block_t *ngx_http_compliance_jwt_miss(
     ngx_http_request_t *r, ngx_http_compliance_loc_conf_t *clcf,
+    compliance_jwt_keyset_t *ks, ngx_uint_t keys_id,
     ngx_http_compliance_jwt_cache_t **e, u_char *tok, size_t len,
     int *rc) __attribute__((noinline));
 static ngx_http_compliance_jwt_block_t *ngx_http_compliance_jwt_store(
@@ -337,20 +339,19 @@ pool:
  */
 static ngx_http_compliance_jwt_block_t *
 ngx_http_compliance_jwt_miss(ngx_http_request_t *r,
-    ngx_http_compliance_loc_conf_t *clcf,
-    ngx_http_compliance_jwt_cache_t **e, u_char *tok, size_t len, int *rc)
+    ngx_http_compliance_loc_conf_t *clcf, compliance_jwt_keyset_t *ks,
+    ngx_uint_t keys_id, ngx_http_compliance_jwt_cache_t **e, u_char *tok,
+    size_t len, int *rc)
 {
     compliance_jwt_t                  jwt;
     ngx_http_compliance_jwt_block_t  *b;
 
-    *rc = compliance_jwt_verify(clcf->jwt.keys, clcf->jwt.algs, tok, len,
-                                &jwt);
+    *rc = compliance_jwt_verify(ks, clcf->jwt.algs, tok, len, &jwt);
     if (*rc != COMPLIANCE_JWT_OK) {
         return NULL;
     }
 
-    b = ngx_http_compliance_jwt_store(r, *e, tok, len, clcf->jwt.keys_id,
-                                      &jwt);
+    b = ngx_http_compliance_jwt_store(r, *e, tok, len, keys_id, &jwt);
     if (b == NULL) {
         *rc = COMPLIANCE_JWT_NOMEM;
         return NULL;
@@ -374,6 +375,9 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
     u_char *tok, size_t len, ngx_uint_t *internal)
 {
     int                               rc;
+    ngx_uint_t                        keys_id;
+    const char                       *reason;
+    compliance_jwt_keyset_t          *ks;
     ngx_http_compliance_jwt_block_t  *b;
     ngx_http_compliance_jwt_cache_t  *e;
 
@@ -385,6 +389,17 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
     e = NULL;
     b = NULL;
+    ks = clcf->jwt.keys;
+    keys_id = clcf->jwt.keys_id;
+
+    /* keys from the identity provider: this worker's current copy */
+    if (clcf->jwt.remote) {
+        reason = ngx_http_compliance_jwks_keys(r, clcf->jwt.remote, &ks,
+                                               &keys_id, internal);
+        if (reason != NULL) {
+            return reason;
+        }
+    }
 
     if (ngx_http_compliance_jwt_cache && len > 0
         && len <= NGX_HTTP_COMPLIANCE_JWT_CACHE_TOKEN)
@@ -393,7 +408,7 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
         if (e->block
             && e->len == len
-            && e->keys_id == clcf->jwt.keys_id
+            && e->keys_id == keys_id
             && (clcf->jwt.algs & COMPLIANCE_JWT_ALG_BIT(e->alg))
             && compliance_token_equal(e->tok, tok, len))
         {
@@ -406,12 +421,22 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
                                : NGX_HTTP_COMPLIANCE_STATUS_JWT_CACHE_MISS);
 
     if (b == NULL) {
-        b = ngx_http_compliance_jwt_miss(r, clcf, &e, tok, len, &rc);
+        b = ngx_http_compliance_jwt_miss(r, clcf, ks, keys_id, &e, tok, len,
+                                         &rc);
 
         if (b == NULL) {
             if (rc == COMPLIANCE_JWT_NOMEM) {
                 *internal = 1;
                 return "internal_error";
+            }
+
+            /* the provider may have rotated: wait for a refresh, once */
+            if (rc == COMPLIANCE_JWT_UNKNOWN_KEY && clcf->jwt.remote) {
+                reason = ngx_http_compliance_jwks_unknown(r, clcf->jwt.remote,
+                                                          internal);
+                if (reason != NULL) {
+                    return reason;
+                }
             }
 
             return compliance_jwt_reason(rc);
@@ -442,6 +467,12 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
         *internal = 1;
         return "internal_error";
+    }
+
+    /* revocation lists (ngx_http_compliance_revoke.c) */
+    reason = ngx_http_compliance_revoke_check(r, clcf, ctx);
+    if (reason != NULL) {
+        return reason;
     }
 
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;

@@ -18,6 +18,7 @@
 #include "compliance_query.h"
 #include "compliance_redact.h"
 #include "compliance_redact_stream.h"
+#include "compliance_schema.h"
 #include "compliance_secret.h"
 #include "compliance_token.h"
 
@@ -25,7 +26,12 @@
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
+#include "ngx_http_compliance_revoke.h"
+#include "ngx_http_compliance_mfa.h"
 #include "ngx_http_compliance_status.h"
+#include "ngx_http_compliance_daily.h"
+#include "ngx_http_compliance_body.h"
+#include "ngx_http_compliance_graphql.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -44,6 +50,8 @@
 
 /* nginx 1.22 names no 410 */
 #define NGX_HTTP_COMPLIANCE_GONE        410
+/* nor 422 (RFC 9110 15.5.21) */
+#define NGX_HTTP_COMPLIANCE_UNPROCESSABLE  422
 
 
 #define NGX_HTTP_COMPLIANCE_AUDIT_OPEN    0
@@ -64,6 +72,9 @@ typedef struct ngx_http_compliance_audit_sh_s  ngx_http_compliance_audit_sh_t;
 /* a verified token's claims (ngx_http_compliance_jwt.c) */
 typedef struct ngx_http_compliance_jwt_block_s
     ngx_http_compliance_jwt_block_t;
+
+/* a key set fetched from an identity provider (ngx_http_compliance_jwks.c) */
+typedef struct ngx_http_compliance_jwks_s  ngx_http_compliance_jwks_t;
 
 
 /* the one audit trail of a configuration (ngx_http_compliance_audit.c) */
@@ -101,6 +112,8 @@ typedef struct {
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
     ngx_flag_t                  error_pages_needed;  /* and body filter */
     ngx_flag_t                  redact_response_needed;
+    ngx_flag_t                  body_needed;    /* body.c's filter */
+    ngx_array_t                *schemas;        /* validate.c: compiled */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -116,6 +129,7 @@ typedef struct {
     ngx_http_compliance_vault_main_conf_t    vault;
     ngx_http_compliance_posture_main_conf_t  posture;
     ngx_http_compliance_status_main_conf_t   status;
+    ngx_http_compliance_daily_main_conf_t    daily;     /* daily.c */
 } ngx_http_compliance_main_conf_t;
 
 
@@ -164,6 +178,8 @@ typedef struct {
     ngx_str_t                   claim_org;
     ngx_str_t                   claim_scopes;
     compliance_jwt_policy_t     policy;
+    ngx_http_compliance_jwks_t *remote;         /* keys_request, jwks.c */
+    ngx_http_compliance_conf_pos_t  remote_pos;
 } ngx_http_compliance_jwt_conf_t;
 
 
@@ -232,6 +248,15 @@ typedef struct {
 
 /* its per-request state */
 typedef struct ngx_http_compliance_rr_s  ngx_http_compliance_rr_t;
+/* request validation (SPEC 11): ngx_http_compliance_validate.c */
+typedef struct {
+    compliance_schema_t        *body;           /* NULL: none */
+    off_t                       max_size;
+    ngx_array_t                *types;          /* of ngx_str_t, lowercase */
+    ngx_uint_t                  methods;        /* NGX_HTTP_POST|... */
+    compliance_schema_t        *query;          /* NULL: none */
+    ngx_http_compliance_conf_pos_t  body_pos;   /* ..._validate_body */
+} ngx_http_compliance_validate_conf_t;
 
 
 typedef struct {
@@ -246,7 +271,11 @@ typedef struct {
     ngx_http_compliance_posture_conf_t    posture;
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
+    ngx_http_compliance_revoke_conf_t     revoke;  /* revoke.c */
+    ngx_http_compliance_mfa_conf_t        mfa;     /* mfa.c */
     ngx_http_compliance_redact_response_conf_t  redact_response;
+    ngx_http_compliance_validate_conf_t   validate;
+    ngx_http_compliance_graphql_conf_t    graphql;  /* graphql.c */
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -280,9 +309,16 @@ typedef struct {
     /* boundary.c: the problem+json that replaces this response's body */
     ngx_buf_t                  *error_body;
 
+    ngx_str_t                   revoked_by;     /* "jti", "sub", "kid" */
+    ngx_str_t                   amr;            /* under require_mfa */
+
     /* redact_response.c: its stream, and what it replaced */
     ngx_http_compliance_rr_t   *redact_response;
     ngx_uint_t                  redacted_in_response;
+    /* body.c: the request body's reading; validate.c: its outcome */
+    ngx_http_compliance_body_t *body;
+    ngx_uint_t                  validation_errors;
+    unsigned                    invalid_request:1;
 
     unsigned                    authenticated:1;
     unsigned                    refused:1;
@@ -400,6 +436,7 @@ ngx_int_t ngx_http_compliance_lockout_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 void ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+ngx_uint_t ngx_http_compliance_limit_resumed(ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
@@ -438,6 +475,9 @@ void ngx_http_compliance_audit_event(ngx_http_request_t *r,
 void ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason, ngx_str_t *fields);
+ngx_int_t ngx_http_compliance_audit_alert(
+    ngx_http_compliance_audit_log_t *log, const char *severity,
+    const char *reason, ngx_str_t *fields, ngx_log_t *elog);
 ngx_int_t ngx_http_compliance_audit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_audit_init(ngx_conf_t *cf);
@@ -491,6 +531,10 @@ ngx_int_t ngx_http_compliance_posture_record(ngx_conf_t *cf,
 void ngx_http_compliance_posture_loose_file(ngx_conf_t *cf,
     ngx_str_t *directive, ngx_str_t *path, ngx_uint_t mode);
 ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
+ngx_uint_t ngx_http_compliance_posture_used(
+    ngx_http_compliance_main_conf_t *cmf);
+void ngx_http_compliance_posture_listens(ngx_conf_t *cf,
+    ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain);
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);
@@ -532,11 +576,30 @@ char *ngx_http_compliance_redact_response_merge_conf(ngx_conf_t *cf,
 char *ngx_http_compliance_redact_response(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* ngx_http_compliance_validate.c */
+ngx_int_t ngx_http_compliance_validate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+void ngx_http_compliance_validate_create_conf(
+    ngx_http_compliance_validate_conf_t *conf);
+char *ngx_http_compliance_validate_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_validate_conf_t *prev,
+    ngx_http_compliance_validate_conf_t *conf);
+char *ngx_http_compliance_validate_body(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_validate_query(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /* ngx_http_compliance_problem.c */
 ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
 ngx_buf_t *ngx_http_compliance_problem_body(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+ngx_int_t ngx_http_compliance_problem_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members);
+ngx_buf_t *ngx_http_compliance_problem_body_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members);
 void ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
@@ -546,6 +609,32 @@ ngx_int_t ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b);
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_compliance_reqid_generate(u_char *dst);
+
+/* ngx_http_compliance_revoke.c */
+const char *ngx_http_compliance_revoke_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_jwt_revocation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_revoke_create_conf(
+    ngx_http_compliance_revoke_conf_t *conf);
+char *ngx_http_compliance_revoke_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_revoke_conf_t *prev,
+    ngx_http_compliance_revoke_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
+ngx_int_t ngx_http_compliance_inert_here(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *access,
+    ngx_http_compliance_conf_pos_t *pos, const char *name);
+
+/* ngx_http_compliance_mfa.c */
+ngx_int_t ngx_http_compliance_mfa_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_require_mfa(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_mfa_create_conf(ngx_http_compliance_mfa_conf_t *conf);
+char *ngx_http_compliance_mfa_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_mfa_conf_t *prev,
+    ngx_http_compliance_mfa_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_ */

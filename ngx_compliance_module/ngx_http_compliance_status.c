@@ -16,6 +16,7 @@
  */
 
 #include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_redis.h"
 
 #if (NGX_HTTP_SSL)
 #include <ngx_http_ssl_module.h>
@@ -147,6 +148,8 @@ static ngx_int_t ngx_http_compliance_status_write(
     ngx_http_compliance_main_conf_t *cmf);
 static ngx_int_t ngx_http_compliance_status_zones(ngx_http_request_t *r,
     ngx_array_t *zones);
+static ngx_int_t ngx_http_compliance_status_redis(
+    ngx_http_compliance_status_out_t *w, ngx_http_compliance_main_conf_t *cmf);
 static ngx_int_t ngx_http_compliance_status_room(
     ngx_http_compliance_status_out_t *w, size_t need);
 static ngx_int_t ngx_http_compliance_status_family(
@@ -537,27 +540,22 @@ ngx_http_compliance_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 /*
  * The soonest expiry among each server's certificates, by the server's
- * first name (a name in several server blocks: the soonest of all).
- * Certificates chosen per handshake ("ssl_certificate $var") are not
- * known at load and are not reported.
+ * first name (a name in several server blocks: the soonest of all), from
+ * the list of the certificates read at load (ngx_http_compliance_daily.c:
+ * servers with a TLS listen).  Certificates chosen per handshake
+ * ("ssl_certificate $var") are not known at load and are not reported.
  */
 static ngx_int_t
 ngx_http_compliance_status_certificates(ngx_conf_t *cf,
     ngx_http_compliance_status_main_conf_t *sc)
 {
-    int                                  days, secs, rc;
-    time_t                               expires;
-    X509                                *x509;
-    SSL_CTX                             *ctx;
-    ngx_uint_t                           s, i;
-    const ASN1_TIME                     *end;
-    ngx_http_ssl_srv_conf_t             *sscf;
-    ngx_http_core_srv_conf_t           **cscfp;
-    ngx_http_core_main_conf_t           *cmcf;
+    ngx_str_t                           *name;
+    ngx_uint_t                           j, i;
+    ngx_http_compliance_cert_t          *all;
+    ngx_http_compliance_main_conf_t     *cmf;
     ngx_http_compliance_status_cert_t   *c;
 
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-    cscfp = cmcf->servers.elts;
+    cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
 
     sc->certs = ngx_array_create(cf->pool, 4,
                                  sizeof(ngx_http_compliance_status_cert_t));
@@ -565,56 +563,36 @@ ngx_http_compliance_status_certificates(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    for (s = 0; s < cmcf->servers.nelts; s++) {
-        sscf = cscfp[s]->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
-        ctx = sscf->ssl.ctx;
+    if (cmf->daily.certs == NULL) {
+        return NGX_OK;
+    }
 
-        if (ctx == NULL) {
+    all = cmf->daily.certs->elts;
+
+    for (j = 0; j < cmf->daily.certs->nelts; j++) {
+        name = &all[j].server->server_name;
+        c = sc->certs->elts;
+
+        for (i = 0; i < sc->certs->nelts; i++) {
+            if (c[i].server.len == name->len
+                && ngx_strncmp(c[i].server.data, name->data, name->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < sc->certs->nelts) {
+            c[i].expires = ngx_min(c[i].expires, all[j].expires);
             continue;
         }
 
-        for (rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
-             rc == 1;
-             rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT))
-        {
-            x509 = SSL_CTX_get0_certificate(ctx);
-            end = x509 ? X509_get0_notAfter(x509) : NULL;
-
-            if (end == NULL || !ASN1_TIME_diff(&days, &secs, NULL, end)) {
-                continue;
-            }
-
-            expires = ngx_time() + (time_t) days * 86400 + secs;
-
-            c = sc->certs->elts;
-
-            for (i = 0; i < sc->certs->nelts; i++) {
-                if (c[i].server.len == cscfp[s]->server_name.len
-                    && ngx_strncmp(c[i].server.data,
-                                   cscfp[s]->server_name.data,
-                                   c[i].server.len)
-                       == 0)
-                {
-                    break;
-                }
-            }
-
-            if (i < sc->certs->nelts) {
-                c[i].expires = ngx_min(c[i].expires, expires);
-                continue;
-            }
-
-            c = ngx_array_push(sc->certs);
-            if (c == NULL) {
-                return NGX_ERROR;
-            }
-
-            c->server = cscfp[s]->server_name;
-            c->expires = expires;
+        c = ngx_array_push(sc->certs);
+        if (c == NULL) {
+            return NGX_ERROR;
         }
 
-        /* leave the first certificate current, as nginx found it */
-        (void) SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
+        c->server = *name;
+        c->expires = all[j].expires;
     }
 
     return NGX_OK;
@@ -828,6 +806,10 @@ ngx_http_compliance_status_write(ngx_http_compliance_status_out_t *w,
         return NGX_ERROR;
     }
 
+    if (ngx_http_compliance_status_redis(w, cmf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (cmf->status.posture) {
         if (ngx_http_compliance_status_family(w, "compliance_posture_gaps",
                                               "gauge", "Posture gaps of the "
@@ -849,6 +831,88 @@ ngx_http_compliance_status_write(ngx_http_compliance_status_out_t *w,
         *w->b->last++ = '}';
         *w->b->last++ = '\n';
         w->len += 2;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * SPEC 15: the counters of each zone with redis= (shared by the workers
+ * in the zone's own small shared zone, see ngx_http_compliance_redis.c),
+ * and whether an outage runs
+ */
+static ngx_int_t
+ngx_http_compliance_status_redis(ngx_http_compliance_status_out_t *w,
+    ngx_http_compliance_main_conf_t *cmf)
+{
+    ngx_uint_t                             i, k, n;
+    ngx_atomic_t                          *v;
+    ngx_http_compliance_redis_t          **rd;
+    ngx_http_compliance_redis_counters_t  *c;
+
+    static const char  *names[] = {
+        "compliance_limit_redis_commands_total",
+        "compliance_limit_redis_errors_total",
+        "compliance_limit_redis_timeouts_total",
+        "compliance_limit_redis_fallbacks_total",
+        "compliance_limit_redis_refused_total",
+        "compliance_limit_redis_outages_total",
+        "compliance_limit_redis_reconnects_total",
+        "compliance_limit_redis_outage"
+    };
+
+    static const char  *help[] = {
+        "Commands Redis answered, of a zone with redis=.",
+        "Error replies from Redis.",
+        "Times Redis was slower than 50 ms.",
+        "Requests decided by the local bucket without Redis (fail=open).",
+        "Requests refused with 503 without Redis (fail=closed).",
+        "Outages of the zone's Redis.",
+        "Reconnects to the zone's Redis.",
+        "1 while an outage of the zone's Redis runs."
+    };
+
+    if (cmf->limit.redis == NULL) {
+        return NGX_OK;
+    }
+
+    rd = cmf->limit.redis->elts;
+    n = cmf->limit.redis->nelts;
+
+    for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+
+        if (ngx_http_compliance_status_family(w, names[k],
+                                              k == 7 ? "gauge" : "counter",
+                                              help[k], "zone")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            c = ngx_http_compliance_redis_counters(rd[i]);
+
+            if (c == NULL) {
+                continue;
+            }
+
+            /* the fields in the order of names[] */
+            v = &c->requests + k;
+
+            if (ngx_http_compliance_status_sample(w,
+                                      ngx_http_compliance_redis_zone(rd[i]),
+                                      k == 7 ? (int64_t) (*v != 0)
+                                             : (int64_t) *v)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (ngx_http_compliance_status_end(w) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

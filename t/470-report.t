@@ -161,6 +161,10 @@ ok(!grep({ !$_->{criteria}{soc2} || !$_->{criteria}{pci_dss_4_0}
 my $doc = do { local $/; open my $d, "<", $t->repo_root . "/docs/posture.md" or die; <$d> };
 ok(!grep({ index($doc, $_->{check}) < 0 } @posture),
    'posture check ids are those of docs/posture.md');
+my ($mfa) = grep { $_->{check} eq 'mfa' } @posture;
+is($mfa->{status}, 'gap', 'mfa: read from the text, a sensitive location '
+   . 'without compliance_require_mfa is a gap');
+like(join(' ', @{$mfa->{where} // []}), qr{/patients/}, 'mfa: where');
 my %row = map { $_->{check} => $_ } @posture;
 is($row{audit_checkpoints}{status}, 'pass',
    'audit_checkpoints: a file error log keeps the checkpoints');

@@ -120,6 +120,8 @@ my @checks = (
       qr/protected without "compliance_auth_failure_limit"/ ],
     [ 'error_pages', { no_error_pages => 1 },
       qr/protected without "compliance_error_pages", in server "" location "\/api"/ ],
+    [ 'validation', { location => 'proxy_pass http://127.0.0.1:%%PORT_7%%;' },
+      qr/protected and proxied without "compliance_validate_body" or "compliance_graphql", in server "" location "\/api"/ ],
     [ 'audit_log', { no_audit => 1 }, qr/no audit trail/ ],
     [ 'audit_chain', { no_chain => 1 }, qr/is not chained/ ],
     [ 'https_redirect', { no_redirect => 1 },
@@ -132,6 +134,8 @@ my @checks = (
     [ 'jwt_lifetime', { jwt => 'compliance_jwt_issuer https://idp; '
                                . 'compliance_jwt_audience api;' },
       qr/JWT accepted without "compliance_jwt_max_lifetime" of at most 1h/ ],
+    [ 'mfa', { location => 'compliance_audit_sensitive "PHI";' },
+      qr/mfa: sensitive \("PHI"\) without "compliance_require_mfa", in server "" location "\/api"/ ],
 );
 
 for my $c (@checks) {
@@ -145,6 +149,41 @@ for my $c (@checks) {
          "$check: the gap is named") or diag($out);
     like($out, $re, "$check: what and where") if $re;
     like($out, qr/ [1-9]\d* gaps?, 0 waived/, "$check: counted");
+}
+
+# validation: a proxied location with a body schema has no gap; a
+# location without a content handler ("return") is not proxied
+{
+    $t->write_file('body.json', '{"type":"object"}');
+    my ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . "compliance_validate_body $p/body.json;"));
+    unlike($out, qr/posture: validation:/, 'validation: none with the schema');
+    like($out, qr/ 0 gaps, 0 waived/, 'validation: no gap at all');
+    ($ok, $out) = posture(conf(location => 'return 200;'));
+    unlike($out, qr/posture: validation:/, 'validation: not proxied, no gap');
+    ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . 'compliance_posture_waive validation '
+                                  . '"read-only API, no bodies";'));
+    like($out, qr/validation: waived \("read-only API, no bodies"\)/,
+         'validation: waivable');
+    ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . 'compliance_graphql;'));
+    unlike($out, qr/posture: validation:/,
+           'validation: a GraphQL endpoint under compliance_graphql, no gap');
+}
+
+# mfa: a sensitive location that requires MFA has no gap, and is counted
+{
+    my ($n0) = $clean =~ /(\d+) checks/;
+    my ($ok, $out) = posture(conf(location => 'compliance_audit_sensitive '
+                                  . '"PHI"; compliance_require_mfa;'));
+    unlike($out, qr/posture: mfa:/, 'mfa: no gap with compliance_require_mfa');
+    like($out, qr/ 0 gaps, 0 waived/, 'mfa: nothing else either');
+    my ($n1) = $out =~ /(\d+) checks/;
+    is($n1, $n0 + 1, 'mfa: evaluated only for sensitive locations');
 }
 
 # tls_protocols: the server's ssl_protocols allow TLSv1.1, no floor

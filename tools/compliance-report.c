@@ -1282,6 +1282,7 @@ enum {
     CK_ERROR_PAGES,
     CK_MFA,
     CK_AUDIT_CHECKPOINTS,
+    CK_VAULT_AGE,
     CK_N
 };
 
@@ -1347,14 +1348,17 @@ static const check_def_t  checks[CK_N] = {
       "protected location without compliance_error_pages (checked by "
       "nginx -t)",
       "CC6.1", "6.2.4", "-", "Art. 32(1)(b)" },
-    { "mfa", 0,
-      "sensitive location without compliance_require_mfa (checked by "
-      "nginx -t)",
+    { "mfa", 1,
+      "sensitive location without compliance_require_mfa",
       "CC6.1", "8.4.2", "164.312(d)", "Art. 32(1)(b)" },
     { "audit_checkpoints", 1,
       "chained trail whose checkpoints reach no lasting error_log "
       "(every main-level error_log is /dev/null or memory:)",
       "CC7.2", "10.3.2", "164.312(b)", "Art. 32(1)(b)" },
+    { "vault_age", 0,
+      "vault secret older than compliance_vault max_age, or of unknown "
+      "age (the vault is not in the config text: nginx -t checks it)",
+      "CC6.1", "3.7.4, 8.6.3", "164.308(a)(5)(ii)(D)", "Art. 32(1)(b)" },
 };
 
 
@@ -1594,6 +1598,13 @@ check_location(posture_t *ps, conf_scope_t *sc, conf_server_t *sv,
         posture_note(ps, CK_AUTH_FAILURE,
                      scope_find(sc, "compliance_auth_failure_limit") == NULL,
                      sv->name, loc, file, line);
+
+        /* evaluated for sensitive locations only, as nginx -t does */
+        if (scope_find(sc, "compliance_audit_sensitive") != NULL) {
+            posture_note(ps, CK_MFA,
+                         scope_find(sc, "compliance_require_mfa") == NULL,
+                         sv->name, loc, file, line);
+        }
     }
 
     if (sv->plain) {

@@ -103,6 +103,8 @@ static int compliance_jwk_key_prepare(compliance_jwt_keyset_t *ks,
     compliance_jwt_key_t *key, const u_char *secret, size_t slen);
 static int compliance_jwk_key_from_pkey(compliance_jwt_key_t *key,
     const char *name, size_t idx, char *err, size_t errlen);
+static json_t *compliance_jwk_json_root(const u_char *p, size_t len,
+    const char *name, char *err, size_t errlen);
 static int compliance_jwk_load_json(compliance_jwt_keyset_t *ks,
     const u_char *p, size_t len, const char *name, char *err,
     size_t errlen);
@@ -695,21 +697,21 @@ compliance_jwk_key_from_pkey(compliance_jwt_key_t *key, const char *name,
 }
 
 
-static int
-compliance_jwk_load_json(compliance_jwt_keyset_t *ks, const u_char *p,
-    size_t len, const char *name, char *err, size_t errlen)
+/* The JSON tree of a key file or set, depth-bounded; NULL with err. */
+
+static json_t *
+compliance_jwk_json_root(const u_char *p, size_t len, const char *name,
+    char *err, size_t errlen)
 {
-    int           rc;
     char         *near;
-    size_t        i;
-    json_t       *root, *keys, *jwk;
+    json_t       *root;
     json_error_t  jerr;
 
     if (!compliance_jwt_json_depth_ok(p, len, COMPLIANCE_JWT_MAX_DEPTH)) {
         compliance_jwk_error(err, errlen, name,
                              "JSON nested deeper than %d levels",
                              COMPLIANCE_JWT_MAX_DEPTH);
-        return -1;
+        return NULL;
     }
 
     root = json_loadb((const char *) p, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -724,11 +726,26 @@ compliance_jwk_load_json(compliance_jwt_keyset_t *ks, const u_char *p,
         compliance_jwk_error(err, errlen, name,
                              "invalid JSON at line %d column %d: %s",
                              jerr.line, jerr.column, jerr.text);
-        OPENSSL_cleanse(&jerr, sizeof(json_error_t));
-        return -1;
     }
 
     OPENSSL_cleanse(&jerr, sizeof(json_error_t));
+
+    return root;
+}
+
+
+static int
+compliance_jwk_load_json(compliance_jwt_keyset_t *ks, const u_char *p,
+    size_t len, const char *name, char *err, size_t errlen)
+{
+    int      rc;
+    size_t   i;
+    json_t  *root, *keys, *jwk;
+
+    root = compliance_jwk_json_root(p, len, name, err, errlen);
+    if (root == NULL) {
+        return -1;
+    }
 
     if (!json_is_object(root)) {
         compliance_jwk_error(err, errlen, name, "not a JSON object");
@@ -1453,4 +1470,111 @@ compliance_jwk_hmac(const compliance_jwt_key_t *key, int alg,
     OPENSSL_cleanse(mac, sizeof(mac));
 
     return rc ? COMPLIANCE_JWT_OK : COMPLIANCE_JWT_BAD_SIGNATURE;
+}
+
+
+/*
+ * A key set fetched from an identity provider (SPEC 14).  The key rules
+ * are those of a key file; on top of them, what a published set is:
+ * a {"keys":[...]} object of at most COMPLIANCE_JWKS_MAX_KEYS keys,
+ * where keys whose "use" is another than "sig" (the encryption keys
+ * Keycloak and Entra ID publish next to the signing keys) are skipped,
+ * and where a symmetric key refuses the set: a secret served on a
+ * public endpoint is a secret anyone has.
+ */
+
+int
+compliance_jwt_keyset_load_remote(compliance_jwt_keyset_t *ks,
+    const u_char *p, size_t len, const char *name, size_t *skipped,
+    char *err, size_t errlen)
+{
+    int      rc;
+    size_t   i, first, k;
+    json_t  *root, *keys, *jwk, *v;
+
+    *skipped = 0;
+    first = ks->nkeys;
+
+    if (len > COMPLIANCE_JWT_MAX_KEY_FILE) {
+        compliance_jwk_error(err, errlen, name, "larger than %d bytes",
+                             COMPLIANCE_JWT_MAX_KEY_FILE);
+        return -1;
+    }
+
+    root = compliance_jwk_json_root(p, len, name, err, errlen);
+    if (root == NULL) {
+        return -1;
+    }
+
+    keys = json_is_object(root) ? json_object_get(root, "keys") : NULL;
+    rc = -1;
+
+    if (!json_is_array(keys)) {
+        compliance_jwk_error(err, errlen, name,
+                             "not a JWKS object with a \"keys\" array");
+        goto done;
+    }
+
+    if (json_array_size(keys) > COMPLIANCE_JWKS_MAX_KEYS) {
+        compliance_jwk_error(err, errlen, name,
+                             "%zu keys, at most %d accepted",
+                             json_array_size(keys), COMPLIANCE_JWKS_MAX_KEYS);
+        goto done;
+    }
+
+    rc = 0;
+
+    json_array_foreach(keys, i, jwk) {
+
+        v = json_is_object(jwk) ? json_object_get(jwk, "use") : NULL;
+
+        if (json_is_string(v) && strcmp(json_string_value(v), "sig") != 0) {
+            (*skipped)++;
+            continue;
+        }
+
+        v = json_is_object(jwk) ? json_object_get(jwk, "kty") : NULL;
+
+        if (json_is_string(v) && strcmp(json_string_value(v), "oct") == 0) {
+            compliance_jwk_error(err, errlen, name,
+                                 "key #%zu: a symmetric (oct) key in a "
+                                 "published key set", i);
+            rc = -1;
+            break;
+        }
+
+        rc = compliance_jwk_parse(ks, jwk, i, name, err, errlen);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    if (rc == 0 && ks->nkeys == first) {
+        compliance_jwk_error(err, errlen, name, "no signing keys found");
+        rc = -1;
+    }
+
+done:
+
+    compliance_jwk_wipe_secrets(root);
+    json_decref(root);
+
+    if (rc != 0) {
+        for (k = first; k < ks->nkeys; k++) {
+            compliance_jwk_key_free(ks->keys[k]);
+            ks->keys[k] = NULL;
+        }
+
+        ks->nkeys = first;
+    }
+
+    ERR_clear_error();
+
+    ks->algs = 0;
+
+    for (k = 0; k < ks->nkeys; k++) {
+        ks->algs |= ks->keys[k]->algs;
+    }
+
+    return rc;
 }

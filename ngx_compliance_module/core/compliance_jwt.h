@@ -180,6 +180,20 @@ int compliance_jwt_keyset_load_mem(compliance_jwt_keyset_t *ks,
     const u_char *buf, size_t len, const char *name, char *err,
     size_t errlen);
 
+/* Most keys a fetched key set may hold (SPEC 14). */
+#define COMPLIANCE_JWKS_MAX_KEYS      256
+
+/*
+ * A key set fetched from an identity provider: a JWKS object only, at
+ * most COMPLIANCE_JWKS_MAX_KEYS keys, keys whose "use" is not "sig"
+ * skipped (counted in *skipped), any symmetric key refusing the set;
+ * every other key under the rules of a key file.  All or nothing, as
+ * compliance_jwt_keyset_load_mem().  Returns 0 or -1.
+ */
+int compliance_jwt_keyset_load_remote(compliance_jwt_keyset_t *ks,
+    const u_char *p, size_t len, const char *name, size_t *skipped,
+    char *err, size_t errlen);
+
 /* Mask of the algorithms at least one key of the set can verify. */
 unsigned compliance_jwt_keyset_algs(const compliance_jwt_keyset_t *ks);
 
@@ -288,6 +302,26 @@ size_t compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
 const u_char *compliance_jwt_claims_scopes_text(
     const compliance_jwt_claims_t *c, const u_char *claim, size_t clen,
     size_t *len);
+
+/*
+ * For a claim that must be an array of strings (RFC 8176 "amr"): the
+ * index in list[0 .. n) of the first element of the array that equals
+ * an entry (exact bytes, after unescaping), or -1 when the claim is
+ * absent, not an array, or holds none of them.  Other elements are
+ * skipped.
+ */
+int compliance_jwt_claims_array_has(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, const compliance_jwt_str_t *list,
+    size_t n);
+
+/*
+ * The string elements of an array claim, one space apart, those outside
+ * the RFC 6749 scope-token syntax dropped (as compliance_jwt_claims_scopes()
+ * does, but with no other claim and no string form): for records.
+ * Returns the length needed; writes to buf only when it is that large.
+ */
+size_t compliance_jwt_claims_array_text(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, u_char *buf, size_t size);
 
 /*
  * 1 when JSON text nests objects and arrays at most max deep, else 0.

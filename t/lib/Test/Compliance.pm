@@ -278,7 +278,8 @@ sub make_cert {
 
     my @cmd = ('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
         '-subj', $opt{subj} // '/CN=localhost',
-        '-days', $opt{days} // 2,
+        # beyond 30 days: no certificate_expiry gap, no daily alert record
+        '-days', $opt{days} // 400,
         '-keyout', $key, '-out', $crt);
     push @cmd, '-addext', $opt{addext} if defined $opt{addext};
 
@@ -1827,7 +1828,8 @@ Contents of F<logs/error.log> ('' when missing).
 =item make_cert($name [, subj =E<gt> ..., days =E<gt> ..., addext =E<gt> ...])
 
 Self-signed RSA-2048 certificate with
-C<openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2>;
+C<openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 400>
+(more than 30 days: no posture gap, no run-time alert record);
 writes F<$name.crt> and F<$name.key> (0600) in the prefix and returns
 their paths.  C<Test::Compliance::openssl_available()> tells whether the
 openssl CLI runs.

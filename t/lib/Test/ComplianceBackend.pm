@@ -21,14 +21,18 @@ sub python_available {
         == 0;
 }
 
-# start_backend($t, $port[, $script]): forks the backend (a script of
-# t/helpers/, boundary-backend.py unless named); dies unless it accepts
-# connections within 5 s
+# start_backend($t, $port [, $script]) or
+# start_backend($t, $port, script => 'name.py', args => [...]): forks the
+# backend (a script of t/helpers/, boundary-backend.py unless named, given
+# its port and args); dies unless it accepts connections within 5 s
 sub start_backend {
-    my ($t, $port, $name) = @_;
+    my ($t, $port, @rest) = @_;
+
+    my %opt = @rest == 1 ? (script => $rest[0]) : @rest;
 
     my $script = $t->repo_root . '/t/helpers/'
-                 . ($name // 'boundary-backend.py');
+        . ($opt{script} // 'boundary-backend.py');
+    my @args = @{ $opt{args} || [] };
 
     my $pid = fork;
     die "fork: $!" unless defined $pid;
@@ -36,8 +40,8 @@ sub start_backend {
     if ($pid == 0) {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
-        open STDERR, '>', $t->path('logs/backend.stderr');
-        { exec '/usr/bin/python3', $script, $port; }
+        open STDERR, '>>', $t->path('logs/backend.stderr');
+        { exec '/usr/bin/python3', $script, $port, @args; }
         POSIX::_exit(127);
     }
 
