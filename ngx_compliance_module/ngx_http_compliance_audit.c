@@ -140,9 +140,10 @@ static void ngx_http_compliance_audit_checkpoint_write(
 static void ngx_http_compliance_audit_checkpoint(
     ngx_http_compliance_audit_log_t *log,
     ngx_http_compliance_audit_sh_t *sh, ngx_uint_t force, ngx_log_t *elog);
-static size_t ngx_http_compliance_audit_str_len(ngx_str_t *s);
+static size_t ngx_http_compliance_audit_str_bound(ngx_str_t *s);
 static u_char *ngx_http_compliance_audit_str(u_char *p, ngx_str_t *s);
 static u_char *ngx_http_compliance_audit_time(u_char *p, ngx_time_t *tp);
+static u_char *ngx_http_compliance_audit_uint(u_char *p, uint64_t n);
 static void ngx_http_compliance_audit_chain_cleanup(void *data);
 static char *ngx_http_compliance_audit_params(ngx_conf_t *cf,
     ngx_command_t *cmd, ssize_t *size, ngx_msec_t *flush);
@@ -157,6 +158,10 @@ static ngx_http_compliance_audit_log_t *ngx_http_compliance_audit_create_log(
             "\"event\":\"gap\",\"severity\":\"critical\",\"audit\":true,"  \
             "\"reason\":\"audit_write_failed\",\"lost_records\":,"         \
             "\"seq\":") + 2 * NGX_INT64_LEN + COMPLIANCE_CHAIN_SUFFIX_LEN + 2)
+
+
+/* the worker's buffer a request record is built in (build()) */
+#define NGX_HTTP_COMPLIANCE_AUDIT_SCRATCH  4096
 
 
 /* a record's quoted timestamp */
@@ -1006,9 +1011,10 @@ ngx_http_compliance_audit_check(ngx_http_request_t *r,
 /*
  * The request record, described once.  A record is gathered first (the
  * values that need work or can fail: the redacted path, the resource id,
- * the TLS names), then the field table below is walked twice, for the
- * length and for the writing, as nginx's log module walks its ops.  A new
- * field is one row and one getter.
+ * the TLS names), then the field table below is walked twice, for a
+ * bound of the length (no scan of the values) and for the writing, as
+ * nginx's log module walks its ops.  A new field is one row and one
+ * getter.
  */
 
 typedef struct {
@@ -1036,7 +1042,7 @@ typedef struct {
 typedef ngx_str_t *(*ngx_http_compliance_audit_value_pt)(
     ngx_http_compliance_audit_rec_t *rec);
 
-/* a member written as is: its largest length, and the writer */
+/* a member written as is: the most it writes (0: left out), the writer */
 typedef size_t (*ngx_http_compliance_audit_len_pt)(
     ngx_http_compliance_audit_rec_t *rec);
 typedef u_char *(*ngx_http_compliance_audit_write_pt)(u_char *p,
@@ -1225,7 +1231,7 @@ static u_char *
 ngx_http_compliance_audit_w_status(u_char *p,
     ngx_http_compliance_audit_rec_t *rec)
 {
-    return ngx_sprintf(p, "%ui", rec->status);
+    return ngx_http_compliance_audit_uint(p, rec->status);
 }
 
 
@@ -1241,7 +1247,9 @@ static u_char *
 ngx_http_compliance_audit_w_time(u_char *p,
     ngx_http_compliance_audit_rec_t *rec)
 {
-    return ngx_sprintf(p, "%M.000", rec->ms);
+    p = ngx_http_compliance_audit_uint(p, rec->ms);
+
+    return ngx_cpymem(p, ".000", sizeof(".000") - 1);
 }
 
 
@@ -1249,7 +1257,15 @@ static u_char *
 ngx_http_compliance_audit_w_bytes_sent(u_char *p,
     ngx_http_compliance_audit_rec_t *rec)
 {
-    return ngx_sprintf(p, "%O", rec->r->connection->sent);
+    off_t  sent;
+
+    sent = rec->r->connection->sent;
+
+    if (sent < 0) {
+        return ngx_sprintf(p, "%O", sent);
+    }
+
+    return ngx_http_compliance_audit_uint(p, (uint64_t) sent);
 }
 
 
@@ -1309,8 +1325,8 @@ ngx_http_compliance_audit_l_tls(ngx_http_compliance_audit_rec_t *rec)
     }
 
     return sizeof("{\"protocol\":,\"cipher\":}") - 1
-           + ngx_http_compliance_audit_str_len(&rec->tls_protocol)
-           + ngx_http_compliance_audit_str_len(&rec->tls_cipher);
+           + ngx_http_compliance_audit_str_bound(&rec->tls_protocol)
+           + ngx_http_compliance_audit_str_bound(&rec->tls_cipher);
 }
 
 
@@ -1432,14 +1448,22 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
      / sizeof(ngx_http_compliance_audit_field_t))
 
 
+/*
+ * The most compliance_json_escape() writes for one byte: \u00XX for a
+ * control character, \ufffd for a byte of no valid UTF-8 sequence.
+ */
+#define NGX_HTTP_COMPLIANCE_AUDIT_ESCAPE_MAX  6
+
+
+/* the most a string member's value takes, quoted and escaped, or null */
 static size_t
-ngx_http_compliance_audit_str_len(ngx_str_t *s)
+ngx_http_compliance_audit_str_bound(ngx_str_t *s)
 {
     if (s == NULL || s->data == NULL) {
         return sizeof("null") - 1;
     }
 
-    return 2 + compliance_json_escape_len(s->data, s->len);
+    return 2 + NGX_HTTP_COMPLIANCE_AUDIT_ESCAPE_MAX * s->len;
 }
 
 
@@ -1459,18 +1483,59 @@ ngx_http_compliance_audit_str(u_char *p, ngx_str_t *s)
 }
 
 
-/* "1970-01-01T00:00:00.000Z", quoted: every record's timestamp */
+/*
+ * "1970-01-01T00:00:00.000Z", quoted: every record's timestamp.  The
+ * text up to the milliseconds changes once a second: it is formatted
+ * then and kept (a worker has one thread).
+ */
 static u_char *
 ngx_http_compliance_audit_time(u_char *p, ngx_time_t *tp)
 {
-    ngx_tm_t  tm;
+    ngx_tm_t     tm;
+    ngx_uint_t   ms;
 
-    ngx_gmtime(tp->sec, &tm);
+    static time_t  sec = -1;
+    static u_char  head[sizeof("\"1970-01-01T00:00:00.") - 1];
 
-    return ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d.%03MZ\"",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                       tp->msec);
+    if (tp->sec != sec) {
+        ngx_gmtime(tp->sec, &tm);
+
+        (void) ngx_sprintf(head, "\"%4d-%02d-%02dT%02d:%02d:%02d.",
+                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+        sec = tp->sec;
+    }
+
+    p = ngx_cpymem(p, head, sizeof(head));
+
+    ms = tp->msec % 1000;
+    *p++ = (u_char) ('0' + ms / 100);
+    *p++ = (u_char) ('0' + ms / 10 % 10);
+    *p++ = (u_char) ('0' + ms % 10);
+    *p++ = 'Z';
+    *p++ = '"';
+
+    return p;
+}
+
+
+/* n in decimal, as ngx_sprintf's %uL writes it */
+static u_char *
+ngx_http_compliance_audit_uint(u_char *p, uint64_t n)
+{
+    u_char   digits[NGX_INT64_LEN], *d;
+    size_t   len;
+
+    d = digits + sizeof(digits);
+
+    do {
+        *--d = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    len = digits + sizeof(digits) - d;
+
+    return ngx_cpymem(p, d, len);
 }
 
 
@@ -1554,47 +1619,68 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
 
 
 /*
- * One walk of the field table: with dst NULL it counts the bytes the
- * members take, else it writes them there.  Returns the length.
+ * The most a member takes (each string's escaped form bounded by
+ * ESCAPE_MAX bytes a byte, without reading the text), 0 when it is left
+ * out; *vp is a string member's value.
  */
+static ngx_inline size_t
+ngx_http_compliance_audit_member(ngx_http_compliance_audit_rec_t *rec,
+    ngx_http_compliance_audit_field_t *f, ngx_str_t **vp)
+{
+    if (f->value == NULL) {
+        return f->len(rec);
+    }
+
+    *vp = f->value(rec);
+
+    if (*vp == NULL && (f->flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL)) {
+        return 0;
+    }
+
+    return ngx_http_compliance_audit_str_bound(*vp);
+}
+
+
+/* the most the members take */
 static size_t
-ngx_http_compliance_audit_walk(ngx_http_compliance_audit_rec_t *rec,
-    u_char *dst)
+ngx_http_compliance_audit_bound(ngx_http_compliance_audit_rec_t *rec)
 {
     size_t                              len, n;
-    u_char                             *p;
     ngx_str_t                          *v;
     ngx_uint_t                          i;
     ngx_http_compliance_audit_field_t  *f;
 
     f = ngx_http_compliance_audit_fields;
     len = 0;
-    p = dst;
+    v = NULL;
+
+    for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
+        n = ngx_http_compliance_audit_member(rec, &f[i], &v);
+
+        if (n) {
+            len += f[i].name.len + n;
+        }
+    }
+
+    return len;
+}
+
+
+/* writes the members to p (room for the bound); returns the end */
+static u_char *
+ngx_http_compliance_audit_write(ngx_http_compliance_audit_rec_t *rec,
+    u_char *p)
+{
+    ngx_str_t                          *v;
+    ngx_uint_t                          i;
+    ngx_http_compliance_audit_field_t  *f;
+
+    f = ngx_http_compliance_audit_fields;
     v = NULL;
 
     for (i = 0; i < NGX_HTTP_COMPLIANCE_AUDIT_NFIELDS; i++) {
 
-        if (f[i].value) {
-            v = f[i].value(rec);
-
-            if (v == NULL
-                && (f[i].flags & NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL))
-            {
-                continue;
-            }
-
-            n = ngx_http_compliance_audit_str_len(v);
-
-        } else {
-            n = f[i].len(rec);
-
-            if (n == 0) {
-                continue;
-            }
-        }
-
-        if (dst == NULL) {
-            len += f[i].name.len + n;
+        if (ngx_http_compliance_audit_member(rec, &f[i], &v) == 0) {
             continue;
         }
 
@@ -1603,14 +1689,17 @@ ngx_http_compliance_audit_walk(ngx_http_compliance_audit_rec_t *rec,
                        : f[i].write(p, rec);
     }
 
-    return dst ? (size_t) (p - dst) : len;
+    return p;
 }
 
 
 /*
- * Builds one record without seq/chain: the field table walked for the
- * length, then for the writing.  The record is left open ("...,") for
- * the seal to finish.
+ * Builds one record without seq/chain, left open ("...,") for the seal
+ * to finish.  The field table is walked for a bound of the length (no
+ * scan of the values), then once for the writing, into a buffer of the
+ * worker that the next record reuses (the caller appends or copies the
+ * record before it builds another) or, for a record larger than that,
+ * into r->pool.
  */
 static u_char *
 ngx_http_compliance_audit_build(ngx_http_request_t *r,
@@ -1621,6 +1710,8 @@ ngx_http_compliance_audit_build(ngx_http_request_t *r,
     u_char                           *rec, *p;
     size_t                            len;
     ngx_http_compliance_audit_rec_t   rc;
+
+    static u_char  scratch[NGX_HTTP_COMPLIANCE_AUDIT_SCRATCH];
 
     ngx_memzero(&rc, sizeof(ngx_http_compliance_audit_rec_t));
 
@@ -1641,15 +1732,20 @@ ngx_http_compliance_audit_build(ngx_http_request_t *r,
         return NULL;
     }
 
-    /* the length, then the record; one byte for the ',' left open */
-    len = ngx_http_compliance_audit_walk(&rc, NULL) + 1;
+    /* one byte for the ',' left open */
+    len = ngx_http_compliance_audit_bound(&rc) + 1;
 
-    rec = ngx_pnalloc(r->pool, len);
-    if (rec == NULL) {
-        return NULL;
+    if (len <= sizeof(scratch)) {
+        rec = scratch;
+
+    } else {
+        rec = ngx_pnalloc(r->pool, len);
+        if (rec == NULL) {
+            return NULL;
+        }
     }
 
-    p = rec + ngx_http_compliance_audit_walk(&rc, rec);
+    p = ngx_http_compliance_audit_write(&rc, rec);
 
     /* left open: the seal adds "seq" (and "chain") and closes it */
     *p++ = ',';
@@ -1678,7 +1774,8 @@ ngx_http_compliance_audit_seal(ngx_http_compliance_audit_log_t *log,
     p = ngx_cpymem(dst, rec, len);
 
     sh->seq++;
-    p = ngx_sprintf(p, "\"seq\":%uL", sh->seq);
+    p = ngx_cpymem(p, "\"seq\":", sizeof("\"seq\":") - 1);
+    p = ngx_http_compliance_audit_uint(p, sh->seq);
 
     if (log->chain
         && compliance_chain_compute_prefix(log->chain, sh->chain, start,

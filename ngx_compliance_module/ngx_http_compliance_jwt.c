@@ -48,6 +48,17 @@ struct ngx_http_compliance_jwt_block_s {
     const compliance_jwt_key_t *key;        /* the key that verified */
     int                         alg;
     compliance_jwt_claims_t     claims;     /* points into that room */
+
+    /*
+     * The identity last read from these claims with one location's claim
+     * mapping (ident: its jwt conf; NULL: none kept), when every value
+     * points into the claims or the key: a later hit copies it.
+     */
+    const ngx_http_compliance_jwt_conf_t  *ident;
+    ngx_str_t                   principal;
+    ngx_str_t                   org;        /* .data NULL: no claim */
+    ngx_str_t                   scopes;     /* .data NULL: none */
+    ngx_str_t                   key_id;     /* .data NULL: no kid */
 };
 
 
@@ -82,6 +93,8 @@ static ngx_int_t ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     ngx_http_compliance_jwt_block_t *b);
 static ngx_int_t ngx_http_compliance_jwt_claim(ngx_http_request_t *r,
     const compliance_jwt_claims_t *c, ngx_str_t *name, ngx_str_t *value);
+static ngx_uint_t ngx_http_compliance_jwt_in_block(
+    ngx_http_compliance_jwt_block_t *b, const u_char *p);
 static char *ngx_http_compliance_jwt_str_list(ngx_conf_t *cf,
     ngx_array_t **list);
 static char *ngx_http_compliance_jwt_leeway_check(ngx_conf_t *cf, void *post,
@@ -294,6 +307,7 @@ ngx_http_compliance_jwt_store(ngx_http_request_t *r,
     b = e->block;
     b->key = jwt->key;
     b->alg = jwt->alg;
+    b->ident = NULL;
     compliance_jwt_claims_copy(&b->claims, &jwt->claims, b + 1);
 
     return b;
@@ -309,6 +323,7 @@ pool:
     b->size = need;
     b->key = jwt->key;
     b->alg = jwt->alg;
+    b->ident = NULL;
 
     compliance_jwt_claims_copy(&b->claims, &jwt->claims, b + 1);
 
@@ -570,11 +585,37 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     u_char                   *buf;
     size_t                    len, n;
     ngx_int_t                 rc;
-    ngx_str_t                 v;
+    ngx_str_t                 v, org, scopes, key_id;
+    ngx_uint_t                keep;
     const u_char             *kid, *p;
     compliance_jwt_claims_t  *c;
 
+    /* a cached token read with this mapping before: the same values */
+    if (b->ident == &clcf->jwt) {
+        ctx->principal = b->principal;
+
+        if (b->org.data) {
+            ctx->org = b->org;
+        }
+
+        if (b->scopes.data) {
+            ctx->scopes = b->scopes;
+        }
+
+        if (b->key_id.data) {
+            ctx->key_id = b->key_id;
+        }
+
+        return NGX_OK;
+    }
+
     c = &b->claims;
+
+    /* kept only from a slot's block, and when nothing is in r->pool */
+    keep = (b->refs != 0);
+    ngx_str_null(&org);
+    ngx_str_null(&scopes);
+    ngx_str_null(&key_id);
 
     /* a token that names no principal cannot be audited: refused */
     rc = ngx_http_compliance_jwt_claim(r, c, &clcf->jwt.claim_principal, &v);
@@ -587,6 +628,10 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     }
 
     ctx->principal = v;
+
+    if (!ngx_http_compliance_jwt_in_block(b, v.data)) {
+        keep = 0;
+    }
 
     rc = ngx_http_compliance_jwt_claim(r, c, &clcf->jwt.claim_org, &v);
 
@@ -601,6 +646,11 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
         }
 
         ctx->org = v;
+        org = v;
+
+        if (!ngx_http_compliance_jwt_in_block(b, v.data)) {
+            keep = 0;
+        }
     }
 
     /* usually the claim is the list already: the request points at it */
@@ -609,6 +659,7 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
     if (p) {
         ctx->scopes.data = (u_char *) p;
         ctx->scopes.len = n;
+        scopes = ctx->scopes;
         n = 0;
 
     } else {
@@ -627,6 +678,7 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
                                              clcf->jwt.claim_scopes.len,
                                              buf, n);
         ctx->scopes.data = buf;
+        keep = 0;
     }
 
     if (b->key) {
@@ -634,10 +686,32 @@ ngx_http_compliance_jwt_identity(ngx_http_request_t *r,
         if (kid) {
             ctx->key_id.data = (u_char *) kid;
             ctx->key_id.len = len;
+            key_id = ctx->key_id;
         }
     }
 
+    if (keep) {
+        b->ident = &clcf->jwt;
+        b->principal = ctx->principal;
+        b->org = org;
+        b->scopes = scopes;
+        b->key_id = key_id;
+    }
+
     return NGX_OK;
+}
+
+
+/* a claim's value in the block's own room (not formatted into r->pool) */
+static ngx_uint_t
+ngx_http_compliance_jwt_in_block(ngx_http_compliance_jwt_block_t *b,
+    const u_char *p)
+{
+    const u_char  *room;
+
+    room = (const u_char *) (b + 1);
+
+    return p >= room && p < room + b->size;
 }
 
 

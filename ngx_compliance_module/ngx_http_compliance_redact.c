@@ -48,7 +48,28 @@ typedef struct {
 extern ngx_module_t  ngx_http_log_module;
 
 
+/*
+ * What a redactor found clean in a request (request line, Referer,
+ * User-Agent), kept on r->pool so that the enforcement handler does not
+ * scan again what POST_READ scanned with the same detectors.
+ */
+typedef struct {
+    compliance_redact_t  *rd;
+    ngx_str_t             line;
+    ngx_table_elt_t      *referer;
+    ngx_str_t             referer_value;
+    ngx_table_elt_t      *user_agent;
+    ngx_str_t             user_agent_value;
+} ngx_http_compliance_redact_clean_t;
+
+
 static void ngx_http_compliance_redact_cleanup(void *data);
+static void ngx_http_compliance_redact_clean_cleanup(void *data);
+static ngx_http_compliance_redact_clean_t *
+    ngx_http_compliance_redact_clean_find(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_compliance_redact_clean_same(
+    ngx_http_request_t *r, ngx_http_compliance_redact_clean_t *clean,
+    compliance_redact_t *rd);
 static const char *ngx_http_compliance_log_var_risk(ngx_conf_t *cf,
     ngx_int_t index, ngx_str_t *name);
 static ngx_int_t ngx_http_compliance_redact_header_in(ngx_http_request_t *r,
@@ -322,8 +343,11 @@ ngx_int_t
 ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf)
 {
-    ngx_str_t   out;
-    ngx_log_t  *log;
+    ngx_str_t                            out;
+    ngx_log_t                           *log;
+    ngx_pool_cleanup_t                  *cln;
+    ngx_table_elt_t                     *referer, *user_agent;
+    ngx_http_compliance_redact_clean_t  *clean;
 
     log = r->connection->log;
 
@@ -336,14 +360,24 @@ ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    /* the same bytes found clean by the same detectors: nothing to do */
+    clean = ngx_http_compliance_redact_clean_find(r);
+
+    if (clean && ngx_http_compliance_redact_clean_same(r, clean,
+                                                       clcf->redact.redactor))
+    {
+        return NGX_OK;
+    }
+
+    referer = r->headers_in.referer;
+    user_agent = r->headers_in.user_agent;
+
     if (ngx_http_compliance_redact_str(r, clcf->redact.redactor,
                                        &r->request_line, &out)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    r->request_line = out;
 
     if (ngx_http_compliance_redact_header_in(r, clcf->redact.redactor,
                                              &r->headers_in.referer)
@@ -355,7 +389,102 @@ ngx_http_compliance_redact_request_line(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    if (out.data != r->request_line.data
+        || r->headers_in.referer != referer
+        || r->headers_in.user_agent != user_agent)
+    {
+        /* something was redacted: a later pass scans what it left */
+        r->request_line = out;
+
+        if (clean) {
+            clean->rd = NULL;
+        }
+
+        return NGX_OK;
+    }
+
+    if (clean == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool,
+                                   sizeof(ngx_http_compliance_redact_clean_t));
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_compliance_redact_clean_cleanup;
+        clean = cln->data;
+    }
+
+    clean->rd = clcf->redact.redactor;
+    clean->line = r->request_line;
+    clean->referer = referer;
+    clean->user_agent = user_agent;
+
+    if (referer) {
+        clean->referer_value = referer->value;
+    }
+
+    if (user_agent) {
+        clean->user_agent_value = user_agent->value;
+    }
+
     return NGX_OK;
+}
+
+
+/* only a tag: what it marks lives in the pool */
+static void
+ngx_http_compliance_redact_clean_cleanup(void *data)
+{
+}
+
+
+static ngx_http_compliance_redact_clean_t *
+ngx_http_compliance_redact_clean_find(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_compliance_redact_clean_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_uint_t
+ngx_http_compliance_redact_clean_same(ngx_http_request_t *r,
+    ngx_http_compliance_redact_clean_t *clean, compliance_redact_t *rd)
+{
+    ngx_table_elt_t  *h;
+
+    if (clean->rd != rd
+        || clean->line.data != r->request_line.data
+        || clean->line.len != r->request_line.len
+        || clean->referer != r->headers_in.referer
+        || clean->user_agent != r->headers_in.user_agent)
+    {
+        return 0;
+    }
+
+    h = r->headers_in.referer;
+
+    if (h && (h->value.data != clean->referer_value.data
+              || h->value.len != clean->referer_value.len))
+    {
+        return 0;
+    }
+
+    h = r->headers_in.user_agent;
+
+    if (h && (h->value.data != clean->user_agent_value.data
+              || h->value.len != clean->user_agent_value.len))
+    {
+        return 0;
+    }
+
+    return 1;
 }
 
 

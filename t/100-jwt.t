@@ -346,6 +346,20 @@ $r = $t->http(%{ get('/mapped', $tok{'vars-scp'}) });
 is($r->{status}, 401, 'mapped principal claim absent: refused');
 is(reason_of($r), 'malformed_token', 'mapped principal absent: reason');
 
+# a cached token's identity is kept for one claim mapping: the same token
+# again, in turn under both mappings, and a numeric principal (formatted
+# per request, never kept)
+for my $pass (1, 2) {
+    $r = $t->http(%{ get('/vars', $tok{vars}) });
+    like($r->{body}, qr/^p=alice o=acme k=rsa-1 s=read write m=jwt /,
+         "cached token, default mapping again (pass $pass)");
+    $r = $t->http(%{ get('/mapped', $tok{vars}) });
+    is($r->{body}, "p=alice\@example.com o=lower s=p1 p2\n",
+       "cached token, the other mapping again (pass $pass)");
+    $r = $t->http(%{ get('/vars', $tok{'num-sub'}) });
+    like($r->{body}, qr/^p=12345 /, "numeric sub again (pass $pass)");
+}
+
 # --- claim values with CR/LF must not become headers: not towards the
 # application (proxy_set_header) nor in the response (add_header).  Either
 # the token is refused or the value is made safe; a header line of its own
