@@ -38,6 +38,13 @@ typedef struct {
 typedef void (*ngx_http_compliance_fetch_done_pt)(ngx_http_request_t *r,
     ngx_http_compliance_fetch_result_t *res, void *data);
 
+/*
+ * Optional: shapes the subrequest sr once its headers are emptied (a
+ * method, headers, a body, in r's pool); NGX_ERROR fails the fetch.
+ */
+typedef ngx_int_t (*ngx_http_compliance_fetch_prepare_pt)(
+    ngx_http_request_t *r, ngx_http_request_t *sr, void *data);
+
 
 /*
  * In the user's shared memory, under the mutex of its slab pool; set up
@@ -66,6 +73,9 @@ struct ngx_http_compliance_fetch_s {
     ngx_queue_t                         waiters;
     ngx_event_t                         wake;       /* resumes waiters */
     ngx_event_t                         expire;     /* its fetch's timer */
+
+    /* set by the user after create(), or NULL: a GET with no headers */
+    ngx_http_compliance_fetch_prepare_pt  prepare;
 };
 
 
