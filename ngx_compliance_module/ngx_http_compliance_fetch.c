@@ -87,12 +87,16 @@ ngx_http_compliance_fetch_create(ngx_conf_t *cf, ngx_str_t *uri,
 
     ngx_queue_init(&f->waiters);
 
+    /*
+     * the log of the new cycle: cf->cycle->log is still the old cycle's
+     * while the configuration is read, freed after a reload
+     */
     f->wake.handler = ngx_http_compliance_fetch_wake;
     f->wake.data = f;
-    f->wake.log = cf->cycle->log;
+    f->wake.log = &cf->cycle->new_log;
     f->expire.handler = ngx_http_compliance_fetch_expire;
     f->expire.data = f;
-    f->expire.log = cf->cycle->log;
+    f->expire.log = &cf->cycle->new_log;
 
     ngx_http_compliance_fetch_cycle = cf->cycle;
 
