@@ -18,7 +18,10 @@
 #   ./build.sh valgrind a subset of t/ with nginx as one process
 #                       (master_process off) under valgrind
 #   ./build.sh fuzz     the libFuzzer harnesses (FUZZ_SECONDS each)
-#   ./build.sh bench    the benchmark (bench/run)
+#   ./build.sh bench    the benchmark (bench/run), then bench-graphql
+#   ./build.sh bench-redact  response masking cost per KiB, core/ alone
+#                       (bench/redact.c; BENCH_REDACT_ARGS="-n N -r R")
+#   ./build.sh bench-graphql  the GraphQL check of core/ alone, 2 KiB query
 #   ./build.sh deb      the Debian package build/deb/libnginx-mod-http-
 #                       compliance_<version>_<arch>.deb (docs/packaging.md)
 #
@@ -39,7 +42,7 @@ PACKAGES=(
     build-essential nginx nginx-dev libssl-dev zlib1g-dev libpcre2-dev
     libjansson-dev libjwt-dev libcmocka-dev openssl curl perl
     libio-socket-ssl-perl python3 python3-jwt python3-cryptography wrk
-    json-schema-test-suite
+    json-schema-test-suite chromium redis-server faketime
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -66,9 +69,21 @@ install_packages() {
 
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
         || die "apt-get update failed"
+    # no package's service is started by its install (redis-server: the
+    # tests start their own on a free port); a policy-rc.d of the
+    # machine's own is left as it is
+    local policy=/usr/sbin/policy-rc.d made=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null \
+            && $sudo chmod 755 "$policy" && made=1
+    fi
+
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
+        || { [ -z "$made" ] || $sudo rm -f "$policy"
+             die "apt-get install ${missing[*]} failed"; }
+
+    [ -z "$made" ] || $sudo rm -f "$policy"
 }
 
 # configure the nginx tree once per set of module sources, then make the
@@ -220,12 +235,27 @@ cmd_run() {
 cmd_bench() {
     cmd_build
     NGINX_BIN="$NGINX_BIN" "$top/bench/run"
+    cmd_bench_graphql
+}
+
+# bench/graphql.c: microseconds per compliance_graphql check (issue 14)
+cmd_bench_graphql() {
+    install_packages "${PACKAGES[@]}"
+    make -s -f Makefile.core BUILD="$BUILD" "$BUILD/bench/bench-graphql"
+    "$BUILD/bench/bench-graphql"
+}
+
+cmd_bench_redact() {
+    make -s -f Makefile.core BUILD="$BUILD" "$BUILD/bench/bench-redact"
+    # shellcheck disable=SC2086
+    "$BUILD/bench/bench-redact" ${BENCH_REDACT_ARGS:-}
 }
 
 # libFuzzer harnesses of core/ (fuzz/README.md); CI runs them 30 s each
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
-# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema jwks".
+# seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema
+# stream graphql jwks revoke resp".
 # Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
@@ -238,7 +268,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema jwks}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream graphql jwks revoke resp}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -269,7 +299,8 @@ cmd_fuzz() {
         src="$top/fuzz/fuzz_$h.c"
         bin="$out/fuzz_$h"
         [ -f "$src" ] \
-            || die "no harness $src (FUZZ_TARGETS: jwt text vault schema jwks)"
+            || die "no harness $src (FUZZ_TARGETS:" \
+                   "jwt text vault schema stream graphql jwks revoke resp)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -299,6 +330,10 @@ cmd_fuzz() {
             jwt)    max=9000 ;;
             text)   max=16384 ;;
             schema) max=16384 ;;
+            stream) max=4096 ;;
+            graphql) max=16384 ;;
+            revoke) max=16384 ;;
+            resp)   max=8192 ;;
             *)      max=20000 ;;
         esac
 
@@ -394,9 +429,11 @@ case "${1:-build}" in
     test)   cmd_test ;;
     asan)   cmd_asan ;;
     bench)  cmd_bench ;;
+    bench-redact) cmd_bench_redact ;;
+    bench-graphql) cmd_bench_graphql ;;
     fuzz)   cmd_fuzz ;;
     soak)   cmd_soak ;;
     valgrind) cmd_valgrind ;;
     deb)    cmd_deb ;;
-    *)      die "usage: ./build.sh [build|run|test|asan|bench|fuzz|soak|valgrind|deb]" ;;
+    *)      die "usage: ./build.sh [build|run|test|asan|bench|bench-redact|fuzz|soak|valgrind|deb]" ;;
 esac

@@ -320,6 +320,14 @@ my ($ec_v) = $ec =~ /256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+[\d.]+\s+([\d.]+)
 my $rsa_us = $rsa_v ? 1e6 / $rsa_v : undef;
 my $ec_us = $ec_v ? 1e6 / $ec_v : undef;
 
+# issue 14: validating a 1 KiB body, over the same request unvalidated
+if ($v{validate_1k} && $v{post_1k}) {
+    my $d = delta('validate_1k', 'post_1k');
+    target('JSON body validation, 1 KiB, 10-property schema: ≤ 10 µs per '
+           . 'KiB (over the same POST unvalidated)', $d <= 10,
+           sprintf('%+.2f µs (validate_1k − post_1k)', $d));
+}
+
 if ($v{off}) {
     my $r = ratio('off');
     target('module loaded, `compliance off`: ≤ ×1.01', $r <= 1.01,
@@ -456,6 +464,8 @@ my @layers = (
       'full_tls', 'full_http' ],
     [ 'nginx approximation over plain (approx − plain)', 'approx',
       'plain' ],
+    [ 'JSON body validation, 1 KiB, 10-property schema (validate_1k − '
+      . 'post_1k)', 'validate_1k', 'post_1k' ],
 );
 
 print "\n## Where the CPU goes\n\nMedian per-round difference of worker "

@@ -9,7 +9,9 @@
 #       DIR/jwks.json        its public key as a JWKS, kid "demo-rs256"
 #   demo-idp.sh token DIR SUBJECT SCOPES [ORG]
 #       prints a JWT for SUBJECT with SCOPES ("a b", space-separated),
-#       issuer and audience as in jwt.conf, valid for 10 minutes
+#       issuer and audience as in jwt.conf, valid for 10 minutes;
+#       DEMO_IDP_AMR="pwd otp" adds an RFC 8176 "amr" claim (the ways the
+#       user signed in), DEMO_IDP_JTI=ID a "jti" (identity.conf)
 set -euo pipefail
 
 die() { printf 'demo-idp.sh: %s\n' "$*" >&2; exit 2; }
@@ -41,16 +43,25 @@ token)
     [ $# -eq 4 ] || [ $# -eq 5 ] \
         || die "usage: demo-idp.sh token DIR SUBJECT SCOPES [ORG]"
     key="$2/idp-signing.key"
-    case "$3$4${5:-}" in
+    case "$3$4${5:-}${DEMO_IDP_AMR:-}${DEMO_IDP_JTI:-}" in
         *[\"\\]*) die "no quotes or backslashes in SUBJECT, SCOPES or ORG" ;;
     esac
+
+    extra=
+    if [ -n "${DEMO_IDP_AMR:-}" ]; then
+        extra=$(printf ',"amr":["%s"]' \
+                "$(printf '%s' "$DEMO_IDP_AMR" | sed 's/ \{1,\}/","/g')")
+    fi
+    if [ -n "${DEMO_IDP_JTI:-}" ]; then
+        extra="$extra,\"jti\":\"$DEMO_IDP_JTI\""
+    fi
     [ -f "$key" ] || die "no $key: run demo-idp.sh keys $2 first"
 
     now=$(date +%s)
     h=$(printf '{"alg":"RS256","kid":"demo-rs256","typ":"JWT"}' | b64url)
     p=$(printf '{"iss":"%s","aud":"%s","sub":"%s","org_id":"%s",'\
-'"scope":"%s","iat":%d,"exp":%d}' "$iss" "$aud" "$3" "${5:-demo-org}" \
-        "$4" "$now" $((now + 600)) | b64url)
+'"scope":"%s","iat":%d,"exp":%d%s}' "$iss" "$aud" "$3" "${5:-demo-org}" \
+        "$4" "$now" $((now + 600)) "$extra" | b64url)
     s=$(printf '%s.%s' "$h" "$p" \
         | openssl dgst -sha256 -sign "$key" -binary | b64url)
 

@@ -5,6 +5,9 @@
  * Input: the first byte picks one of the fixed schemas below (modulo
  * their number); the rest is a request body.  A first byte 'S' instead
  * makes the input "S<schema text>\0<body>": the schema is compiled too.
+ * A first byte 'Q' makes it "Q<selector><query string>": the query is
+ * turned into an instance (core/compliance_qargs.c) against the typed
+ * query schema (even selector) or a fixed schema, then validated.
  *
  * Oracles:
  *   - the parser agrees with jansson (JSON_REJECT_DUPLICATES): what one
@@ -18,11 +21,18 @@
  *     answer of valid has no errors; at most 20 errors; every pointer is
  *     RFC 6901 and resolves in the body (for "required": its parent, and
  *     the member is absent); no message holds a string of the body of 8
- *     bytes or more; a second validation gives the same errors.
+ *     bytes or more; a second validation gives the same errors;
+ *   - queries: refused as malformed exactly when a reference decoder
+ *     finds a bad "%" escape or a name or value that is not UTF-8
+ *     (jansson's json_stringn) (also allowed: a number beyond the
+ *     exponent range); otherwise an object with one member per distinct
+ *     decoded name, each found under that name, and a number or boolean
+ *     only where the schema's property type allows it.
  */
 
 #define _GNU_SOURCE             /* memmem() */
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +40,7 @@
 #include <jansson.h>
 
 #include "compliance_jtree.h"
+#include "compliance_qargs.h"
 #include "compliance_schema.h"
 
 #include "fuzz.h"
@@ -52,6 +63,10 @@ static void fuzz_schema_echo(const compliance_jnode_t *n,
     const compliance_schema_result_t *res);
 static void fuzz_schema_check(const compliance_schema_t *s,
     const compliance_jnode_t *root);
+static void fuzz_schema_query(const compliance_schema_t *s, const u_char *q,
+    size_t len);
+static int fuzz_schema_decode(const u_char *p, size_t len, u_char *out,
+    size_t *n);
 
 
 static const char  *fuzz_schema_texts[] = {
@@ -117,7 +132,21 @@ static const char  *fuzz_schema_texts[] = {
 #define FUZZ_SCHEMA_N  (sizeof(fuzz_schema_texts) / sizeof(char *))
 
 
+/* query arguments of every convertible type (the 'Q' inputs) */
+static const char  *fuzz_schema_query_text =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"a\":{\"type\":\"integer\",\"minimum\":1},"
+    "\"b\":{\"type\":[\"number\",\"boolean\"]},"
+    "\"c\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
+    "\"d\":{\"$ref\":\"#/definitions/d\"},"
+    "\"e\":{\"type\":[\"array\",\"string\"],\"maxItems\":2}},"
+    "\"additionalProperties\":{\"type\":\"boolean\"},"
+    "\"definitions\":{\"d\":{\"type\":\"number\","
+    "\"multipleOf\":0.5}}}";
+
+
 static compliance_schema_t  *fuzz_schemas[FUZZ_SCHEMA_N];
+static compliance_schema_t  *fuzz_schema_q;
 static void                 *fuzz_schema_blocks[FUZZ_SCHEMA_BLOCKS];
 static size_t                fuzz_schema_nblocks;
 
@@ -140,6 +169,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
             fprintf(stderr, "fuzz_schema: schema %zu: %s\n", i, err);
             abort();
         }
+    }
+
+    fuzz_schema_q = compliance_schema_compile(fuzz_schema_query_text,
+                                              strlen(fuzz_schema_query_text),
+                                              "query.json", err, sizeof(err));
+    if (fuzz_schema_q == NULL) {
+        fprintf(stderr, "fuzz_schema: query schema: %s\n", err);
+        abort();
     }
 
     return 0;
@@ -584,6 +621,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body = in + 1;
     len = size - 1;
 
+    if (in[0] == 'Q') {
+        if (size >= 2) {
+            s = (in[1] % 2 == 0) ? fuzz_schema_q
+                                 : fuzz_schemas[in[1] % FUZZ_SCHEMA_N];
+            fuzz_schema_query(s, in + 2, size - 2);
+        }
+
+        fuzz_schema_release();
+        free(in);
+        return 0;
+    }
+
     if (in[0] == 'S') {
         nul = memchr(in + 1, '\0', size - 1);
 
@@ -640,4 +689,202 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(in);
 
     return 0;
+}
+
+
+/* the reference decoder: 0, or -1 for a bad escape */
+static int
+fuzz_schema_decode(const u_char *p, size_t len, u_char *out, size_t *n)
+{
+    size_t        i;
+    unsigned int  v;
+    char          hex[3];
+
+    *n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == '%') {
+            if (len - i < 3) {
+                return -1;
+            }
+
+            if (!isxdigit(p[i + 1]) || !isxdigit(p[i + 2])) {
+                return -1;
+            }
+
+            hex[0] = (char) p[i + 1];
+            hex[1] = (char) p[i + 2];
+            hex[2] = '\0';
+            v = (unsigned int) strtoul(hex, NULL, 16);
+            out[(*n)++] = (u_char) v;
+            i += 2;
+
+        } else {
+            out[(*n)++] = (p[i] == '+') ? ' ' : p[i];
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+fuzz_schema_query(const compliance_schema_t *s, const u_char *q, size_t len)
+{
+    int                        rc, bad, single;
+    u_char                    *dec;
+    size_t                     i, j, start, end, eq, nn, nv, off;
+    size_t                     nargs, distinct;
+    json_t                    *js;
+    unsigned                   types, items;
+    compliance_arena_t         a;
+    compliance_jnode_t        *root;
+    const compliance_jnode_t  *m;
+
+    struct {
+        size_t   name;       /* offset in dec */
+        size_t   name_len;
+    }                         *args;
+
+    dec = malloc(2 * len + 1);
+    args = malloc((len + 1) * sizeof(*args));
+
+    if (dec == NULL || args == NULL) {
+        abort();
+    }
+
+    bad = 0;
+    nargs = 0;
+    off = 0;
+
+    for (start = 0; start <= len; start = end + 1) {
+        for (end = start; end < len && q[end] != '&'; end++) {
+            /* void */
+        }
+
+        if (end == start) {
+            continue;
+        }
+
+        for (eq = start; eq < end && q[eq] != '='; eq++) {
+            /* void */
+        }
+
+        if (fuzz_schema_decode(q + start, eq - start, dec + off, &nn) != 0
+            || fuzz_schema_decode(q + eq + (eq < end), end - eq - (eq < end),
+                                  dec + off + nn, &nv)
+               != 0)
+        {
+            bad = 1;
+            break;
+        }
+
+        js = json_stringn((char *) dec + off, nn);
+        if (js == NULL) {
+            bad = 1;
+        }
+        json_decref(js);
+
+        js = json_stringn((char *) dec + off + nn, nv);
+        if (js == NULL) {
+            bad = 1;
+        }
+        json_decref(js);
+
+        args[nargs].name = off;
+        args[nargs].name_len = nn;
+        nargs++;
+        off += nn + nv;
+    }
+
+    compliance_arena_init(&a, NULL, 0, fuzz_schema_alloc, NULL,
+                          64 * len + (1 << 20));
+
+    rc = compliance_qargs_object(q, len, s, &a, &root);
+
+    if (rc == COMPLIANCE_QARGS_ENOMEM) {
+        goto done;
+    }
+
+    if (bad) {
+        if (rc != COMPLIANCE_QARGS_EMALFORMED) {
+            fprintf(stderr, "fuzz_schema: a malformed query was accepted\n");
+            abort();
+        }
+
+        goto done;
+    }
+
+    if (rc == COMPLIANCE_QARGS_EMALFORMED) {
+        /* a number beyond the parser's exponent range is the only other */
+        if (memchr(q, 'e', len) == NULL && memchr(q, 'E', len) == NULL) {
+            fprintf(stderr, "fuzz_schema: a well-formed query refused\n");
+            abort();
+        }
+
+        goto done;
+    }
+
+    if (root->type != COMPLIANCE_JOBJECT) {
+        fprintf(stderr, "fuzz_schema: a query that is not an object\n");
+        abort();
+    }
+
+    distinct = 0;
+
+    for (i = 0; i < nargs; i++) {
+        for (j = 0; j < i; j++) {
+            if (args[j].name_len == args[i].name_len
+                && memcmp(dec + args[j].name, dec + args[i].name,
+                          args[i].name_len) == 0)
+            {
+                break;
+            }
+        }
+
+        distinct += (j == i);
+
+        m = compliance_jtree_get(root, dec + args[i].name, args[i].name_len);
+        if (m == NULL) {
+            fprintf(stderr, "fuzz_schema: a query argument is missing\n");
+            abort();
+        }
+
+        types = compliance_schema_property_types(s, dec + args[i].name,
+                                                 args[i].name_len, &items);
+
+        single = (m->type != COMPLIANCE_JARRAY);
+
+        if (!single) {
+            types = items;
+            m = m->u.kids.first;
+        }
+
+        for ( /* void */ ; m != NULL; m = single ? NULL : m->next) {
+            if ((m->type == COMPLIANCE_JNUMBER
+                 && !(types & (COMPLIANCE_SCHEMA_TYPE_NUMBER
+                               | COMPLIANCE_SCHEMA_TYPE_INTEGER)))
+                || ((m->type == COMPLIANCE_JTRUE
+                     || m->type == COMPLIANCE_JFALSE)
+                    && !(types & COMPLIANCE_SCHEMA_TYPE_BOOLEAN)))
+            {
+                fprintf(stderr, "fuzz_schema: a query value converted to a "
+                        "type its property does not have\n");
+                abort();
+            }
+        }
+    }
+
+    if (root->u.kids.count != distinct) {
+        fprintf(stderr, "fuzz_schema: %zu query members for %zu names\n",
+                root->u.kids.count, distinct);
+        abort();
+    }
+
+    fuzz_schema_check(s, root);
+
+done:
+
+    free(dec);
+    free(args);
 }

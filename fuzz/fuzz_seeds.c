@@ -2,6 +2,7 @@
  * Writes the seed corpora of the harnesses:
  *
  *   fuzz_seeds <dir>  ->  <dir>/jwt, <dir>/text, <dir>/vault, <dir>/schema
+ *                         <dir>/stream
  *
  * Seeds are made at run time because the JWT ones are signed with the
  * key pairs ./build.sh fuzz generates (see fuzz.h): no binary corpus and
@@ -48,10 +49,11 @@ static size_t fuzz_seeds_sign(int alg, EVP_PKEY *pk, const u_char *in,
 static void fuzz_seeds_jwt(const char *dir);
 static void fuzz_seeds_text(const char *dir);
 static size_t fuzz_seeds_jwk_ec(EVP_PKEY *pk, char *out, size_t size);
-static u_char *fuzz_seeds_entry(u_char *p, const char *name,
-    uint64_t set_at, const u_char *secret, size_t slen);
+static u_char *fuzz_seeds_entry(u_char *p, unsigned version,
+    const char *name, uint64_t set_at, const u_char *secret, size_t slen);
 static void fuzz_seeds_vault(const char *dir);
 static void fuzz_seeds_schema(const char *dir);
+static void fuzz_seeds_stream(const char *dir);
 
 
 #define FUZZ_SEEDS_STR(n, s)  { n, s, sizeof(s) - 1 }
@@ -121,10 +123,39 @@ static const fuzz_seeds_text_t  fuzz_seeds_schemas[] = {
     FUZZ_SEEDS_STR("unicode",
         "\x07[\"\\ud83d\\ude00\",\"\xc3\xa9\",\"\\u0000\",{\"\\u00e9\":1,"
         "\"\xc3\xa9x\":2}]"),
+    /* 'Q': query arguments against the typed query schema (selector 0) */
+    FUZZ_SEEDS_STR("query",
+        "Q\x00a=12&b=true&c=1&c=2&d=1.5&e=x&e=y&zz=false&q=caf%C3%A9+x"
+        "&a&&b=-1e5&c=x"),
+    FUZZ_SEEDS_STR("query-bad",
+        "Q\x00a=%zz&b=%C0%AF&%ED%A0%80=1"),
     FUZZ_SEEDS_STR("compile",
         "S{\"properties\":{\"a\":{\"$ref\":\"#/definitions/x\"}},"
         "\"definitions\":{\"x\":{\"type\":\"integer\",\"minimum\":3}},"
         "\"required\":[\"a\"]}\0{\"a\":2}"),
+};
+
+
+/*
+ * fuzz_stream: <detectors> <split seed> <body>; \x01 pan, \x03 pan and
+ * ssn, \x3f all six response detectors
+ */
+static const fuzz_seeds_text_t  fuzz_seeds_streams[] = {
+    FUZZ_SEEDS_STR("json-cards",
+        "\x01\x07{\"cards\":[{\"pan\":\"4111111111111111\"},"
+        "{\"pan\":\"5555 5555 5555 4444\"},{\"pan\":\"3782-822463-10005\"}"
+        ",{\"id\":\"a4111111111111111\",\"n\":4111111111111112}]}"),
+    FUZZ_SEEDS_STR("encoded",
+        "\x03\x11{\"u\":\"/p?c=4111%201111%201111%201111&s=123%2D45%2D6789"
+        "\",\"h\":\"%25204111\"}"),
+    FUZZ_SEEDS_STR("mixed",
+        "\x3f\x2a{\"to\":\"jane.doe@example.com\",\"auth\":\"Bearer "
+        "abc.def\",\"t\":\"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln\","
+        "\"k\":\"ck_abcdefghijkl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        "\",\"ssn\":\"123-45-6789\",\"c\":\"6011000990139424\"}"),
+    FUZZ_SEEDS_STR("text",
+        "\x03\x01order 1767225600123 paid with 4111.1111.1111.1111 / "
+        "4111111111111111f / 12345678901234567890123 ssn 078-05-1120\n"),
 };
 
 
@@ -148,11 +179,13 @@ main(int argc, char **argv)
     fuzz_seeds_mkdir(argv[1], "text");
     fuzz_seeds_mkdir(argv[1], "vault");
     fuzz_seeds_mkdir(argv[1], "schema");
+    fuzz_seeds_mkdir(argv[1], "stream");
 
     fuzz_seeds_jwt(argv[1]);
     fuzz_seeds_text(argv[1]);
     fuzz_seeds_vault(argv[1]);
     fuzz_seeds_schema(argv[1]);
+    fuzz_seeds_stream(argv[1]);
 
     return 0;
 }
@@ -452,11 +485,14 @@ fuzz_seeds_jwk_ec(EVP_PKEY *pk, char *out, size_t size)
 }
 
 
-/* One entry of a vault table (format in compliance_vault.h). */
+/*
+ * One entry of a vault table (format in compliance_vault.h); version 1
+ * entries have no creation time.
+ */
 
 static u_char *
-fuzz_seeds_entry(u_char *p, const char *name, uint64_t set_at,
-    const u_char *secret, size_t slen)
+fuzz_seeds_entry(u_char *p, unsigned version, const char *name,
+    uint64_t set_at, const u_char *secret, size_t slen)
 {
     int     i;
     size_t  n;
@@ -468,6 +504,10 @@ fuzz_seeds_entry(u_char *p, const char *name, uint64_t set_at,
 
     for (i = 56; i >= 0; i -= 8) {
         *p++ = (u_char) (set_at >> i);
+    }
+
+    for (i = 56; version > 1 && i >= 0; i -= 8) {
+        *p++ = (u_char) ((set_at - 86400) >> i);
     }
 
     for (i = 24; i >= 0; i -= 8) {
@@ -545,11 +585,42 @@ fuzz_seeds_vault(const char *dir)
     *p++ = 0;
     *p++ = 0;
     *p++ = 3;
-    p = fuzz_seeds_entry(p, "upstream.a", 1700000000, (u_char *) "secret1",
-                         7);
-    p = fuzz_seeds_entry(p, "B-2", 1700000000, x, sizeof(x));
-    p = fuzz_seeds_entry(p, "c_3", 1700000000, (u_char *) "\x00\xff", 2);
+    p = fuzz_seeds_entry(p, 2, "upstream.a", 1700000000,
+                         (u_char *) "secret1", 7);
+    p = fuzz_seeds_entry(p, 2, "B-2", 1700000000, x, sizeof(x));
+    p = fuzz_seeds_entry(p, 2, "c_3", 1700000000, (u_char *) "\x00\xff", 2);
     fuzz_seeds_write(dir, "vault", "table", table, (size_t) (p - table));
 
     fuzz_seeds_write(dir, "vault", "table-empty", "\x01\x00\x00\x00\x00", 5);
+
+    /* odd with bit 2: a version 1 table */
+    p = table;
+    *p++ = '\x05';
+    *p++ = 0;
+    *p++ = 0;
+    *p++ = 0;
+    *p++ = 2;
+    p = fuzz_seeds_entry(p, 1, "old.a", 1600000000, (u_char *) "secret1", 7);
+    p = fuzz_seeds_entry(p, 1, "old-b", 1600000000, x, sizeof(x));
+    fuzz_seeds_write(dir, "vault", "table-v1", table, (size_t) (p - table));
+
+    /* bit 1 also feeds the import date parser of compliance-vault set */
+    fuzz_seeds_write(dir, "vault", "date", "\x02" "2026-12-04T10:00:00Z", 21);
+    fuzz_seeds_write(dir, "vault", "date-day", "\x02" "2000-02-29", 11);
+}
+
+
+static void
+fuzz_seeds_stream(const char *dir)
+{
+    size_t  i;
+
+    for (i = 0;
+         i < sizeof(fuzz_seeds_streams) / sizeof(fuzz_seeds_streams[0]);
+         i++)
+    {
+        fuzz_seeds_write(dir, "stream", fuzz_seeds_streams[i].name,
+                         fuzz_seeds_streams[i].data,
+                         fuzz_seeds_streams[i].len);
+    }
 }

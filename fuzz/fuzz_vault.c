@@ -3,15 +3,18 @@
  * parsers the configuration feeds in.  The first byte selects:
  *
  *   bit 1 set   the rest is a key file: compliance_jwt_keyset_load_mem()
- *               (JWK, JWKS, PEM) and compliance_secret_parse();
+ *               (JWK, JWKS, PEM) and compliance_secret_parse(), and an
+ *               import date: compliance_vault_parse_date();
  *   odd         the rest is an entry table, sealed here under the fixed
- *               key and opened, so the plaintext parser is reached;
+ *               key and opened, so the plaintext parser is reached (with
+ *               bit 2 set, as a version 1 table);
  *   even        the rest is a raw vault file image (header, length and
  *               tag checks).
  *
  * Oracles: a refused vault leaves no object behind; a vault that opens is
  * encoded and opened again and must come back entry for entry (name,
- * secret, set_at, lookup by name), then survives a set and a remove.
+ * secret, set_at, created, lookup by name), then survives a set and a
+ * remove.  A date that parses is within 1970..9999.
  */
 
 #include <stdint.h>
@@ -73,6 +76,7 @@ fuzz_vault_roundtrip(const compliance_vault_t *v)
             || memcmp(a->name, b->name, a->name_len) != 0
             || memcmp(a->secret, b->secret, a->secret_len) != 0
             || a->set_at != b->set_at
+            || a->created != b->created
             || compliance_vault_get(w, a->name, a->name_len) != b)
         {
             fprintf(stderr, "fuzz_vault: round trip changed entry %zu\n", i);
@@ -103,6 +107,7 @@ fuzz_vault_keys(const u_char *in, size_t len)
 {
     char                      err[256];
     u_char                    k[COMPLIANCE_SECRET_LEN];
+    uint64_t                  t;
     compliance_jwt_keyset_t  *ks;
 
     ks = compliance_jwt_keyset_create();
@@ -115,6 +120,13 @@ fuzz_vault_keys(const u_char *in, size_t len)
     compliance_jwt_keyset_free(ks);
 
     (void) compliance_secret_parse(in, len, k, err, sizeof(err));
+
+    if (compliance_vault_parse_date(in, len, &t) == COMPLIANCE_VAULT_OK
+        && t > 253402300799ULL)
+    {
+        fprintf(stderr, "fuzz_vault: a date past 9999-12-31\n");
+        abort();
+    }
 }
 
 
@@ -148,8 +160,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     if (data[0] & 1) {
-        if (compliance_vault_seal(fuzz_vault_key, in, ilen, &img, &len, err,
-                                  sizeof(err))
+        if (compliance_vault_seal_version(fuzz_vault_key,
+                                          (data[0] & 4)
+                                          ? COMPLIANCE_VAULT_VERSION_1
+                                          : COMPLIANCE_VAULT_VERSION,
+                                          in, ilen, &img, &len, err,
+                                          sizeof(err))
             != COMPLIANCE_VAULT_OK)
         {
             free(in);

@@ -2,7 +2,8 @@
  * The enforcement handler (REWRITE phase), one function per step:
  * credentials in the URL -> HTTPS redirect / TLS floor (tls.c) -> audit
  * availability -> lockouts -> public endpoints -> credential extraction
- * and verification -> scopes -> limits -> sunset (deprecation.c).  Also owns
+ * and verification -> scopes -> limits -> sunset (deprecation.c) ->
+ * request validation (validate.c, which reads the body).  Also owns
  * ngx_http_compliance_access_conf_t ("compliance", "compliance_public",
  * "compliance_auth", "compliance_require_scope", CORS preflights).
  * Each step returns NGX_DECLINED to let the request go on, or the value
@@ -56,7 +57,13 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
         }
 
         /* a retired API is retired whoever may call it */
-        return ngx_http_compliance_deprecation_check(r, clcf);
+        rc = ngx_http_compliance_deprecation_check(r, clcf);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        /* and input is validated whoever sends it */
+        return ngx_http_compliance_validate(r, clcf);
     }
 
     ctx = ngx_http_compliance_ensure_ctx(r);
@@ -67,6 +74,11 @@ ngx_http_compliance_access_handler(ngx_http_request_t *r)
     /* a refused request never gets a second chance in another location */
     if (ctx->refused) {
         return ctx->status;
+    }
+
+    /* back from a Redis round trip (SPEC 15): the steps before ran */
+    if (ngx_http_compliance_limit_resumed(ctx)) {
+        goto limits;
     }
 
     /* from here on nginx's own logs print the redacted request line */
@@ -152,8 +164,17 @@ limits:
         return rc;
     }
 
-    /* upstream credentials are added later, in the PRECONTENT phase */
-    return ngx_http_compliance_deprecation_check(r, clcf);
+    rc = ngx_http_compliance_deprecation_check(r, clcf);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /*
+     * last: request validation reads the body (ngx_http_compliance_body.c),
+     * so an unauthenticated or limited client never gets that far;
+     * upstream credentials are added later, in the PRECONTENT phase
+     */
+    return ngx_http_compliance_validate(r, clcf);
 }
 
 
@@ -319,6 +340,11 @@ ngx_http_compliance_recheck(ngx_http_request_t *r,
 
         reason = ngx_http_compliance_jwt_recheck(r, clcf, ctx, &internal);
 
+        /* this location's revocation list (ngx_http_compliance_revoke.c) */
+        if (reason == NULL) {
+            reason = ngx_http_compliance_revoke_check(r, clcf, ctx);
+        }
+
         if (reason != NULL) {
             return ngx_http_compliance_problem(r, ctx,
                                                internal
@@ -354,20 +380,21 @@ ngx_http_compliance_authorize(ngx_http_request_t *r,
     ngx_str_t   *want;
     ngx_uint_t   i;
 
-    if (clcf->access.scopes == NULL || clcf->access.public_reason.data) {
+    if (clcf->access.public_reason.data) {
         return NGX_DECLINED;
     }
 
-    want = clcf->access.scopes->elts;
+    want = clcf->access.scopes ? clcf->access.scopes->elts : NULL;
 
-    for (i = 0; i < clcf->access.scopes->nelts; i++) {
+    for (i = 0; want && i < clcf->access.scopes->nelts; i++) {
         if (!ngx_http_compliance_has_scope(&ctx->scopes, &want[i])) {
             return ngx_http_compliance_problem(r, ctx, NGX_HTTP_FORBIDDEN,
                                                "insufficient_scope");
         }
     }
 
-    return NGX_DECLINED;
+    /* then how the user signed in (ngx_http_compliance_mfa.c) */
+    return ngx_http_compliance_mfa_check(r, clcf, ctx);
 }
 
 
@@ -410,6 +437,34 @@ ngx_http_compliance_is_preflight(ngx_http_request_t *r)
     return r->method == NGX_HTTP_OPTIONS
            && ngx_http_compliance_header_count(r, &origin, NULL)
            && ngx_http_compliance_header_count(r, &method, NULL);
+}
+
+
+/*
+ * For the module's own content handlers (compliance_lockout_admin,
+ * compliance_status): the ctx of a main request this handler let in
+ * (authenticated, or public), else NULL.  Subrequests are not checked by
+ * the module (SPEC 3), so they are never let in there.
+ */
+ngx_http_compliance_ctx_t *
+ngx_http_compliance_access_admitted(ngx_http_request_t *r)
+{
+    ngx_http_compliance_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return NULL;
+    }
+
+    ctx = ngx_http_compliance_get_ctx(r);
+
+    if (ctx == NULL || ctx->refused
+        || !(ctx->authenticated
+             || ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_PUBLIC))
+    {
+        return NULL;
+    }
+
+    return ctx;
 }
 
 

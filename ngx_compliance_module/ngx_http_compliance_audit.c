@@ -836,6 +836,11 @@ ngx_http_compliance_audit_handler(ngx_http_request_t *r)
         event = "request";
         severity = (status >= 400) ? "notice" : "info";
 
+    } else if (ctx->invalid_request) {
+        /* request validation (SPEC 11): 400, 413, 415, 422 */
+        event = "invalid_request";
+        severity = "notice";
+
     } else if (status == NGX_HTTP_UNAUTHORIZED) {
         event = "auth_failure";
         severity = "warning";
@@ -934,6 +939,52 @@ ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
 }
 
 
+/*
+ * An alert of the node rather than of a request (the run-time checks of
+ * ngx_http_compliance_daily.c): no request, so the request's members are
+ * left out, as on gap records; "fields" as in _audit_event_fields().
+ */
+ngx_int_t
+ngx_http_compliance_audit_alert(ngx_http_compliance_audit_log_t *log,
+    const char *severity, const char *reason, ngx_str_t *fields,
+    ngx_log_t *elog)
+{
+    u_char     *rec, *p;
+    size_t      len;
+    ngx_int_t   rc;
+
+    static const char  head[] = ",\"request_id\":null,\"event\":\"alert\","
+                                "\"severity\":\"\",\"audit\":true,"
+                                "\"reason\":\"\",";
+
+    if (log == NULL || log->sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = sizeof("{\"timestamp\":") - 1 + NGX_HTTP_COMPLIANCE_AUDIT_TIME_LEN
+          + sizeof(head) - 1 + ngx_strlen(severity) + ngx_strlen(reason)
+          + fields->len;
+
+    rec = ngx_alloc(len, elog);
+    if (rec == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(rec, "{\"timestamp\":", sizeof("{\"timestamp\":") - 1);
+    p = ngx_http_compliance_audit_time(p, ngx_timeofday());
+    p = ngx_sprintf(p, ",\"request_id\":null,\"event\":\"alert\","
+                    "\"severity\":\"%s\",\"audit\":true,\"reason\":\"%s\",",
+                    severity, reason);
+    p = ngx_cpymem(p, fields->data, fields->len);
+
+    rc = ngx_http_compliance_audit_append(log, rec, p - rec, elog);
+
+    ngx_free(rec);
+
+    return rc;
+}
+
+
 /* "closed": no request is served while the trail cannot be written */
 ngx_int_t
 ngx_http_compliance_audit_check(ngx_http_request_t *r,
@@ -977,6 +1028,7 @@ typedef struct {
     ngx_msec_t                       ms;
     ngx_uint_t                       audit;
     ngx_uint_t                       deprecated;
+    ngx_uint_t                       redact_response;  /* masked location */
 } ngx_http_compliance_audit_rec_t;
 
 
@@ -1116,6 +1168,22 @@ ngx_http_compliance_audit_v_credential_id(
 }
 
 
+/* which entry of compliance_jwt_revocation refused the token */
+static ngx_str_t *
+ngx_http_compliance_audit_v_revoked_by(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->revoked_by.len ? &rec->ctx->revoked_by : NULL;
+}
+
+
+/* the token's RFC 8176 methods, where compliance_require_mfa applies */
+static ngx_str_t *
+ngx_http_compliance_audit_v_amr(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->amr.len ? &rec->ctx->amr : NULL;
+}
+
+
 static size_t
 ngx_http_compliance_audit_l_timestamp(ngx_http_compliance_audit_rec_t *rec)
 {
@@ -1185,6 +1253,22 @@ ngx_http_compliance_audit_w_bytes_sent(u_char *p,
 }
 
 
+/* only in records of a refusal by request validation */
+static size_t
+ngx_http_compliance_audit_l_validation(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->ctx->invalid_request ? NGX_INT_T_LEN : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_validation(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%ui", rec->ctx->validation_errors);
+}
+
+
 /* only in records of a deprecated location */
 static size_t
 ngx_http_compliance_audit_l_deprecated(ngx_http_compliance_audit_rec_t *rec)
@@ -1198,6 +1282,22 @@ ngx_http_compliance_audit_w_deprecated(u_char *p,
     ngx_http_compliance_audit_rec_t *rec)
 {
     return ngx_cpymem(p, "true", sizeof("true") - 1);
+}
+
+
+/* only in records of a location with compliance_redact_response */
+static size_t
+ngx_http_compliance_audit_l_redacted(ngx_http_compliance_audit_rec_t *rec)
+{
+    return rec->redact_response ? NGX_INT_T_LEN : 0;
+}
+
+
+static u_char *
+ngx_http_compliance_audit_w_redacted(u_char *p,
+    ngx_http_compliance_audit_rec_t *rec)
+{
+    return ngx_sprintf(p, "%ui", rec->ctx->redacted_in_response);
 }
 
 
@@ -1303,9 +1403,24 @@ static ngx_http_compliance_audit_field_t  ngx_http_compliance_audit_fields[] =
       NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
       ngx_http_compliance_audit_v_credential_id, NULL, NULL },
 
+    { ngx_http_compliance_member("validation_errors"), 0, NULL,
+      ngx_http_compliance_audit_l_validation,
+      ngx_http_compliance_audit_w_validation },
+    { ngx_http_compliance_member("revoked_by"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_revoked_by, NULL, NULL },
+
+    { ngx_http_compliance_member("amr"),
+      NGX_HTTP_COMPLIANCE_AUDIT_OPTIONAL,
+      ngx_http_compliance_audit_v_amr, NULL, NULL },
+
     { ngx_http_compliance_member("deprecated"), 0, NULL,
       ngx_http_compliance_audit_l_deprecated,
       ngx_http_compliance_audit_w_deprecated },
+
+    { ngx_http_compliance_member("redacted_in_response"), 0, NULL,
+      ngx_http_compliance_audit_l_redacted,
+      ngx_http_compliance_audit_w_redacted },
 
     { ngx_http_compliance_member("tls"), 0, NULL,
       ngx_http_compliance_audit_l_tls,
@@ -1399,6 +1514,7 @@ ngx_http_compliance_audit_gather(ngx_http_compliance_audit_rec_t *rec,
     }
 
     rec->deprecated = (clcf->deprecation.deprecation.len != 0);
+    rec->redact_response = (clcf->redact_response.mask != 0);
 
     rec->resource_type = clcf->audit.resource_type.data
                          ? &clcf->audit.resource_type : NULL;
@@ -1664,6 +1780,8 @@ ngx_http_compliance_audit_append(ngx_http_compliance_audit_log_t *log,
     line = ngx_alloc(need + NGX_HTTP_COMPLIANCE_AUDIT_GAP_LEN, elog);
     if (line == NULL) {
         sh->lost++;
+        ngx_http_compliance_status_count(NULL,
+                                         NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST);
         sh->txn = 0;
         ngx_shmtx_unlock(&log->shpool->mutex);
         return NGX_ERROR;
@@ -1777,8 +1895,27 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         n = ngx_write_fd(log->file->fd, buf, len);
     }
 
+    err = (n == -1) ? ngx_errno : 0;
+
+    /* whole records: one per newline (memchr: this runs on every write) */
+    records = 0;
+    last = buf + len;
+
+    for (p = buf; p < last; p++) {
+        p = memchr(p, '\n', last - p);
+        if (p == NULL) {
+            break;
+        }
+
+        records++;
+    }
+
     if (n == (ssize_t) len || (log->syslog && n == 0)) {
         ngx_http_compliance_audit_write_done(sh, buf);
+
+        ngx_http_compliance_status_add(NULL,
+                                      NGX_HTTP_COMPLIANCE_STATUS_AUDIT_RECORDS,
+                                      records);
 
         if (sh->failing) {
             ngx_log_error(NGX_LOG_NOTICE, elog, 0,
@@ -1794,17 +1931,9 @@ ngx_http_compliance_audit_write_locked(ngx_http_compliance_audit_log_t *log,
         return NGX_OK;
     }
 
-    err = (n == -1) ? ngx_errno : 0;
-
-    records = 0;
-
-    for (p = buf; p < buf + len; p++) {
-        if (*p == '\n') {
-            records++;
-        }
-    }
-
     sh->lost += records - gap;
+    ngx_http_compliance_status_add(NULL, NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST,
+                                   records - gap);
     sh->failing = 1;
 
     sh->seq = sh->base_seq;
@@ -2039,6 +2168,8 @@ ngx_http_compliance_audit_recover(ngx_http_compliance_audit_log_t *log,
         sh->seq = sh->txn_seq;
         sh->base_seq = sh->txn_base_seq;
         sh->lost = sh->txn_lost;
+        ngx_http_compliance_status_count(NULL,
+                                         NGX_HTTP_COMPLIANCE_STATUS_AUDIT_LOST);
         sh->used = sh->txn_used;
         sh->gap_buffered = sh->txn_gap_buffered;
         ngx_memcpy(sh->chain, sh->txn_chain, COMPLIANCE_CHAIN_HEX_LEN);

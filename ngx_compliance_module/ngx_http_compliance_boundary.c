@@ -14,6 +14,8 @@
  * upstream's: r->upstream), rewrites the headers for the problem body,
  * and the body filter consumes every buffer of the original body and
  * sends the problem body in place of its last one.  See docs/decisions.md.
+ * ngx_http_compliance_redact_response.c replaces a response it cannot
+ * mask the same way (ngx_http_compliance_boundary_replace()).
  */
 
 #include "ngx_http_compliance_module.h"
@@ -113,7 +115,6 @@ static ngx_int_t
 ngx_http_compliance_error_page(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf)
 {
-    ngx_buf_t                  *b;
     ngx_uint_t                  status;
     ngx_http_compliance_ctx_t  *ctx;
 
@@ -172,7 +173,23 @@ ngx_http_compliance_error_page(ngx_http_request_t *r,
         }
     }
 
-    b = ngx_http_compliance_problem_body(r, ctx, status, NULL);
+    return ngx_http_compliance_boundary_replace(r, ctx);
+}
+
+
+/*
+ * The response's body becomes the problem+json of its status: the
+ * headers are rewritten here, the body filter sends it in place of the
+ * original (also for compliance_redact_response's 502).
+ */
+ngx_int_t
+ngx_http_compliance_boundary_replace(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx)
+{
+    ngx_buf_t  *b;
+
+    b = ngx_http_compliance_problem_body(r, ctx, r->headers_out.status,
+                                         NULL);
     if (b == NULL) {
         return NGX_ERROR;
     }
@@ -244,18 +261,12 @@ ngx_http_compliance_boundary_body_filter(ngx_http_request_t *r,
     ngx_uint_t                       last;
     ngx_chain_t                     *cl, out;
     ngx_http_compliance_ctx_t       *ctx;
-    ngx_http_compliance_loc_conf_t  *clcf;
 
     if (r != r->main || in == NULL) {
         return ngx_http_compliance_boundary_body_next(r, in);
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
-
-    if (clcf->boundary.error_pages == NGX_HTTP_COMPLIANCE_ERRORS_OFF) {
-        return ngx_http_compliance_boundary_body_next(r, in);
-    }
-
+    /* set by the header filter: error pages, or a response not maskable */
     ctx = ngx_http_compliance_get_ctx(r);
 
     if (ctx == NULL || ctx->error_body == NULL) {

@@ -475,6 +475,10 @@ ngx_http_compliance_jwks_fetched(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&jw->shpool->mutex);
 
+    ngx_http_compliance_status_count(r,
+        error ? NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_ERROR
+              : NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_OK);
+
     if (error == NULL) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
                       "compliance: key set \"%V\" fetched%s: %uz signing "

@@ -401,6 +401,10 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
         }
     }
 
+    ngx_http_compliance_status_count(r,
+                             b ? NGX_HTTP_COMPLIANCE_STATUS_JWT_CACHE_HIT
+                               : NGX_HTTP_COMPLIANCE_STATUS_JWT_CACHE_MISS);
+
     if (b == NULL) {
         b = ngx_http_compliance_jwt_miss(r, clcf, ks, keys_id, &e, tok, len,
                                          &rc);
@@ -448,6 +452,12 @@ ngx_http_compliance_jwt_authenticate(ngx_http_request_t *r,
 
         *internal = 1;
         return "internal_error";
+    }
+
+    /* revocation lists (ngx_http_compliance_revoke.c) */
+    reason = ngx_http_compliance_revoke_check(r, clcf, ctx);
+    if (reason != NULL) {
+        return reason;
     }
 
     ctx->auth_method = NGX_HTTP_COMPLIANCE_AUTH_JWT;

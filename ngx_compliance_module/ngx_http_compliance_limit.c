@@ -13,6 +13,7 @@
 
 #include "compliance_bucket.h"
 #include "compliance_cidr.h"
+#include "ngx_http_compliance_redis.h"
 
 
 #define NGX_HTTP_COMPLIANCE_LIMIT_MAGIC     0x544d4c43  /* "CLMT" */
@@ -81,6 +82,7 @@ typedef struct {
 typedef struct {
     ngx_http_compliance_limit_shctx_t   *sh;
     ngx_slab_pool_t                     *shpool;
+    ngx_http_compliance_redis_t         *redis;    /* SPEC 15, or NULL */
 } ngx_http_compliance_limit_zone_t;
 
 
@@ -122,6 +124,8 @@ typedef struct {
     uint64_t                             reset;
     unsigned                             known:1;  /* a bucket was read */
     unsigned                             charged:1;
+    unsigned                             redis:1;  /* charged in Redis */
+    ngx_str_t                            redis_key;
 } ngx_http_compliance_limit_result_t;
 
 
@@ -186,6 +190,22 @@ static ngx_uint_t ngx_http_compliance_limit_charged(
 static ngx_int_t ngx_http_compliance_limit_retry_after(ngx_http_request_t *r,
     uint64_t seconds);
 static u_char *ngx_http_compliance_limit_uint(u_char *p, uint64_t n);
+static ngx_int_t ngx_http_compliance_limit_redis_ask(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_limit_key_t *keys);
+static ngx_int_t ngx_http_compliance_limit_redis(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_limit_t *limit,
+    ngx_uint_t i, ngx_http_compliance_limit_key_t *key, uint64_t now,
+    ngx_uint_t charge, compliance_bucket_result_t *res);
+static void ngx_http_compliance_limit_synced(void *data, ngx_str_t *key,
+    uint64_t units, uint64_t lock);
+static void ngx_http_compliance_limit_follow(
+    ngx_http_compliance_limit_t *limit, ngx_http_compliance_limit_key_t *key,
+    uint64_t now, uint64_t units, ngx_log_t *log);
+static void ngx_http_compliance_limit_redis_key(
+    ngx_http_compliance_limit_zone_t *zone, ngx_shm_zone_t *shm_zone,
+    ngx_http_compliance_limit_key_t *key, ngx_uint_t forget,
+    ngx_http_compliance_failure_limit_t *fl, ngx_msec_t block);
 
 
 /* a tag of our own: no other zone of this module can be taken for ours */
@@ -265,6 +285,21 @@ ngx_http_compliance_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     shm_zone->init = ngx_http_compliance_limit_init_zone;
     shm_zone->data = zone;
+
+    /* SPEC 15: redis=, redis_password_file=, mode=, sync=, fail= */
+    if (ngx_http_compliance_redis_zone_conf(cf, cmd, &value[1], &value[3],
+                                            cf->args->nelts - 3,
+                                            &zone->redis)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (zone->redis) {
+        ngx_http_compliance_redis_sync_handler(zone->redis,
+                                               ngx_http_compliance_limit_synced,
+                                               shm_zone);
+    }
 
     cmf->limit.zones++;
 
@@ -1422,6 +1457,13 @@ ngx_http_compliance_limit_refund(ngx_http_compliance_limit_t *limit,
     zone = limit->shm_zone->data;
     cap = limit->bucket.burst * limit->bucket.period_ms;
 
+    if (lres->redis) {
+        ngx_http_compliance_redis_refund(zone->redis, &lres->redis_key,
+                                         &limit->bucket);
+        lres->charged = 0;
+        return;
+    }
+
     ngx_shmtx_lock(&zone->shpool->mutex);
 
     /* the key may have been evicted meanwhile: then nothing to give back */
@@ -1483,6 +1525,12 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
         keys[i].data.data = NULL;
     }
 
+    /* SPEC 15: the strict Redis zones are asked first, all at once */
+    rc = ngx_http_compliance_limit_redis_ask(r, clcf, ctx, keys);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     for (i = 0; i < clcf->limit.limits->nelts; i++) {
 
         /* internal redirects: a zone is charged once per request */
@@ -1504,9 +1552,32 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
         lres->limit = &limits[i];
         lres->known = 0;
         lres->charged = 0;
+        lres->redis = 0;
 
-        rc = ngx_http_compliance_limit_account(&limits[i], key, now, !refuse,
-                                               r->connection->log, &res);
+        if (((ngx_http_compliance_limit_zone_t *) limits[i].shm_zone->data)
+            ->redis)
+        {
+            rc = ngx_http_compliance_limit_redis(r, ctx, &limits[i], i, key,
+                                                 now, !refuse, &res);
+
+            if (rc == NGX_HTTP_SERVICE_UNAVAILABLE) {
+                refuse = 2;
+                break;
+            }
+
+            if (rc == NGX_OK && ctx->limit.redis) {
+                lres->redis = (((ngx_http_compliance_redis_wait_t *)
+                                ctx->limit.redis)->answers[i].state
+                               == NGX_HTTP_COMPLIANCE_REDIS_DONE);
+                lres->redis_key = ((ngx_http_compliance_redis_wait_t *)
+                                   ctx->limit.redis)->answers[i].key;
+            }
+
+        } else {
+            rc = ngx_http_compliance_limit_account(&limits[i], key, now,
+                                                   !refuse,
+                                                   r->connection->log, &res);
+        }
 
         /* no room even after evictions: not counted, not refused */
         if (rc != NGX_OK) {
@@ -1553,6 +1624,13 @@ ngx_http_compliance_limit_check(ngx_http_request_t *r,
                                              &keys[results[i].limit->key],
                                              now, &results[i]);
         }
+    }
+
+    /* fail=closed and no Redis: nothing may be counted as granted */
+    if (refuse == 2) {
+        return ngx_http_compliance_problem(r, ctx,
+                                           NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "limits_unavailable");
     }
 
     if (ngx_http_compliance_limit_retry_after(r, retry) != NGX_OK) {
@@ -1709,6 +1787,12 @@ ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
+    /* SPEC 15: counted by the fleet too; its lock comes back to here */
+    if (zone->redis) {
+        ngx_http_compliance_limit_redis_key(zone, fl->shm_zone, &key, 0, fl,
+                                            allowed ? 0 : fl->block);
+    }
+
     if (!alert) {
         return;
     }
@@ -1807,6 +1891,11 @@ ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
             ngx_http_compliance_lockout_report(shm_zone, lr, now, out);
 
             if (clear) {
+                if (zone->redis) {
+                    ngx_http_compliance_limit_redis_key(zone, shm_zone, &key,
+                                                        1, NULL, 0);
+                }
+
                 ngx_http_compliance_limit_delete(zone, lr);
             }
         }
@@ -1832,6 +1921,14 @@ ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
         ngx_http_compliance_lockout_report(shm_zone, lr, now, out);
 
         if (clear) {
+            if (zone->redis) {
+                key.type = lr->type;
+                key.data.data = lr->data;
+                key.data.len = lr->len;
+                ngx_http_compliance_limit_redis_key(zone, shm_zone, &key, 1,
+                                                    NULL, 0);
+            }
+
             ngx_http_compliance_limit_delete(zone, lr);
         }
     }
@@ -1839,6 +1936,53 @@ ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     return n;
+}
+
+
+/*
+ * For compliance_status: the keys a compliance_limit_zone holds (one
+ * walk of its queue under its mutex) and the bytes of its slab pages in
+ * use.  NGX_DECLINED for any other zone.
+ */
+ngx_int_t
+ngx_http_compliance_limit_zone_stats(ngx_shm_zone_t *shm_zone,
+    ngx_uint_t *keys, size_t *used)
+{
+    ngx_uint_t                         n;
+    ngx_queue_t                       *q;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_compliance_limit_zone_t  *zone;
+
+    if (shm_zone->tag != &ngx_http_compliance_limit_tag) {
+        return NGX_DECLINED;
+    }
+
+    zone = shm_zone->data;
+
+    if (zone == NULL || zone->sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    shpool = zone->shpool;
+    n = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        n++;
+    }
+
+    *used = (size_t) ((shpool->last - shpool->pages) - shpool->pfree)
+            << ngx_pagesize_shift;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    *keys = n;
+
+    return NGX_OK;
 }
 
 
@@ -2002,4 +2146,360 @@ ngx_http_compliance_limit_uint(u_char *p, uint64_t n)
     } while (n);
 
     return ngx_cpymem(p, d, digits + NGX_INT64_LEN - d);
+}
+
+
+/*
+ * SPEC 15, strict mode (and sync mode once a worker's lease and credit
+ * are spent): one command per limit of a zone with Redis, all
+ * sent before the request waits once.  NGX_OK: nothing to wait for (no
+ * such zone, or every answer is in: the loop of limit_check uses them);
+ * NGX_DONE: the request waits (at most 50 ms).
+ */
+static ngx_int_t
+ngx_http_compliance_limit_redis_ask(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx,
+    ngx_http_compliance_limit_key_t *keys)
+{
+    ngx_str_t                          rkey;
+    ngx_uint_t                         i, n;
+    ngx_http_compliance_limit_t       *limits;
+    ngx_http_compliance_limit_key_t   *key;
+    ngx_http_compliance_limit_zone_t  *zone;
+    ngx_http_compliance_redis_wait_t  *wait;
+
+    limits = clcf->limit.limits->elts;
+    n = clcf->limit.limits->nelts;
+    wait = NULL;
+
+    for (i = 0; i < n; i++) {
+        zone = limits[i].shm_zone->data;
+
+        if (zone->redis == NULL
+            || ngx_http_compliance_limit_charged(ctx, limits[i].shm_zone))
+        {
+            continue;
+        }
+
+        if (wait == NULL) {
+            wait = ngx_http_compliance_redis_wait(r, ctx->limit.redis,
+                                                  clcf->limit.limits, n);
+            if (wait == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ctx->limit.redis = wait;
+        }
+
+        if (wait->answers[i].state != NGX_HTTP_COMPLIANCE_REDIS_NONE) {
+            continue;
+        }
+
+        key = &keys[limits[i].key];
+
+        if (key->data.data == NULL) {
+            ngx_http_compliance_limit_make_key(r, ctx, limits[i].key, key);
+        }
+
+        if (ngx_http_compliance_redis_key(r->pool,
+                                          &limits[i].shm_zone->shm.name,
+                                          key->type, &key->data, &rkey)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /*
+         * sync: decided in the loop from this worker's lease or credit;
+         * with neither left, one round trip as in strict mode instead
+         * of a refusal while the fleet may still hold tokens
+         */
+        if (ngx_http_compliance_redis_mode(zone->redis)
+            == NGX_HTTP_COMPLIANCE_REDIS_SYNC
+            && ngx_http_compliance_redis_lease_left(zone->redis, &rkey,
+                                                    &limits[i].bucket))
+        {
+            continue;
+        }
+
+        /* Redis not usable now: answered "failed" at once, no wait */
+        (void) ngx_http_compliance_redis_take(zone->redis, wait, i, &rkey,
+                                              &limits[i].bucket);
+    }
+
+    if (wait == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_compliance_redis_suspend(wait);
+}
+
+
+/*
+ * One limit of a zone with Redis.  Strict: the script's answer, read as
+ * the local bucket would report it; sync: the local bucket decides and
+ * the token goes into the next sync.  Without Redis: fail=open counts
+ * in the local bucket, fail=closed is NGX_HTTP_SERVICE_UNAVAILABLE.
+ */
+static ngx_int_t
+ngx_http_compliance_limit_redis(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_http_compliance_limit_t *limit,
+    ngx_uint_t i, ngx_http_compliance_limit_key_t *key, uint64_t now,
+    ngx_uint_t charge, compliance_bucket_result_t *res)
+{
+    ngx_int_t                            rc;
+    ngx_str_t                            rkey;
+    ngx_uint_t                           allowed;
+    compliance_bucket_t                  b;
+    ngx_http_compliance_redis_t         *rd;
+    ngx_http_compliance_limit_zone_t    *zone;
+    ngx_http_compliance_redis_wait_t    *wait;
+    ngx_http_compliance_redis_answer_t  *a;
+
+    zone = limit->shm_zone->data;
+    rd = zone->redis;
+    wait = ctx->limit.redis;
+
+    /* sync mode without a lease left was asked like strict: see ask() */
+    if (ngx_http_compliance_redis_mode(rd) == NGX_HTTP_COMPLIANCE_REDIS_SYNC
+        && (wait == NULL || i >= wait->n
+            || wait->answers[i].state == NGX_HTTP_COMPLIANCE_REDIS_NONE))
+    {
+
+        if (!ngx_http_compliance_redis_ready(rd)) {
+            goto fallback;
+        }
+
+        /* this node's bucket first: a node alone never exceeds it */
+        rc = ngx_http_compliance_limit_account(limit, key, now, 0,
+                                               r->connection->log, res);
+
+        if (rc != NGX_OK || !charge || !res->allowed) {
+            return rc;
+        }
+
+        if (ngx_http_compliance_redis_key(r->pool, &limit->shm_zone->shm.name,
+                                          key->type, &key->data, &rkey)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* then the fleet's: this worker's lease, or its credit */
+        if (ngx_http_compliance_redis_lease(rd, &rkey, &limit->bucket)
+            != NGX_OK)
+        {
+            res->allowed = 0;
+            res->retry_after = (limit->bucket.period_ms + limit->bucket.rate
+                                - 1) / limit->bucket.rate;
+            res->retry_after = (res->retry_after + 999) / 1000;
+            return NGX_OK;
+        }
+
+        return ngx_http_compliance_limit_account(limit, key, now, 1,
+                                                 r->connection->log, res);
+    }
+
+    if (wait == NULL || i >= wait->n) {
+        goto fallback;
+    }
+
+    a = &wait->answers[i];
+
+    if (a->state != NGX_HTTP_COMPLIANCE_REDIS_DONE) {
+        goto fallback;
+    }
+
+    /* reported as the local bucket reports: remaining, reset, retry */
+    b.last_ms = a->now;
+    b.units = a->units;
+
+    (void) compliance_bucket_peek(&b, a->now, &limit->bucket, res);
+
+    allowed = a->allowed;
+    res->allowed = allowed;
+
+    if (allowed) {
+        res->retry_after = 0;
+
+        /* charged by the script after a zone refused: given back */
+        if (!charge) {
+            ngx_http_compliance_redis_refund(rd, &a->key, &limit->bucket);
+        }
+    }
+
+    ngx_http_compliance_limit_follow(limit, key, now, a->units,
+                                     r->connection->log);
+
+    return NGX_OK;
+
+fallback:
+
+    ngx_http_compliance_redis_fallback(r, rd, &limit->shm_zone->shm.name);
+
+    if (ngx_http_compliance_redis_fail(rd) == NGX_HTTP_COMPLIANCE_REDIS_CLOSED)
+    {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    return ngx_http_compliance_limit_account(limit, key, now, charge,
+                                             r->connection->log, res);
+}
+
+
+/*
+ * Sync mode: the fleet's bucket content for a key, after this worker's
+ * tokens were taken from it, caps the local bucket (it never raises
+ * it): what the other nodes spent is spent here too.  The local bucket
+ * restarts its refill from now, as the Redis content includes the
+ * refill up to Redis' now.  After an authentication failure, a lock the
+ * fleet holds on the address blocks it here as well, for as long.
+ */
+static void
+ngx_http_compliance_limit_synced(void *data, ngx_str_t *rkey, uint64_t units,
+    uint64_t lock)
+{
+    ngx_shm_zone_t  *shm_zone = data;
+
+    size_t                             skip;
+    ngx_http_compliance_limit_key_t    key;
+    ngx_http_compliance_limit_zone_t  *zone;
+    ngx_http_compliance_limit_node_t  *lr;
+
+    zone = shm_zone->data;
+
+    /* "compliance:<zone>:<type><data>" */
+    skip = sizeof("compliance:") - 1 + shm_zone->shm.name.len + 1;
+
+    if (rkey->len <= skip) {
+        return;
+    }
+
+    key.type = rkey->data[skip];
+    key.data.data = rkey->data + skip + 1;
+    key.data.len = rkey->len - skip - 1;
+
+    ngx_http_compliance_limit_hash(&key);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    lr = ngx_http_compliance_limit_lookup(zone, &key);
+
+    if (lr != NULL && lr->bucket.units > units) {
+        lr->bucket.units = units;
+        lr->bucket.last_ms = ngx_current_msec;
+    }
+
+    if (lr != NULL && lock && key.type == NGX_HTTP_COMPLIANCE_KEY_FAILURE
+        && lr->until < ngx_current_msec + lock)
+    {
+        lr->until = ngx_current_msec + lock;
+        lr->blocked = 1;
+
+        if (lr->expire < lr->until / 1000 + 1) {
+            lr->expire = (uint32_t) (lr->until / 1000 + 1);
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * Lockouts on a zone with Redis: a failure goes to the fleet's bucket
+ * (forget 0), or an operator's clear removes the fleet's bucket and
+ * lock (forget 1).  Nobody waits; the key is made in a stack buffer as
+ * this may run under the zone's mutex (the admin walk).
+ */
+static void
+ngx_http_compliance_limit_redis_key(ngx_http_compliance_limit_zone_t *zone,
+    ngx_shm_zone_t *shm_zone, ngx_http_compliance_limit_key_t *key,
+    ngx_uint_t forget, ngx_http_compliance_failure_limit_t *fl,
+    ngx_msec_t block)
+{
+    u_char     buf[NGX_MAX_ERROR_STR], *p;
+    ngx_str_t  rkey;
+
+    if (sizeof("compliance:") + shm_zone->shm.name.len + 2 + key->data.len
+        > sizeof(buf))
+    {
+        return;
+    }
+
+    p = ngx_cpymem(buf, "compliance:", sizeof("compliance:") - 1);
+    p = ngx_cpymem(p, shm_zone->shm.name.data, shm_zone->shm.name.len);
+    *p++ = ':';
+    *p++ = key->type;
+    p = ngx_cpymem(p, key->data.data, key->data.len);
+
+    rkey.data = buf;
+    rkey.len = p - buf;
+
+    if (forget) {
+        ngx_http_compliance_redis_forget(zone->redis, &rkey);
+        return;
+    }
+
+    (void) ngx_http_compliance_redis_failure(zone->redis, &rkey,
+                                             &fl->bucket, block);
+}
+
+
+/*
+ * Strict mode: the node's own bucket of the key follows the fleet's (it
+ * holds what Redis answered, refilling from now), so that should Redis
+ * go, fail=open goes on from where the fleet was rather than from a
+ * full bucket.
+ */
+static void
+ngx_http_compliance_limit_follow(ngx_http_compliance_limit_t *limit,
+    ngx_http_compliance_limit_key_t *key, uint64_t now, uint64_t units,
+    ngx_log_t *log)
+{
+    compliance_bucket_result_t         res;
+    ngx_http_compliance_limit_zone_t  *zone;
+    ngx_http_compliance_limit_node_t  *lr;
+
+    zone = limit->shm_zone->data;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    lr = ngx_http_compliance_limit_lookup(zone, key);
+
+    if (lr == NULL) {
+        lr = ngx_http_compliance_limit_create(zone, key, log);
+
+        if (lr == NULL) {
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+            return;
+        }
+
+        (void) compliance_bucket_init(&lr->bucket, now, &limit->bucket);
+    }
+
+    lr->bucket.units = units;
+    lr->bucket.last_ms = now;
+
+    (void) compliance_bucket_peek(&lr->bucket, now, &limit->bucket, &res);
+    ngx_http_compliance_limit_set_expire(lr, now, &res);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* back from a Redis round trip: the access handler goes to the limits */
+ngx_uint_t
+ngx_http_compliance_limit_resumed(ngx_http_compliance_ctx_t *ctx)
+{
+    ngx_http_compliance_redis_wait_t  *wait;
+
+    wait = ctx->limit.redis;
+
+    if (wait == NULL || !wait->resumed) {
+        return 0;
+    }
+
+    wait->resumed = 0;
+
+    return 1;
 }

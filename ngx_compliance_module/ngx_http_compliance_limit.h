@@ -22,6 +22,8 @@ typedef struct {
     ngx_uint_t                            zones;    /* declared zones */
     /* zones some compliance_auth_failure_limit uses: ngx_shm_zone_t * */
     ngx_array_t                          *failure_zones;
+    /* zones with redis= (SPEC 15): ngx_http_compliance_redis_t * */
+    ngx_array_t                          *redis;
 } ngx_http_compliance_limit_main_conf_t;
 
 
@@ -51,6 +53,8 @@ typedef struct {
 typedef struct {
     /* one entry per zone already charged or checked for this request */
     ngx_array_t                          *results;
+    /* a Redis round trip (ngx_http_compliance_redis_wait_t), if any */
+    void                                 *redis;
 } ngx_http_compliance_limit_ctx_t;
 
 

@@ -188,18 +188,8 @@ ngx_http_compliance_lockout_handler(ngx_http_request_t *r)
     ngx_http_compliance_ctx_t          *ctx;
     ngx_http_compliance_lockout_args_t  args;
 
-    /* subrequests are not checked by the module (SPEC 3): not here */
-    if (r != r->main) {
-        return NGX_HTTP_FORBIDDEN;
-    }
-
-    ctx = ngx_http_compliance_get_ctx(r);
-
-    /* only a request the enforcement handler let in */
-    if (ctx == NULL || ctx->refused
-        || !(ctx->authenticated
-             || ctx->auth_method == NGX_HTTP_COMPLIANCE_AUTH_PUBLIC))
-    {
+    ctx = ngx_http_compliance_access_admitted(r);
+    if (ctx == NULL) {
         return NGX_HTTP_FORBIDDEN;
     }
 

@@ -5,6 +5,7 @@
 
 #include "ngx_http_compliance_module.h"
 #include "ngx_http_compliance_jwks.h"
+#include "ngx_http_compliance_redis.h"
 
 
 static ngx_int_t ngx_http_compliance_add_variables(ngx_conf_t *cf);
@@ -174,7 +175,7 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NULL },
 
     { ngx_string("compliance_limit_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_compliance_limit_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -202,7 +203,7 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NULL },
 
     { ngx_string("compliance_vault"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
       ngx_http_compliance_vault,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -292,6 +293,34 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_redact_response"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_redact_response,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_validate_body"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_compliance_validate_body,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_validate_query"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_validate_query,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_graphql"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_compliance_graphql_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_api_key_header"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_compliance_api_key_header,
@@ -317,6 +346,35 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
       ngx_http_compliance_posture_waive,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* identity from the IdP (SPEC 14): revoke.c, mfa.c */
+    { ngx_string("compliance_jwt_revocation"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_jwt_revocation,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_require_mfa"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_compliance_require_mfa,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_compliance_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_check_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_compliance_check_interval,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -493,11 +551,24 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         }
     }
 
+    /* response masking below boundary.c's filters, above headers.c's */
+    if (ngx_http_compliance_redact_response_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the certificate list the status and posture checks read too */
+    if (ngx_http_compliance_daily_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* below the vault's filter, which stays on top, above headers.c's */
     if (ngx_http_compliance_boundary_init(cf) != NGX_OK
+        /* its LOG handler counts before the audit record is written */
+        || ngx_http_compliance_status_init(cf) != NGX_OK
         || ngx_http_compliance_audit_init(cf) != NGX_OK
         || ngx_http_compliance_fetch_init(cf) != NGX_OK
-        || ngx_http_compliance_vault_init(cf) != NGX_OK)
+        || ngx_http_compliance_vault_init(cf) != NGX_OK
+        || ngx_http_compliance_body_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -539,6 +610,7 @@ ngx_http_compliance_create_main_conf(ngx_conf_t *cf)
     }
 
     cmf->posture.mode = NGX_CONF_UNSET_UINT;
+    cmf->daily.interval = NGX_CONF_UNSET;
 
     return cmf;
 }
@@ -564,7 +636,12 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
     ngx_http_compliance_vault_create_loc_conf(&conf->vault);
     ngx_http_compliance_boundary_create_conf(&conf->boundary);
     ngx_http_compliance_deprecation_create_conf(&conf->deprecation);
+    ngx_http_compliance_redact_response_create_conf(&conf->redact_response);
+    ngx_http_compliance_validate_create_conf(&conf->validate);
+    ngx_http_compliance_graphql_create_conf(&conf->graphql);
     ngx_http_compliance_posture_create_conf(cf, &conf->posture);
+    ngx_http_compliance_revoke_create_conf(&conf->revoke);
+    ngx_http_compliance_mfa_create_conf(&conf->mfa);
 
     return conf;
 }
@@ -626,6 +703,26 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            != NGX_CONF_OK
         || ngx_http_compliance_deprecation_merge_conf(cf, &prev->deprecation,
                                                       &conf->deprecation)
+           != NGX_CONF_OK
+        || ngx_http_compliance_redact_response_merge_conf(cf,
+               &prev->redact_response, &conf->redact_response)
+           != NGX_CONF_OK
+        || ngx_http_compliance_validate_merge_conf(cf, &prev->validate,
+                                                   &conf->validate)
+           != NGX_CONF_OK
+        || ngx_http_compliance_graphql_merge_conf(cf, &prev->graphql,
+                                                  &conf->graphql)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* identity from the IdP: revocation lists, MFA (SPEC 14) */
+    if (ngx_http_compliance_revoke_merge_conf(cf, &prev->revoke,
+                                              &conf->revoke, &conf->access)
+        != NGX_CONF_OK
+        || ngx_http_compliance_mfa_merge_conf(cf, &prev->mfa, &conf->mfa,
+                                              &conf->access)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
@@ -666,7 +763,15 @@ ngx_http_compliance_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_compliance_audit_init_process(cycle);
+    if (ngx_http_compliance_daily_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_compliance_audit_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_compliance_redis_init_process(cycle);
 }
 
 
@@ -674,6 +779,7 @@ static void
 ngx_http_compliance_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_compliance_jwt_exit_process(cycle);
+    ngx_http_compliance_redis_exit_process(cycle);
 }
 
 

@@ -17,6 +17,8 @@
 #include "compliance_jwt.h"
 #include "compliance_query.h"
 #include "compliance_redact.h"
+#include "compliance_redact_stream.h"
+#include "compliance_schema.h"
 #include "compliance_secret.h"
 #include "compliance_token.h"
 
@@ -24,6 +26,12 @@
 #include "ngx_http_compliance_reqheaders.h"
 #include "ngx_http_compliance_limit.h"
 #include "ngx_http_compliance_vault.h"
+#include "ngx_http_compliance_revoke.h"
+#include "ngx_http_compliance_mfa.h"
+#include "ngx_http_compliance_status.h"
+#include "ngx_http_compliance_daily.h"
+#include "ngx_http_compliance_body.h"
+#include "ngx_http_compliance_graphql.h"
 
 
 #define NGX_HTTP_COMPLIANCE_REQID_LEN   36
@@ -42,6 +50,8 @@
 
 /* nginx 1.22 names no 410 */
 #define NGX_HTTP_COMPLIANCE_GONE        410
+/* nor 422 (RFC 9110 15.5.21) */
+#define NGX_HTTP_COMPLIANCE_UNPROCESSABLE  422
 
 
 #define NGX_HTTP_COMPLIANCE_AUDIT_OPEN    0
@@ -101,6 +111,9 @@ typedef struct {
     ngx_flag_t                  filter_needed;
     ngx_flag_t                  boundary_needed;  /* boundary.c's filter */
     ngx_flag_t                  error_pages_needed;  /* and body filter */
+    ngx_flag_t                  redact_response_needed;
+    ngx_flag_t                  body_needed;    /* body.c's filter */
+    ngx_array_t                *schemas;        /* validate.c: compiled */
 
     ngx_http_compliance_audit_log_t       *audit;
     compliance_chain_t                    *chain;
@@ -115,6 +128,8 @@ typedef struct {
     ngx_http_compliance_limit_main_conf_t    limit;
     ngx_http_compliance_vault_main_conf_t    vault;
     ngx_http_compliance_posture_main_conf_t  posture;
+    ngx_http_compliance_status_main_conf_t   status;
+    ngx_http_compliance_daily_main_conf_t    daily;     /* daily.c */
 } ngx_http_compliance_main_conf_t;
 
 
@@ -224,6 +239,26 @@ typedef struct {
 } ngx_http_compliance_boundary_conf_t;
 
 
+/* masked response bodies: ngx_http_compliance_redact_response.c */
+typedef struct {
+    ngx_uint_t                  mask;           /* detectors, 0: off */
+    size_t                      max_size;
+    compliance_redact_stream_conf_t  *stream;
+} ngx_http_compliance_redact_response_conf_t;
+
+/* its per-request state */
+typedef struct ngx_http_compliance_rr_s  ngx_http_compliance_rr_t;
+/* request validation (SPEC 11): ngx_http_compliance_validate.c */
+typedef struct {
+    compliance_schema_t        *body;           /* NULL: none */
+    off_t                       max_size;
+    ngx_array_t                *types;          /* of ngx_str_t, lowercase */
+    ngx_uint_t                  methods;        /* NGX_HTTP_POST|... */
+    compliance_schema_t        *query;          /* NULL: none */
+    ngx_http_compliance_conf_pos_t  body_pos;   /* ..._validate_body */
+} ngx_http_compliance_validate_conf_t;
+
+
 typedef struct {
     ngx_http_compliance_access_conf_t     access;
     ngx_http_compliance_tls_conf_t        tls;
@@ -236,6 +271,11 @@ typedef struct {
     ngx_http_compliance_posture_conf_t    posture;
     ngx_http_compliance_boundary_conf_t   boundary;
     ngx_http_compliance_deprecation_conf_t  deprecation;
+    ngx_http_compliance_revoke_conf_t     revoke;  /* revoke.c */
+    ngx_http_compliance_mfa_conf_t        mfa;     /* mfa.c */
+    ngx_http_compliance_redact_response_conf_t  redact_response;
+    ngx_http_compliance_validate_conf_t   validate;
+    ngx_http_compliance_graphql_conf_t    graphql;  /* graphql.c */
 } ngx_http_compliance_loc_conf_t;
 
 
@@ -269,6 +309,17 @@ typedef struct {
     /* boundary.c: the problem+json that replaces this response's body */
     ngx_buf_t                  *error_body;
 
+    ngx_str_t                   revoked_by;     /* "jti", "sub", "kid" */
+    ngx_str_t                   amr;            /* under require_mfa */
+
+    /* redact_response.c: its stream, and what it replaced */
+    ngx_http_compliance_rr_t   *redact_response;
+    ngx_uint_t                  redacted_in_response;
+    /* body.c: the request body's reading; validate.c: its outcome */
+    ngx_http_compliance_body_t *body;
+    ngx_uint_t                  validation_errors;
+    unsigned                    invalid_request:1;
+
     unsigned                    authenticated:1;
     unsigned                    refused:1;
     unsigned                    logged:1;
@@ -286,6 +337,8 @@ ngx_http_compliance_ctx_t *ngx_http_compliance_ensure_ctx(
 
 /* ngx_http_compliance_access.c */
 ngx_int_t ngx_http_compliance_access_handler(ngx_http_request_t *r);
+ngx_http_compliance_ctx_t *ngx_http_compliance_access_admitted(
+    ngx_http_request_t *r);
 void ngx_http_compliance_access_create_conf(
     ngx_http_compliance_access_conf_t *conf);
 char *ngx_http_compliance_access_merge_conf(ngx_conf_t *cf,
@@ -383,12 +436,15 @@ ngx_int_t ngx_http_compliance_lockout_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 void ngx_http_compliance_lockout_failure(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+ngx_uint_t ngx_http_compliance_limit_resumed(ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_limit_headers(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx);
 ngx_uint_t ngx_http_compliance_lockout_walk(ngx_shm_zone_t *shm_zone,
     struct sockaddr *sa, ngx_uint_t clear, ngx_array_t *out);
+ngx_int_t ngx_http_compliance_limit_zone_stats(ngx_shm_zone_t *shm_zone,
+    ngx_uint_t *keys, size_t *used);
 
 /* ngx_http_compliance_lockout.c */
 char *ngx_http_compliance_lockout_admin(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -419,6 +475,9 @@ void ngx_http_compliance_audit_event(ngx_http_request_t *r,
 void ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason, ngx_str_t *fields);
+ngx_int_t ngx_http_compliance_audit_alert(
+    ngx_http_compliance_audit_log_t *log, const char *severity,
+    const char *reason, ngx_str_t *fields, ngx_log_t *elog);
 ngx_int_t ngx_http_compliance_audit_check(ngx_http_request_t *r,
     ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
 ngx_int_t ngx_http_compliance_audit_init(ngx_conf_t *cf);
@@ -447,6 +506,8 @@ void ngx_http_compliance_redact_create_conf(
 char *ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_redact_conf_t *prev,
     ngx_http_compliance_redact_conf_t *conf);
+compliance_redact_t *ngx_http_compliance_redactor(ngx_conf_t *cf,
+    ngx_uint_t mask);
 ngx_int_t ngx_http_compliance_credential_variable(ngx_conf_t *cf,
     ngx_int_t index);
 ngx_int_t ngx_http_compliance_redact_check_log_formats(ngx_conf_t *cf);
@@ -470,6 +531,10 @@ ngx_int_t ngx_http_compliance_posture_record(ngx_conf_t *cf,
 void ngx_http_compliance_posture_loose_file(ngx_conf_t *cf,
     ngx_str_t *directive, ngx_str_t *path, ngx_uint_t mode);
 ngx_int_t ngx_http_compliance_posture_check(ngx_conf_t *cf);
+ngx_uint_t ngx_http_compliance_posture_used(
+    ngx_http_compliance_main_conf_t *cmf);
+void ngx_http_compliance_posture_listens(ngx_conf_t *cf,
+    ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain);
 
 /* ngx_http_compliance_headers.c */
 ngx_int_t ngx_http_compliance_headers_init(ngx_conf_t *cf);
@@ -485,6 +550,8 @@ char *ngx_http_compliance_scrub_headers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_compliance_error_pages(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_compliance_boundary_replace(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx);
 
 /* ngx_http_compliance_deprecation.c */
 ngx_int_t ngx_http_compliance_deprecation_headers(ngx_http_request_t *r,
@@ -499,11 +566,40 @@ char *ngx_http_compliance_deprecation_merge_conf(ngx_conf_t *cf,
 char *ngx_http_compliance_deprecation(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* ngx_http_compliance_redact_response.c */
+ngx_int_t ngx_http_compliance_redact_response_init(ngx_conf_t *cf);
+void ngx_http_compliance_redact_response_create_conf(
+    ngx_http_compliance_redact_response_conf_t *conf);
+char *ngx_http_compliance_redact_response_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_redact_response_conf_t *prev,
+    ngx_http_compliance_redact_response_conf_t *conf);
+char *ngx_http_compliance_redact_response(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_compliance_validate.c */
+ngx_int_t ngx_http_compliance_validate(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf);
+void ngx_http_compliance_validate_create_conf(
+    ngx_http_compliance_validate_conf_t *conf);
+char *ngx_http_compliance_validate_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_validate_conf_t *prev,
+    ngx_http_compliance_validate_conf_t *conf);
+char *ngx_http_compliance_validate_body(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_compliance_validate_query(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /* ngx_http_compliance_problem.c */
 ngx_int_t ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
 ngx_buf_t *ngx_http_compliance_problem_body(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason);
+ngx_int_t ngx_http_compliance_problem_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members);
+ngx_buf_t *ngx_http_compliance_problem_body_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members);
 void ngx_http_compliance_problem_headers(ngx_http_request_t *r, off_t len);
 ngx_int_t ngx_http_compliance_set_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
@@ -513,6 +609,32 @@ ngx_int_t ngx_http_compliance_send_body(ngx_http_request_t *r, ngx_buf_t *b);
 /* ngx_http_compliance_reqid.c */
 ngx_int_t ngx_http_compliance_reqid_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_compliance_reqid_generate(u_char *dst);
+
+/* ngx_http_compliance_revoke.c */
+const char *ngx_http_compliance_revoke_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_jwt_revocation(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_revoke_create_conf(
+    ngx_http_compliance_revoke_conf_t *conf);
+char *ngx_http_compliance_revoke_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_revoke_conf_t *prev,
+    ngx_http_compliance_revoke_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
+ngx_int_t ngx_http_compliance_inert_here(ngx_conf_t *cf,
+    ngx_http_compliance_access_conf_t *access,
+    ngx_http_compliance_conf_pos_t *pos, const char *name);
+
+/* ngx_http_compliance_mfa.c */
+ngx_int_t ngx_http_compliance_mfa_check(ngx_http_request_t *r,
+    ngx_http_compliance_loc_conf_t *clcf, ngx_http_compliance_ctx_t *ctx);
+char *ngx_http_compliance_require_mfa(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_compliance_mfa_create_conf(ngx_http_compliance_mfa_conf_t *conf);
+char *ngx_http_compliance_mfa_merge_conf(ngx_conf_t *cf,
+    ngx_http_compliance_mfa_conf_t *prev,
+    ngx_http_compliance_mfa_conf_t *conf,
+    ngx_http_compliance_access_conf_t *access);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_ */

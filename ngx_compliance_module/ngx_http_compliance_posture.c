@@ -7,8 +7,6 @@
  * files with loose modes).
  */
 
-#include <openssl/x509.h>
-
 #include "ngx_http_compliance_module.h"
 
 #if (NGX_HTTP_SSL)
@@ -22,8 +20,6 @@
 /* the longest token lifetime without a gap */
 #define NGX_HTTP_COMPLIANCE_POSTURE_JWT_MAX     3600
 
-/* certificates expiring sooner are a gap */
-#define NGX_HTTP_COMPLIANCE_POSTURE_CERT_DAYS   30
 
 
 /* one location (or a server without locations) the merge saw */
@@ -68,6 +64,10 @@ static void ngx_http_compliance_posture_server(
     ngx_array_t *places);
 static void ngx_http_compliance_posture_certificates(
     ngx_http_compliance_posture_run_t *run, ngx_http_compliance_place_t *sp);
+static void ngx_http_compliance_posture_vault(
+    ngx_http_compliance_posture_run_t *run,
+    ngx_http_compliance_main_conf_t *cmf,
+    ngx_http_compliance_loc_conf_t *http);
 static void ngx_http_compliance_posture_global(
     ngx_http_compliance_posture_run_t *run,
     ngx_http_compliance_main_conf_t *cmf,
@@ -76,11 +76,10 @@ static void ngx_http_compliance_posture_gap(
     ngx_http_compliance_posture_run_t *run, const char *check,
     ngx_http_compliance_loc_conf_t *waivers, ngx_http_compliance_place_t *pl,
     u_char *file, ngx_uint_t line, const char *fmt, ...);
-static void ngx_http_compliance_posture_listens(ngx_conf_t *cf,
-    ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain);
 static ngx_uint_t ngx_http_compliance_posture_served(
     ngx_http_compliance_place_t *pl, ngx_array_t *places);
 static ngx_int_t ngx_http_compliance_posture_hsts_age(ngx_str_t *hsts);
+static ngx_uint_t ngx_http_compliance_posture_lasting_log(ngx_cycle_t *cycle);
 
 
 /* the ids of SPEC 13 this build evaluates; waivers must name one */
@@ -98,6 +97,10 @@ static const char  *ngx_http_compliance_posture_checks[] = {
     "tls_protocols",
     "certificate_expiry",
     "error_pages",
+    "mfa",
+    "audit_checkpoints",
+    "vault_age",
+    "validation",
     NULL
 };
 
@@ -288,7 +291,7 @@ ngx_http_compliance_posture_loose_file(ngx_conf_t *cf, ngx_str_t *directive,
 ngx_int_t
 ngx_http_compliance_posture_check(ngx_conf_t *cf)
 {
-    ngx_uint_t                          i, j, used;
+    ngx_uint_t                          i, j;
     ngx_http_compliance_place_t        *pl;
     ngx_http_compliance_loc_conf_t     *http;
     ngx_http_compliance_main_conf_t    *cmf;
@@ -309,15 +312,7 @@ ngx_http_compliance_posture_check(ngx_conf_t *cf)
 
     pl = cmf->posture.places->elts;
 
-    /* a module loaded but not used anywhere has no posture to report */
-    used = (cmf->audit != NULL);
-
-    for (i = 0; !used && i < cmf->posture.places->nelts; i++) {
-        used = (pl[i].conf->access.enable == 1
-                || pl[i].conf->access.public_reason.data != NULL);
-    }
-
-    if (!used) {
+    if (!ngx_http_compliance_posture_used(cmf)) {
         return NGX_OK;
     }
 
@@ -355,6 +350,8 @@ ngx_http_compliance_posture_check(ngx_conf_t *cf)
                   "compliance posture: %ui checks, %ui gaps, %ui waived",
                   run.checks, run.gaps, run.waived);
 
+    ngx_http_compliance_status_posture(cf, run.gaps);
+
     if (run.gaps && run.level == NGX_LOG_EMERG) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "compliance posture is strict: fix the gaps above "
@@ -363,6 +360,38 @@ ngx_http_compliance_posture_check(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A module loaded but not used anywhere has no posture to report (and
+ * nothing to check at run time: ngx_http_compliance_daily.c).
+ */
+ngx_uint_t
+ngx_http_compliance_posture_used(ngx_http_compliance_main_conf_t *cmf)
+{
+    ngx_uint_t                    i;
+    ngx_http_compliance_place_t  *pl;
+
+    if (cmf->audit != NULL) {
+        return 1;
+    }
+
+    if (cmf->posture.places == NULL) {
+        return 0;
+    }
+
+    pl = cmf->posture.places->elts;
+
+    for (i = 0; i < cmf->posture.places->nelts; i++) {
+        if (pl[i].conf->access.enable == 1
+            || pl[i].conf->access.public_reason.data != NULL)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -449,6 +478,35 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
         ngx_http_compliance_posture_gap(run, "error_pages", c, pl, pc->file,
                                         pc->line, "protected without "
                                         "\"compliance_error_pages\"");
+    }
+
+    /*
+     * proxied: a content handler (proxy_pass, fastcgi_pass, grpc_pass...)
+     * takes the request and its body on; ours of the lockout admin
+     * does not
+     */
+    if (pl->core->handler != NULL && !c->limit.admin) {
+        run->checks++;
+
+        if (c->validate.body == NULL) {
+            ngx_http_compliance_posture_gap(run, "validation", c, pl,
+                                            pc->file, pc->line,
+                                            "protected and proxied without "
+                                            "\"compliance_validate_body\"");
+        }
+    }
+
+    /* sensitive operations need a second factor (PCI-DSS 4.0 8.4.2) */
+    if (c->audit.sensitive.data) {
+        run->checks++;
+
+        if (c->mfa.amr == NULL) {
+            ngx_http_compliance_posture_gap(run, "mfa", c, pl, pc->file,
+                                            pc->line,
+                                            "sensitive (\"%V\") without "
+                                            "\"compliance_require_mfa\"",
+                                            &c->audit.sensitive);
+        }
     }
 
     if (!jwt) {
@@ -565,82 +623,122 @@ ngx_http_compliance_posture_server(ngx_http_compliance_posture_run_t *run,
                                         (sscf->protocols & NGX_SSL_TLSv1)
                                         ? "TLSv1" : "TLSv1.1", no_floor);
     }
+#endif
 
     ngx_http_compliance_posture_certificates(run, sp);
-#endif
 }
 
 
-#if (NGX_HTTP_SSL)
-
-/* every certificate the server loaded at config time */
+/*
+ * Every certificate the server loaded at config time, from the list the
+ * run-time checks read too (ngx_http_compliance_daily.c)
+ */
 static void
 ngx_http_compliance_posture_certificates(
     ngx_http_compliance_posture_run_t *run, ngx_http_compliance_place_t *sp)
 {
-    int                                  days, secs, rc;
-    u_char                               subject[256];
-    X509                                *x509;
-    SSL_CTX                             *ctx;
-    const ASN1_TIME                     *end;
-    ngx_http_ssl_srv_conf_t             *sscf;
+    time_t                               left;
+    ngx_uint_t                           i;
+    ngx_http_compliance_cert_t          *c;
+    ngx_http_compliance_main_conf_t     *cmf;
     ngx_http_compliance_posture_conf_t  *pc;
 
-    sscf = sp->server->ctx->srv_conf[ngx_http_ssl_module.ctx_index];
-    ctx = sscf->ssl.ctx;
+    cmf = ngx_http_conf_get_module_main_conf(run->cf,
+                                             ngx_http_compliance_module);
     pc = &sp->conf->posture;
 
-    if (ctx == NULL) {
+    if (cmf->daily.certs == NULL) {
         return;
     }
 
-    for (rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
-         rc == 1;
-         rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT))
-    {
-        x509 = SSL_CTX_get0_certificate(ctx);
-        if (x509 == NULL) {
+    c = cmf->daily.certs->elts;
+
+    for (i = 0; i < cmf->daily.certs->nelts; i++) {
+        if (c[i].server != sp->server) {
             continue;
         }
 
         run->checks++;
 
-        end = X509_get0_notAfter(x509);
+        left = c[i].expires - ngx_time();
 
-        if (end == NULL || !ASN1_TIME_diff(&days, &secs, NULL, end)) {
+        if (left >= NGX_HTTP_COMPLIANCE_CERT_DAYS * 86400) {
             continue;
         }
 
-        if (days >= NGX_HTTP_COMPLIANCE_POSTURE_CERT_DAYS) {
-            continue;
-        }
-
-        if (X509_NAME_oneline(X509_get_subject_name(x509), (char *) subject,
-                              sizeof(subject))
-            == NULL)
-        {
-            ngx_cpystrn(subject, (u_char *) "?", sizeof(subject));
-        }
-
-        if (days < 0 || (days == 0 && secs <= 0)) {
+        if (left <= 0) {
             ngx_http_compliance_posture_gap(run, "certificate_expiry",
                                             sp->conf, sp, pc->file, pc->line,
                                             "certificate \"%s\" has expired",
-                                            subject);
+                                            c[i].subject);
 
         } else {
             ngx_http_compliance_posture_gap(run, "certificate_expiry",
                                             sp->conf, sp, pc->file, pc->line,
                                             "certificate \"%s\" expires in "
-                                            "%d day(s)", subject, days);
+                                            "%T day(s)", c[i].subject,
+                                            left / 86400);
         }
     }
-
-    /* leave the first certificate current, as nginx found it */
-    (void) SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
 }
 
-#endif
+
+/* with max_age: every entry of the vault, as the daily alerts see it */
+static void
+ngx_http_compliance_posture_vault(ngx_http_compliance_posture_run_t *run,
+    ngx_http_compliance_main_conf_t *cmf, ngx_http_compliance_loc_conf_t *http)
+{
+    u_char                          *file, created[sizeof("1970-01-01")];
+    size_t                           i, n;
+    uint64_t                         age;
+    ngx_tm_t                         tm;
+    ngx_uint_t                       line;
+    const compliance_vault_entry_t  *e;
+
+    if (cmf->vault.vault == NULL || cmf->vault.max_age == 0) {
+        return;
+    }
+
+    file = cmf->vault.where.file.data ? cmf->vault.where.file.data
+                                      : http->posture.file;
+    line = cmf->vault.where.file.data ? cmf->vault.where.line
+                                      : http->posture.line;
+
+    n = compliance_vault_count(cmf->vault.vault);
+
+    for (i = 0; i < n; i++) {
+        e = compliance_vault_entry(cmf->vault.vault, i);
+
+        run->checks++;
+
+        if (!compliance_vault_entry_age(e, (uint64_t) ngx_time(), &age)) {
+            ngx_http_compliance_posture_gap(run, "vault_age", http, NULL,
+                                            file, line, "credential \"%s\" "
+                                            "in the vault \"%V\" has no "
+                                            "creation time, its age is "
+                                            "unknown (max_age=%V)", e->name,
+                                            &cmf->vault.file,
+                                            &cmf->vault.max_age_text);
+            continue;
+        }
+
+        if (age <= (uint64_t) cmf->vault.max_age) {
+            continue;
+        }
+
+        ngx_gmtime((time_t) e->created, &tm);
+        (void) ngx_sprintf(created, "%4d-%02d-%02d%Z", tm.ngx_tm_year,
+                           tm.ngx_tm_mon, tm.ngx_tm_mday);
+
+        ngx_http_compliance_posture_gap(run, "vault_age", http, NULL, file,
+                                        line, "credential \"%s\" in the "
+                                        "vault \"%V\" is %uL day(s) old "
+                                        "(created %s), older than "
+                                        "max_age=%V", e->name,
+                                        &cmf->vault.file, age / 86400,
+                                        created, &cmf->vault.max_age_text);
+    }
+}
 
 
 static void
@@ -666,6 +764,24 @@ ngx_http_compliance_posture_global(ngx_http_compliance_posture_run_t *run,
         }
     }
 
+    if (cmf->audit && cmf->chain) {
+        run->checks++;
+
+        if (!ngx_http_compliance_posture_lasting_log(run->cf->cycle)) {
+            ngx_http_compliance_posture_gap(run, "audit_checkpoints", http,
+                                            NULL, http->posture.file,
+                                            http->posture.line,
+                                            "the chain's checkpoints reach "
+                                            "no lasting error log (every "
+                                            "main-level \"error_log\" is "
+                                            "/dev/null or memory), so a "
+                                            "cut tail of \"%V\" goes "
+                                            "unseen",
+                                            &cmf->audit->name);
+        }
+    }
+    ngx_http_compliance_posture_vault(run, cmf, http);
+
     if (cmf->posture.loose == NULL) {
         return;
     }
@@ -688,6 +804,45 @@ ngx_http_compliance_posture_global(ngx_http_compliance_posture_run_t *run,
                                         "%s", &lf[i].path, &lf[i].directive,
                                         mode);
     }
+}
+
+
+/*
+ * Whether a main-level error log keeps what is written to it: the
+ * checkpoints of a chained trail go to every one of them (audit.c).  A
+ * file other than /dev/null, stderr (the service manager's journal) and
+ * syslog keep it; "memory:" (debug builds) and /dev/null do not.  Seen
+ * are the error_log directives read so far: those before the http block,
+ * where nginx's own configuration and Debian's put them.  None at all
+ * means nginx's default error log, a file.
+ */
+static ngx_uint_t
+ngx_http_compliance_posture_lasting_log(ngx_cycle_t *cycle)
+{
+    ngx_log_t  *log;
+
+    log = &cycle->new_log;
+
+    if (log->file == NULL && log->writer == NULL) {
+        return 1;
+    }
+
+    for ( /* void */ ; log; log = log->next) {
+
+        if (log->writer == ngx_syslog_writer) {
+            return 1;
+        }
+
+        if (log->writer == NULL && log->file != NULL
+            && !(log->file->name.len == sizeof("/dev/null") - 1
+                 && ngx_strncmp(log->file->name.data, "/dev/null",
+                                log->file->name.len) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -758,8 +913,8 @@ ngx_http_compliance_posture_gap(ngx_http_compliance_posture_run_t *run,
 }
 
 
-/* whether the server listens with TLS, and without */
-static void
+/* whether the server listens with TLS, and without (daily.c asks too) */
+void
 ngx_http_compliance_posture_listens(ngx_conf_t *cf,
     ngx_http_core_srv_conf_t *cscf, ngx_uint_t *tls, ngx_uint_t *plain)
 {

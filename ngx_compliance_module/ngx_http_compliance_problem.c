@@ -26,6 +26,13 @@ static ngx_str_t  ngx_http_compliance_www_auth_invalid =
 static ngx_str_t  ngx_http_compliance_www_auth_scope =
     ngx_string("Bearer realm=\"api\", error=\"insufficient_scope\"");
 
+/* RFC 9470 3: a good token whose sign-in was not strong enough */
+static ngx_str_t  ngx_http_compliance_www_auth_mfa =
+    ngx_string("Bearer realm=\"api\", "
+               "error=\"insufficient_user_authentication\", "
+               "error_description=\"multi-factor authentication "
+               "required\"");
+
 
 /* the status phrases of RFC 9110 (RFC 9457 4.2: the title of about:blank) */
 static ngx_str_t *
@@ -145,6 +152,21 @@ ngx_buf_t *
 ngx_http_compliance_problem_body(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason)
 {
+    return ngx_http_compliance_problem_body_members(r, ctx, status, reason,
+                                                    NULL);
+}
+
+
+/*
+ * The same body with extension members (RFC 9457 3.2): members is raw
+ * JSON, "\"name\":value[,...]" without braces, written by the caller
+ * (escaped there), or NULL.
+ */
+ngx_buf_t *
+ngx_http_compliance_problem_body_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members)
+{
     size_t      len;
     u_char     *p;
     ngx_buf_t  *b;
@@ -156,7 +178,8 @@ ngx_http_compliance_problem_body(ngx_http_request_t *r,
                  ",\"reason\":\"\",\"request_id\":\"\"}") - 1
           + title->len + NGX_INT_T_LEN
           + (reason ? ngx_strlen(reason) : 0)
-          + NGX_HTTP_COMPLIANCE_REQID_LEN;
+          + NGX_HTTP_COMPLIANCE_REQID_LEN
+          + (members ? members->len + 1 : 0);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -173,6 +196,12 @@ ngx_http_compliance_problem_body(ngx_http_request_t *r,
     p = ngx_cpymem(p, "\"request_id\":\"", sizeof("\"request_id\":\"") - 1);
     p = ngx_cpymem(p, ctx->request_id, NGX_HTTP_COMPLIANCE_REQID_LEN);
     *p++ = '"';
+
+    if (members && members->len) {
+        *p++ = ',';
+        p = ngx_cpymem(p, members->data, members->len);
+    }
+
     *p++ = '}';
     b->last = p;
 
@@ -201,6 +230,16 @@ ngx_int_t
 ngx_http_compliance_problem(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason)
 {
+    return ngx_http_compliance_problem_members(r, ctx, status, reason, NULL);
+}
+
+
+/* a refusal whose body carries extension members (see above) */
+ngx_int_t
+ngx_http_compliance_problem_members(ngx_http_request_t *r,
+    ngx_http_compliance_ctx_t *ctx, ngx_uint_t status, const char *reason,
+    ngx_str_t *members)
+{
     size_t       rlen;
     ngx_buf_t   *b;
     ngx_str_t   *www;
@@ -212,16 +251,23 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
     ctx->refused = 1;
     ctx->status = status;
 
+    ngx_http_compliance_status_refusal(r, reason);
+
     /*
      * A body that cannot be discarded (a broken chunked encoding) must
      * not turn the refusal into nginx's 400, which error_page could send
      * to another location: the refusal is sent, the connection closed.
+     * A refused request's body is not wanted: no "100 Continue" asks the
+     * client for it (as nginx's own error responses).
      */
+    r->expect_tested = 1;
+
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
 
-    b = ngx_http_compliance_problem_body(r, ctx, status, reason);
+    b = ngx_http_compliance_problem_body_members(r, ctx, status, reason,
+                                                 members);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -236,6 +282,12 @@ ngx_http_compliance_problem(ngx_http_request_t *r,
                && ngx_strcmp(reason, "missing_credentials") == 0)
               ? &ngx_http_compliance_www_auth_missing
               : &ngx_http_compliance_www_auth_invalid;
+
+        if (rlen == sizeof("mfa_required") - 1
+            && ngx_strcmp(reason, "mfa_required") == 0)
+        {
+            www = &ngx_http_compliance_www_auth_mfa;
+        }
 
     } else if (rlen == sizeof("insufficient_scope") - 1
                && ngx_strcmp(reason, "insufficient_scope") == 0)

@@ -180,11 +180,31 @@ ngx_http_compliance_redact_create_conf(
 }
 
 
-/* one compiled redactor per distinct detector set, shared by locations */
 char *
 ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_redact_conf_t *prev,
     ngx_http_compliance_redact_conf_t *conf)
+{
+    ngx_conf_merge_uint_value(conf->mask, prev->mask,
+                              COMPLIANCE_REDACT_DEFAULT);
+
+    conf->redactor = ngx_http_compliance_redactor(cf, conf->mask);
+    if (conf->redactor == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * One compiled redactor per distinct detector set, shared by locations
+ * (and by compliance_redact_response, whose sets have
+ * COMPLIANCE_REDACT_TEXT: those get no operator pattern, D59).  NULL
+ * after logging the error.
+ */
+compliance_redact_t *
+ngx_http_compliance_redactor(ngx_conf_t *cf, ngx_uint_t mask)
 {
     char                              err[256];
     ngx_uint_t                        i;
@@ -194,45 +214,41 @@ ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
     ngx_http_compliance_redactor_t   *r;
     ngx_http_compliance_main_conf_t  *cmf;
 
-    ngx_conf_merge_uint_value(conf->mask, prev->mask,
-                              COMPLIANCE_REDACT_DEFAULT);
-
     cmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_compliance_module);
 
     if (cmf->redactors == NULL) {
         cmf->redactors = ngx_array_create(cf->pool, 2,
                                      sizeof(ngx_http_compliance_redactor_t));
         if (cmf->redactors == NULL) {
-            return NGX_CONF_ERROR;
+            return NULL;
         }
     }
 
     r = cmf->redactors->elts;
 
     for (i = 0; i < cmf->redactors->nelts; i++) {
-        if (r[i].mask == conf->mask) {
-            conf->redactor = r[i].redact;
-            return NGX_CONF_OK;
+        if (r[i].mask == mask) {
+            return r[i].redact;
         }
     }
 
-    rd = compliance_redact_create(conf->mask, err, sizeof(err));
+    rd = compliance_redact_create(mask, err, sizeof(err));
     if (rd == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "compliance redaction: %s", err);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
         compliance_redact_free(rd);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     cln->handler = ngx_http_compliance_redact_cleanup;
     cln->data = rd;
 
-    if (cmf->patterns) {
+    if (cmf->patterns && !(mask & COMPLIANCE_REDACT_TEXT)) {
         pat = cmf->patterns->elts;
 
         for (i = 0; i < cmf->patterns->nelts; i++) {
@@ -244,21 +260,20 @@ ngx_http_compliance_redact_merge_conf(ngx_conf_t *cf,
             {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "compliance redaction: %s", err);
-                return NGX_CONF_ERROR;
+                return NULL;
             }
         }
     }
 
     r = ngx_array_push(cmf->redactors);
     if (r == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
-    r->mask = conf->mask;
+    r->mask = mask;
     r->redact = rd;
-    conf->redactor = rd;
 
-    return NGX_CONF_OK;
+    return rd;
 }
 
 

@@ -97,7 +97,9 @@ ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     int                  rc;
     char                 err[NGX_HTTP_COMPLIANCE_VAULT_ERRLEN];
     u_char               key[COMPLIANCE_VAULT_KEY_LEN];
-    ngx_str_t           *value, file, keyfile;
+    time_t               age;
+    ngx_str_t           *value, file, keyfile, s;
+    ngx_uint_t           i;
     ngx_pool_cleanup_t  *cln;
     compliance_vault_t  *v;
 
@@ -106,16 +108,56 @@ ngx_http_compliance_vault(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+    ngx_str_null(&keyfile);
 
-    if (!ngx_http_compliance_conf_param(&value[2], "key", &keyfile)
-        || keyfile.len == 0)
-    {
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_http_compliance_conf_param(&value[i], "key", &s)) {
+            if (keyfile.data != NULL || s.len == 0) {
+                goto invalid;
+            }
+
+            keyfile = s;
+            continue;
+        }
+
+        /* the rotation policy: SPEC 16, docs/credential-proxy.md */
+        if (ngx_http_compliance_conf_param(&value[i], "max_age", &s)) {
+            if (cmf->vault.max_age_text.data != NULL) {
+                goto invalid;
+            }
+
+            age = ngx_parse_time(&s, 1);
+
+            if (age == (time_t) NGX_ERROR || age <= 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid max_age \"%V\" in \"%V\", it "
+                                   "must be a time such as \"90d\"",
+                                   &s, &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            cmf->vault.max_age = age;
+            cmf->vault.max_age_text = s;
+            continue;
+        }
+
+    invalid:
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in \"%V\", "
-                           "it must be \"key=file\"",
-                           &value[2], &cmd->name);
+                           "it must be \"key=file\" or \"max_age=time\"",
+                           &value[i], &cmd->name);
         return NGX_CONF_ERROR;
     }
+
+    if (keyfile.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs \"key=file\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_compliance_conf_pos_set(cf, &cmf->vault.where);
 
     file = value[1];
 

@@ -25,6 +25,11 @@ typedef struct {
 
     /* some location uses compliance_upstream_credential */
     ngx_flag_t                       used;
+
+    /* max_age=: the rotation policy, 0: none (vault_age, daily alerts) */
+    time_t                           max_age;
+    ngx_str_t                        max_age_text;  /* as written */
+    ngx_http_compliance_conf_pos_t   where;     /* of compliance_vault */
 } ngx_http_compliance_vault_main_conf_t;
 
 

@@ -44,6 +44,8 @@ my @tools = map { m{/(compliance-[a-z]+)\.c$} ? $1 : () }
     glob("$top/tools/compliance-*.c");
 my @docs = map { m{/([^/]+\.md)$} } glob("$top/docs/*.md");
 my @examples = map { m{/([^/]+\.conf)$} } glob("$top/examples/*.conf");
+push @examples, map { m{/([^/]+\.schema\.json)$} }
+    glob("$top/examples/*.schema.json");
 
 # the newest file the package is made from
 sub newest_source {

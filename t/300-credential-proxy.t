@@ -15,6 +15,7 @@ use IO::Socket::INET;
 use Time::HiRes ();
 use JSON::PP ();
 use Test::Compliance;
+use Test::ComplianceVault ();
 
 my $t = Test::Compliance->new;
 
@@ -33,24 +34,7 @@ my %secret = (
     b  => 'bk-B' . rnd(40),
 );
 
-sub run_cli {
-    my ($stdin, @args) = @_;
-
-    my $out = $t->path('cli.out');
-    my $pid = open(my $fh, '|-');
-    die "fork: $!" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDOUT, '>', $out or die;
-        open STDERR, '>&', \*STDOUT or die;
-        exec @args or die "exec $args[0]: $!";
-    }
-
-    print {$fh} $stdin // '';
-    close $fh;
-
-    return ($? >> 8, $t->read_file('cli.out') // '');
-}
+sub run_cli { Test::ComplianceVault::run_cli($t, @_) }
 
 sub vault {
     my ($stdin, @args) = @_;

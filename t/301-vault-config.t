@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Compliance;
+use Test::ComplianceVault ();
 
 my $t = Test::Compliance->new;
 
@@ -26,24 +27,7 @@ my %secret = (
     crlf => "crlf-" . rnd(16) . "\r\nX-Evil: " . rnd(8),
 );
 
-sub run_cli {
-    my ($stdin, @args) = @_;
-
-    my $out = $t->path('cli.out');
-    my $pid = open(my $fh, '|-');
-    die "fork: $!" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDOUT, '>', $out or die;
-        open STDERR, '>&', \*STDOUT or die;
-        exec @args or die "exec $args[0]: $!";
-    }
-
-    print {$fh} $stdin // '';
-    close $fh;
-
-    return ($? >> 8, $t->read_file('cli.out') // '');
-}
+sub run_cli { Test::ComplianceVault::run_cli($t, @_) }
 
 sub vault {
     my ($file, $stdin, @args) = @_;
@@ -287,10 +271,10 @@ for my $what (sort keys %flip) {
             qr/\[emerg\].*"compliance_vault": .*$re/, $TV);
 }
 
-my $v2 = $img;
-substr($v2, 4, 1) = chr(2);
-$t->write_file('bad.bin', $v2);
-refused('version 2', qr/"compliance_vault": .*unknown version 2/, $TV);
+my $v3 = $img;
+substr($v3, 4, 1) = chr(3);
+$t->write_file('bad.bin', $v3);
+refused('version 3', qr/"compliance_vault": .*unknown version 3/, $TV);
 
 for my $cut (0, 3, 23, 24, 39, $len - 1) {
     $t->write_file('bad.bin', substr($img, 0, $cut));

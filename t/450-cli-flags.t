@@ -69,8 +69,8 @@ is($rc, 0, 'vault genkey') or diag($err);
 is($rc, 0, 'vault set') or diag($err);
 ($rc, $out) = run3("$bin/compliance-vault", '--vault', "$dir/vault", '--key',
                    "$dir/vault.key", 'list');
-like($out, qr/\ANAME\tSET_AT\ndb\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n\z/,
-     'vault list: a header line, then name and time');
+like($out, qr/\ANAME\tCREATED\tAGE\ndb\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\t0d\n\z/,
+     'vault list: a header line, then name, creation time and age');
 ($rc) = run3("$bin/compliance-vault", '--vault', "$dir/vault", '--key',
              "$dir/vault.key", 'remove', 'db');
 is($rc, 0, 'vault remove');

@@ -88,9 +88,7 @@ ok($t->wait_for(sub {
 }, timeout => 10), "$want records written");
 
 my $conf_dump = $t->path('nginx-T.txt');
-system("$ENV{NGINX_BIN} -T -p " . $t->path('') . ' -c '
-       . $t->path('nginx.conf') . " >$conf_dump 2>/dev/null") == 0
-    or diag('nginx -T failed');
+$t->dump_config($conf_dump) or diag('nginx -T failed');
 $t->stop;
 
 # the trail counted here
@@ -163,6 +161,30 @@ ok(!grep({ !$_->{criteria}{soc2} || !$_->{criteria}{pci_dss_4_0}
 my $doc = do { local $/; open my $d, "<", $t->repo_root . "/docs/posture.md" or die; <$d> };
 ok(!grep({ index($doc, $_->{check}) < 0 } @posture),
    'posture check ids are those of docs/posture.md');
+my ($mfa) = grep { $_->{check} eq 'mfa' } @posture;
+is($mfa->{status}, 'gap', 'mfa: read from the text, a sensitive location '
+   . 'without compliance_require_mfa is a gap');
+like(join(' ', @{$mfa->{where} // []}), qr{/patients/}, 'mfa: where');
+my %row = map { $_->{check} => $_ } @posture;
+is($row{audit_checkpoints}{status}, 'pass',
+   'audit_checkpoints: a file error log keeps the checkpoints');
+{
+    # the same configuration with its error log sent to /dev/null
+    my $dump = $t->read_file('nginx-T.txt');
+    ok($dump =~ s/^(\s*error_log\s+)\S+/$1\/dev\/null/m,
+       'error_log in the dump');
+    my $nul = $t->write_file('nginx-T-null.txt', $dump);
+    my $out = $t->path('r-null.json');
+    my ($rc2, $err2) = run_report("--audit $file --key $chainkey "
+                                  . "--format json --out $out "
+                                  . "--config $nul");
+    is($rc2, 0, 'report of the /dev/null configuration') or diag($err2);
+    my $g = JSON::PP->new->decode($t->read_file('r-null.json'));
+    my ($cp) = grep { $_->{check} eq 'audit_checkpoints' }
+               @{$g->{config}{posture}};
+    is($cp && $cp->{status}, 'gap',
+       'audit_checkpoints: /dev/null is a gap in the report');
+}
 
 # Markdown and HTML carry the same figures
 my $md = $t->path('r.md');
@@ -219,6 +241,9 @@ is($rc, 2, 'bad format: usage error');
 SKIP: {
     my $chromium = `command -v chromium 2>/dev/null`;
     chomp $chromium;
+    # build.sh installs it: in CI its absence is a failure, not a skip
+    fail('chromium installed (build.sh installs it)')
+        if !$chromium && $ENV{CI};
     skip 'no chromium', 3 unless $chromium;
     my $png = $t->path('r.png');
     system("timeout 60 $chromium --headless --no-sandbox --disable-gpu "

@@ -120,6 +120,8 @@ my @checks = (
       qr/protected without "compliance_auth_failure_limit"/ ],
     [ 'error_pages', { no_error_pages => 1 },
       qr/protected without "compliance_error_pages", in server "" location "\/api"/ ],
+    [ 'validation', { location => 'proxy_pass http://127.0.0.1:%%PORT_7%%;' },
+      qr/protected and proxied without "compliance_validate_body", in server "" location "\/api"/ ],
     [ 'audit_log', { no_audit => 1 }, qr/no audit trail/ ],
     [ 'audit_chain', { no_chain => 1 }, qr/is not chained/ ],
     [ 'https_redirect', { no_redirect => 1 },
@@ -132,6 +134,8 @@ my @checks = (
     [ 'jwt_lifetime', { jwt => 'compliance_jwt_issuer https://idp; '
                                . 'compliance_jwt_audience api;' },
       qr/JWT accepted without "compliance_jwt_max_lifetime" of at most 1h/ ],
+    [ 'mfa', { location => 'compliance_audit_sensitive "PHI";' },
+      qr/mfa: sensitive \("PHI"\) without "compliance_require_mfa", in server "" location "\/api"/ ],
 );
 
 for my $c (@checks) {
@@ -145,6 +149,36 @@ for my $c (@checks) {
          "$check: the gap is named") or diag($out);
     like($out, $re, "$check: what and where") if $re;
     like($out, qr/ [1-9]\d* gaps?, 0 waived/, "$check: counted");
+}
+
+# validation: a proxied location with a body schema has no gap; a
+# location without a content handler ("return") is not proxied
+{
+    $t->write_file('body.json', '{"type":"object"}');
+    my ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . "compliance_validate_body $p/body.json;"));
+    unlike($out, qr/posture: validation:/, 'validation: none with the schema');
+    like($out, qr/ 0 gaps, 0 waived/, 'validation: no gap at all');
+    ($ok, $out) = posture(conf(location => 'return 200;'));
+    unlike($out, qr/posture: validation:/, 'validation: not proxied, no gap');
+    ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . 'compliance_posture_waive validation '
+                                  . '"read-only API, no bodies";'));
+    like($out, qr/validation: waived \("read-only API, no bodies"\)/,
+         'validation: waivable');
+}
+
+# mfa: a sensitive location that requires MFA has no gap, and is counted
+{
+    my ($n0) = $clean =~ /(\d+) checks/;
+    my ($ok, $out) = posture(conf(location => 'compliance_audit_sensitive '
+                                  . '"PHI"; compliance_require_mfa;'));
+    unlike($out, qr/posture: mfa:/, 'mfa: no gap with compliance_require_mfa');
+    like($out, qr/ 0 gaps, 0 waived/, 'mfa: nothing else either');
+    my ($n1) = $out =~ /(\d+) checks/;
+    is($n1, $n0 + 1, 'mfa: evaluated only for sensitive locations');
 }
 
 # tls_protocols: the server's ssl_protocols allow TLSv1.1, no floor
@@ -164,6 +198,39 @@ unlike($clean, qr/posture: tls_protocols:/, 'tls_protocols: no gap with the cont
     like($out, qr/key_file_mode: key file "\Q$p\E\/keys" of "compliance_api_keys" has mode 0644, in \S+\.conf:\d+/,
          'key_file_mode: the file, its directive and its mode');
     chmod 0640, "$p/keys";
+}
+
+# audit_checkpoints: the chain's checkpoints need a main-level error log
+# that keeps them
+unlike($clean, qr/posture: audit_checkpoints:/,
+       'audit_checkpoints: no gap with a file error log');
+{
+    my $globals = "pid $p/logs/nginx.pid;\nerror_log /dev/null;";
+    my $conf = conf();
+    $conf =~ s/%%TEST_GLOBALS%%/$globals/;
+    my ($ok, $out) = posture($conf);
+    ok($ok, 'audit_checkpoints: a gap is a warning, nginx -t passes');
+    like($out, qr/\[warn\] .*audit_checkpoints: the chain's checkpoints reach no lasting error log \(every main-level "error_log" is \/dev\/null or memory\), so a cut tail of "[^"]*audit.jsonl" goes unseen, in \S+\.conf:\d+/,
+         'audit_checkpoints: only /dev/null') or diag($out);
+
+    $conf = conf();
+    $conf =~ s/%%TEST_GLOBALS%%/$globals\nerror_log syslog:server=127.0.0.1:%%PORT_9%%;/;
+    ($ok, $out) = posture($conf);
+    unlike($out, qr/audit_checkpoints:/,
+           'audit_checkpoints: syslog next to /dev/null keeps them');
+
+    $conf = conf(no_chain => 1);
+    $conf =~ s/%%TEST_GLOBALS%%/$globals/;
+    ($ok, $out) = posture($conf);
+    unlike($out, qr/audit_checkpoints:/,
+           'audit_checkpoints: not evaluated without a chain');
+
+    $conf = conf(no_limit => 1,
+        http => 'compliance_posture_waive audit_checkpoints "journald";');
+    $conf =~ s/%%TEST_GLOBALS%%/$globals/;
+    ($ok, $out) = posture($conf);
+    like($out, qr/audit_checkpoints: waived \("journald"\)/,
+         'audit_checkpoints: waivable in the http block');
 }
 
 # a waiver turns the gap into "waived", with its reason

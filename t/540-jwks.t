@@ -199,6 +199,11 @@ http {
             compliance_jwt_algorithms ES256;
             return 200 "$compliance_principal\n";
         }
+
+        location = /_status {
+            compliance_public "the test's scraper";
+            compliance_status;
+        }
     }
 }
 EOF
@@ -309,6 +314,15 @@ is($res->{status}, 503, 'b: provider answers 500: 503');
 is(reason_of($res), 'keys_unavailable', 'b: reason keys_unavailable');
 like($t->error_log, qr/fetching the key set "\/_jwks_b" failed: status 500/,
     'b: the failure is logged');
+
+# the fetches are counted for compliance_status (docs/metrics.md)
+{
+    my $m = $t->http(uri => '/_status')->{body} // '';
+    my ($ok) = $m =~ /^compliance_jwks_fetch_total\{result="ok"\} (\d+)$/m;
+    my ($err) = $m =~ /^compliance_jwks_fetch_total\{result="error"\} (\d+)$/m;
+    cmp_ok($ok // 0, '>=', 2, 'status: the good fetches counted');
+    cmp_ok($err // 0, '>=', 1, 'status: the failed fetch counted');
+}
 
 my $off;
 

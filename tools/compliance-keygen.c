@@ -5,6 +5,7 @@
  *       [--allow CIDRs] [--expires YYYY-MM-DD]
  *   compliance-keygen --file F --list
  *   compliance-keygen --file F --revoke ID
+ *   compliance-keygen --file F --rotate ID [--grace 7d] [--expires DATE]
  *
  * Every change is a locked read-modify-write of the whole file, checked
  * with the same parser nginx uses, written to a temporary file and
@@ -37,6 +38,11 @@
 #define KEYGEN_ERRLEN     1024
 #define KEYGEN_ID_TRIES   16
 
+/* --rotate: the default and the longest grace period */
+#define KEYGEN_GRACE_DEFAULT  "7d"
+#define KEYGEN_GRACE_MAX      3650
+#define KEYGEN_DAY            86400
+
 /* Key files are read by the nginx master; nobody else needs them. */
 #define KEYGEN_FILE_MODE  0640
 
@@ -49,6 +55,8 @@ typedef struct {
     const char  *allow;
     const char  *expires;
     const char  *revoke;
+    const char  *rotate;
+    const char  *grace;
     int          list;
 } keygen_args_t;
 
@@ -69,9 +77,27 @@ static int keygen_write(const char *path, const char *buf, size_t len,
     const struct stat *old, int exists);
 static int keygen_add_field(char *line, size_t size, const char *name,
     const char *value);
+static int keygen_future(const char *expires);
+static int keygen_id_arg(const char *option, const char *id);
+static int keygen_read_set(const char *path, char **buf, size_t *len,
+    struct stat *st, int *exists, compliance_apikey_set_t *set);
+static int keygen_new_key(compliance_apikey_set_t *set,
+    char text[COMPLIANCE_APIKEY_TEXT_LEN + 1],
+    char head[COMPLIANCE_APIKEY_HEAD_LEN + 1]);
+static int keygen_show_key(char text[COMPLIANCE_APIKEY_TEXT_LEN + 1],
+    const char *head);
+static void keygen_line(const char *buf, size_t len, size_t target,
+    size_t *start, size_t *next);
 static int keygen_generate(const keygen_args_t *a);
 static int keygen_list(const keygen_args_t *a);
 static int keygen_revoke(const keygen_args_t *a);
+static int keygen_grace(const char *s, long long *days);
+static void keygen_date(long long t, char *buf, size_t size);
+static size_t keygen_set_expires(const char *line, size_t len,
+    const char *date, char *out);
+static int keygen_new_fields(const compliance_apikey_rec_t *r,
+    const char *expires, char *fields, size_t size);
+static int keygen_rotate(const keygen_args_t *a);
 static int keygen_cmp_line(const void *a, const void *b);
 static void keygen_print_commas(const char *s);
 
@@ -122,6 +148,8 @@ keygen_usage_to(FILE *fp)
             "           [--allow CIDR,...] [--expires YYYY-MM-DD]\n"
             "       " KEYGEN_NAME " --file F --list\n"
             "       " KEYGEN_NAME " --file F --revoke ID\n"
+            "       " KEYGEN_NAME " --file F --rotate ID [--grace 7d] "
+            "[--expires YYYY-MM-DD]\n"
             "       " KEYGEN_NAME " --help | --version\n");
 }
 
@@ -174,6 +202,8 @@ keygen_parse_args(int argc, char **argv, keygen_args_t *a)
         { "allow",     required_argument, NULL, 'a' },
         { "expires",   required_argument, NULL, 'e' },
         { "revoke",    required_argument, NULL, 'r' },
+        { "rotate",    required_argument, NULL, 'R' },
+        { "grace",     required_argument, NULL, 'g' },
         { "list",      no_argument,       NULL, 'l' },
         { "help",      no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -220,6 +250,16 @@ keygen_parse_args(int argc, char **argv, keygen_args_t *a)
             name = "revoke";
             break;
 
+        case 'R':
+            slot = &a->rotate;
+            name = "rotate";
+            break;
+
+        case 'g':
+            slot = &a->grace;
+            name = "grace";
+            break;
+
         case 'l':
             a->list = 1;
             continue;
@@ -251,13 +291,30 @@ keygen_parse_args(int argc, char **argv, keygen_args_t *a)
         return -1;
     }
 
-    if (a->list + (a->revoke != NULL) + (a->principal != NULL) != 1) {
-        keygen_error("give exactly one of --principal, --list, --revoke");
+    if (a->list + (a->revoke != NULL) + (a->principal != NULL)
+        + (a->rotate != NULL)
+        != 1)
+    {
+        keygen_error("give exactly one of --principal, --list, --revoke, "
+                     "--rotate");
         keygen_usage();
         return -1;
     }
 
-    if (a->principal == NULL
+    /* a rotated key keeps the old one's identity: nothing to give */
+    if (a->rotate && (a->org || a->scopes || a->allow)) {
+        keygen_error("--rotate keeps the principal, org, scopes and "
+                     "allow-list of the old key: --org, --scopes and "
+                     "--allow do not apply");
+        return -1;
+    }
+
+    if (a->grace && a->rotate == NULL) {
+        keygen_error("--grace needs --rotate");
+        return -1;
+    }
+
+    if (a->principal == NULL && a->rotate == NULL
         && (a->org || a->scopes || a->allow || a->expires))
     {
         keygen_error("--org, --scopes, --allow and --expires need "
@@ -514,6 +571,153 @@ keygen_add_field(char *line, size_t size, const char *name,
 }
 
 
+/* Where the 1-based line target of buf starts, and where the next one. */
+static void
+keygen_line(const char *buf, size_t len, size_t target, size_t *start,
+    size_t *next)
+{
+    size_t       line;
+    const char  *p, *end, *eol;
+
+    p = buf;
+    end = buf + len;
+
+    for (line = 1; p < end; line++) {
+        eol = memchr(p, '\n', (size_t) (end - p));
+        eol = eol ? eol + 1 : end;
+
+        if (line == target) {
+            break;
+        }
+
+        p = eol;
+    }
+
+    *start = (size_t) (p - buf);
+    *next = (p < end) ? (size_t) (eol - buf) : len;
+}
+
+
+/* The parser accepts past dates; creating a dead key is a mistake. */
+static int
+keygen_future(const char *expires)
+{
+    long long  t;
+
+    if (expires == NULL) {
+        return 0;
+    }
+
+    if (compliance_apikey_parse_date((u_char *) expires, strlen(expires), &t)
+        != 0
+        || t <= (long long) time(NULL))
+    {
+        keygen_error("--expires %s is not in the future", expires);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* Not echoed: a pasted key text here would leak its secret. */
+static int
+keygen_id_arg(const char *option, const char *id)
+{
+    if (strlen(id) != COMPLIANCE_APIKEY_ID_LEN
+        || strspn(id, "abcdefghijklmnopqrstuvwxyz234567")
+           != COMPLIANCE_APIKEY_ID_LEN)
+    {
+        keygen_error("--%s needs a key id (%d characters of [a-z2-7]) "
+                     "as shown by --list", option, COMPLIANCE_APIKEY_ID_LEN);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The file of an existing key (--revoke, --rotate), read and parsed:
+ * on success *buf holds the text and set the records (both for the
+ * caller to free).
+ */
+static int
+keygen_read_set(const char *path, char **buf, size_t *len, struct stat *st,
+    int *exists, compliance_apikey_set_t *set)
+{
+    char  err[KEYGEN_ERRLEN];
+
+    if (keygen_read(path, buf, len, st, exists) != 0) {
+        return -1;
+    }
+
+    if (!*exists) {
+        keygen_error("\"%s\" does not exist", path);
+        return -1;
+    }
+
+    if (compliance_apikey_set_parse(set, (u_char *) *buf, *len, err,
+                                    sizeof(err))
+        != 0)
+    {
+        keygen_error("\"%s\": %s; not changed", path, err);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* A key whose id no record of set has; text is the caller's to wipe. */
+static int
+keygen_new_key(compliance_apikey_set_t *set,
+    char text[COMPLIANCE_APIKEY_TEXT_LEN + 1],
+    char head[COMPLIANCE_APIKEY_HEAD_LEN + 1])
+{
+    int  i;
+
+    for (i = 0; i < KEYGEN_ID_TRIES; i++) {
+        if (compliance_apikey_generate(text, head) != 0) {
+            keygen_error("random generator failed");
+            return -1;
+        }
+
+        if (compliance_apikey_set_find(set, (u_char *) head,
+                                       COMPLIANCE_APIKEY_ID_LEN)
+            == NULL)
+        {
+            return 0;
+        }
+    }
+
+    keygen_error("could not find a free key id");
+
+    return -1;
+}
+
+
+/*
+ * The key is shown once, only after its record is safely stored, and
+ * with write(2) so no stdio buffer keeps a copy we cannot wipe.
+ */
+static int
+keygen_show_key(char text[COMPLIANCE_APIKEY_TEXT_LEN + 1], const char *head)
+{
+    text[COMPLIANCE_APIKEY_TEXT_LEN] = '\n';
+
+    if (keygen_write_all(STDOUT_FILENO, text, COMPLIANCE_APIKEY_TEXT_LEN + 1)
+        != 0)
+    {
+        keygen_error("cannot write the key to stdout: %s; revoke key %.*s",
+                     strerror(errno), COMPLIANCE_APIKEY_ID_LEN, head);
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static int
 keygen_generate(const keygen_args_t *a)
 {
@@ -523,7 +727,6 @@ keygen_generate(const keygen_args_t *a)
     char                     head[COMPLIANCE_APIKEY_HEAD_LEN + 1];
     char                     fields[COMPLIANCE_APIKEY_MAX_LINE + 1];
     size_t                   len, nlen, flen;
-    long long                expires;
     struct stat              st;
     compliance_apikey_set_t  set;
 
@@ -541,16 +744,8 @@ keygen_generate(const keygen_args_t *a)
         return 1;
     }
 
-    /* The parser accepts past dates; creating a dead key is a mistake. */
-    if (a->expires) {
-        if (compliance_apikey_parse_date((u_char *) a->expires,
-                                         strlen(a->expires), &expires)
-            != 0
-            || expires <= (long long) time(NULL))
-        {
-            keygen_error("--expires %s is not in the future", a->expires);
-            return 1;
-        }
+    if (keygen_future(a->expires) != 0) {
+        return 1;
     }
 
     lock = keygen_lock(a->file);
@@ -570,25 +765,10 @@ keygen_generate(const keygen_args_t *a)
         goto done;
     }
 
-    for (i = 0; i < KEYGEN_ID_TRIES; i++) {
-        if (compliance_apikey_generate(text, head) != 0) {
-            compliance_apikey_set_free(&set);
-            keygen_error("random generator failed");
-            goto done;
-        }
-
-        if (compliance_apikey_set_find(&set, (u_char *) head,
-                                       COMPLIANCE_APIKEY_ID_LEN)
-            == NULL)
-        {
-            break;
-        }
-    }
-
+    i = keygen_new_key(&set, text, head);
     compliance_apikey_set_free(&set);
 
-    if (i == KEYGEN_ID_TRIES) {
-        keygen_error("could not find a free key id");
+    if (i != 0) {
         goto done;
     }
 
@@ -633,17 +813,7 @@ keygen_generate(const keygen_args_t *a)
         goto done;
     }
 
-    /*
-     * The key is shown once, only after its record is safely stored, and
-     * with write(2) so no stdio buffer keeps a copy we cannot wipe.
-     */
-    text[COMPLIANCE_APIKEY_TEXT_LEN] = '\n';
-
-    if (keygen_write_all(STDOUT_FILENO, text, COMPLIANCE_APIKEY_TEXT_LEN + 1)
-        != 0)
-    {
-        keygen_error("cannot write the key to stdout: %s; revoke key %.*s",
-                     strerror(errno), COMPLIANCE_APIKEY_ID_LEN, head);
+    if (keygen_show_key(text, head) != 0) {
         goto done;
     }
 
@@ -773,9 +943,9 @@ static int
 keygen_revoke(const keygen_args_t *a)
 {
     int                             lock, exists, rc;
-    char                           *buf, *out, *p, *end, *eol;
+    char                           *buf, *out;
     char                            err[KEYGEN_ERRLEN];
-    size_t                          len, olen, line, target;
+    size_t                          len, olen, target, start, next;
     struct stat                     st;
     compliance_apikey_set_t         set;
     const compliance_apikey_rec_t  *r;
@@ -784,13 +954,7 @@ keygen_revoke(const keygen_args_t *a)
     buf = NULL;
     out = NULL;
 
-    /* Not echoed: a pasted key text here would leak its secret. */
-    if (strlen(a->revoke) != COMPLIANCE_APIKEY_ID_LEN
-        || strspn(a->revoke, "abcdefghijklmnopqrstuvwxyz234567")
-           != COMPLIANCE_APIKEY_ID_LEN)
-    {
-        keygen_error("--revoke needs a key id (%d characters of [a-z2-7]) "
-                     "as shown by --list", COMPLIANCE_APIKEY_ID_LEN);
+    if (keygen_id_arg("revoke", a->revoke) != 0) {
         return 1;
     }
 
@@ -799,20 +963,7 @@ keygen_revoke(const keygen_args_t *a)
         return 1;
     }
 
-    if (keygen_read(a->file, &buf, &len, &st, &exists) != 0) {
-        goto done;
-    }
-
-    if (!exists) {
-        keygen_error("\"%s\" does not exist", a->file);
-        goto done;
-    }
-
-    if (compliance_apikey_set_parse(&set, (u_char *) buf, len, err,
-                                    sizeof(err))
-        != 0)
-    {
-        keygen_error("\"%s\": %s; not changed", a->file, err);
+    if (keygen_read_set(a->file, &buf, &len, &st, &exists, &set) != 0) {
         goto done;
     }
 
@@ -834,24 +985,11 @@ keygen_revoke(const keygen_args_t *a)
     }
 
     /* Copy every line but the record's, comments and blanks included. */
-    olen = 0;
-    line = 0;
-    p = buf;
-    end = buf + len;
+    keygen_line(buf, len, target, &start, &next);
 
-    while (p < end) {
-        line++;
-
-        eol = memchr(p, '\n', (size_t) (end - p));
-        eol = eol ? eol + 1 : end;
-
-        if (line != target) {
-            memcpy(out + olen, p, (size_t) (eol - p));
-            olen += (size_t) (eol - p);
-        }
-
-        p = eol;
-    }
+    memcpy(out, buf, start);
+    memcpy(out + start, buf + next, len - next);
+    olen = len - (next - start);
 
     if (compliance_apikey_set_parse(&set, (u_char *) out, olen, err,
                                     sizeof(err))
@@ -874,6 +1012,363 @@ keygen_revoke(const keygen_args_t *a)
 
 done:
 
+    free(buf);
+    free(out);
+    close(lock);
+
+    return rc;
+}
+
+
+/* "<n>d" or "<n>w": days, 1 to KEYGEN_GRACE_MAX */
+static int
+keygen_grace(const char *s, long long *days)
+{
+    char       *end;
+    long long   n;
+
+    if (*s < '0' || *s > '9') {
+        return -1;
+    }
+
+    errno = 0;
+    n = strtoll(s, &end, 10);
+
+    if (errno || end == s || end[0] == '\0' || end[1] != '\0') {
+        return -1;
+    }
+
+    if (*end == 'w' && n <= KEYGEN_GRACE_MAX / 7) {
+        n *= 7;
+
+    } else if (*end != 'd') {
+        return -1;
+    }
+
+    if (n < 1 || n > KEYGEN_GRACE_MAX) {
+        return -1;
+    }
+
+    *days = n;
+
+    return 0;
+}
+
+
+static void
+keygen_date(long long t, char *buf, size_t size)
+{
+    time_t     tt;
+    struct tm  tm;
+
+    tt = (time_t) t;
+    gmtime_r(&tt, &tm);
+    strftime(buf, size, "%Y-%m-%d", &tm);
+}
+
+
+/*
+ * The record line (without its LF) with its expires= field set to date:
+ * an old one taken out, the new one after the last field and before a
+ * trailing comment.  out has room for len + sizeof(" expires=") + 10 + 1.
+ * Returns the length written.
+ */
+static size_t
+keygen_set_expires(const char *line, size_t len, const char *date,
+    char *out)
+{
+    size_t       n, i;
+    const char  *p, *end, *f, *fend, *comment, *last;
+
+    end = line + len;
+
+    if (end > line && end[-1] == '\r') {
+        end--;
+    }
+
+    /* the comment: a field that starts with "#", after the hash field */
+    comment = end;
+    last = line;
+
+    for (p = line, i = 0; p < end; i++) {
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == end) {
+            break;
+        }
+
+        if (i >= 2 && *p == '#') {
+            comment = p;
+            break;
+        }
+
+        while (p < end && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        last = p;
+    }
+
+    /* every field up to the last one, each with the blanks before it */
+    n = 0;
+
+    for (p = line; p < last; p = fend) {
+        f = p;
+
+        while (f < last && (*f == ' ' || *f == '\t')) {
+            f++;
+        }
+
+        fend = f;
+
+        while (fend < last && *fend != ' ' && *fend != '\t') {
+            fend++;
+        }
+
+        if (fend - f > 8 && memcmp(f, "expires=", 8) == 0) {
+            continue;
+        }
+
+        memcpy(out + n, p, (size_t) (fend - p));
+        n += (size_t) (fend - p);
+    }
+
+    n += (size_t) sprintf(out + n, " expires=%s", date);
+
+    if (comment < end) {
+        out[n++] = ' ';
+        memcpy(out + n, comment, (size_t) (end - comment));
+        n += (size_t) (end - comment);
+    }
+
+    return n;
+}
+
+
+/* the fields of the new key: the old one's identity, the new expiry */
+static int
+keygen_new_fields(const compliance_apikey_rec_t *r, const char *expires,
+    char *fields, size_t size)
+{
+    char    scopes[COMPLIANCE_APIKEY_MAX_SCOPES + 1];
+    size_t  i;
+
+    fields[0] = '\0';
+
+    /* stored space-separated, written with commas */
+    for (i = 0; i < r->scopes_len && i < COMPLIANCE_APIKEY_MAX_SCOPES; i++) {
+        scopes[i] = (r->scopes[i] == ' ') ? ',' : r->scopes[i];
+    }
+
+    scopes[i] = '\0';
+
+    return keygen_add_field(fields, size, "principal", r->principal)
+           || keygen_add_field(fields, size, "org",
+                               r->org_len ? r->org : NULL)
+           || keygen_add_field(fields, size, "scopes",
+                               r->scopes_len ? scopes : NULL)
+           || keygen_add_field(fields, size, "allow",
+                               r->allow.n ? r->allow_text : NULL)
+           || keygen_add_field(fields, size, "expires", expires);
+}
+
+
+/*
+ * A new key for the same principal, org, scopes and allow-list; the old
+ * record gets expires= the first midnight (UTC) at least the grace
+ * period away, unless it expires sooner already.  Both records are
+ * written in one file change, the new one right after the old with a
+ * comment saying what replaced what.
+ */
+static int
+keygen_rotate(const keygen_args_t *a)
+{
+    int                             lock, exists, rc, i;
+    char                           *buf, *out;
+    char                            err[KEYGEN_ERRLEN], date[16], today[16];
+    char                            text[COMPLIANCE_APIKEY_TEXT_LEN + 1];
+    char                            head[COMPLIANCE_APIKEY_HEAD_LEN + 1];
+    char                            fields[COMPLIANCE_APIKEY_MAX_LINE + 1];
+    char                            principal[COMPLIANCE_APIKEY_MAX_VALUE
+                                              + 1];
+    const char                     *grace;
+    int                             sooner;
+    size_t                          len, olen, target, flen, size;
+    size_t                          start, next;
+    long long                       days, now, until;
+    struct stat                     st;
+    compliance_apikey_set_t         set;
+    const compliance_apikey_rec_t  *r, *nr;
+
+    rc = 1;
+    buf = NULL;
+    out = NULL;
+    text[0] = '\0';
+
+    if (keygen_id_arg("rotate", a->rotate) != 0) {
+        return 1;
+    }
+
+    grace = a->grace ? a->grace : KEYGEN_GRACE_DEFAULT;
+
+    if (keygen_grace(grace, &days) != 0) {
+        keygen_error("invalid --grace \"%s\": a number of days (\"7d\") "
+                     "or weeks (\"2w\"), 1 day to %d days", grace,
+                     KEYGEN_GRACE_MAX);
+        return 1;
+    }
+
+    now = (long long) time(NULL);
+
+    /* the key works until 00:00 UTC of its expires= date */
+    until = (now + days * KEYGEN_DAY + KEYGEN_DAY - 1)
+            / KEYGEN_DAY * KEYGEN_DAY;
+
+    if (keygen_future(a->expires) != 0) {
+        return 1;
+    }
+
+    lock = keygen_lock(a->file);
+    if (lock == -1) {
+        return 1;
+    }
+
+    if (keygen_read_set(a->file, &buf, &len, &st, &exists, &set) != 0) {
+        goto done;
+    }
+
+    r = compliance_apikey_set_find(&set, (u_char *) a->rotate,
+                                   COMPLIANCE_APIKEY_ID_LEN);
+    if (r == NULL) {
+        compliance_apikey_set_free(&set);
+        keygen_error("no key with id \"%s\" in \"%s\"", a->rotate, a->file);
+        goto done;
+    }
+
+    if (r->expires && r->expires <= now) {
+        compliance_apikey_set_free(&set);
+        keygen_error("key %s has expired already: make a new key with "
+                     "--principal", a->rotate);
+        goto done;
+    }
+
+    /* never longer than it had: a grace period only shortens a life */
+    sooner = (r->expires && r->expires < until);
+
+    if (sooner) {
+        until = r->expires;
+    }
+
+    target = r->line;
+    snprintf(principal, sizeof(principal), "%s", r->principal);
+
+    if (keygen_new_fields(r, a->expires, fields, sizeof(fields)) != 0) {
+        compliance_apikey_set_free(&set);
+        goto done;
+    }
+
+    i = keygen_new_key(&set, text, head);
+    compliance_apikey_set_free(&set);
+
+    if (i != 0) {
+        goto done;
+    }
+
+    keygen_date(until, date, sizeof(date));
+    keygen_date(now, today, sizeof(today));
+
+    flen = strlen(fields);
+    size = len + sizeof(" expires=YYYY-MM-DD") + 1
+           + sizeof("# xxxxxxxxxxxx replaces xxxxxxxxxxxx: rotated "
+                    "YYYY-MM-DD, xxxxxxxxxxxx expires YYYY-MM-DD\n")
+           + COMPLIANCE_APIKEY_HEAD_LEN + flen + 2;
+
+    out = malloc(size);
+    if (out == NULL) {
+        keygen_error("out of memory");
+        goto done;
+    }
+
+    /* the lines before the record, the three new lines, the rest */
+    keygen_line(buf, len, target, &start, &next);
+
+    memcpy(out, buf, start);
+    olen = start;
+
+    olen += keygen_set_expires(buf + start, next - start
+                               - (buf[next - 1] == '\n'), date, out + olen);
+
+    olen += (size_t) sprintf(out + olen, "\n# %.*s replaces %s: "
+                             "rotated %s, %s expires %s\n",
+                             COMPLIANCE_APIKEY_ID_LEN, head, a->rotate,
+                             today, a->rotate, date);
+
+    memcpy(out + olen, head, COMPLIANCE_APIKEY_HEAD_LEN);
+    olen += COMPLIANCE_APIKEY_HEAD_LEN;
+    memcpy(out + olen, fields, flen);
+    olen += flen;
+    out[olen++] = '\n';
+
+    memcpy(out + olen, buf + next, len - next);
+    olen += len - next;
+
+    /* What is written must load in nginx, with both keys as meant. */
+    if (compliance_apikey_set_parse(&set, (u_char *) out, olen, err,
+                                    sizeof(err))
+        != 0)
+    {
+        keygen_error("refusing to write an invalid file: %s", err);
+        goto done;
+    }
+
+    r = compliance_apikey_set_find(&set, (u_char *) a->rotate,
+                                   COMPLIANCE_APIKEY_ID_LEN);
+    nr = compliance_apikey_set_find(&set, (u_char *) head,
+                                    COMPLIANCE_APIKEY_ID_LEN);
+
+    if (r == NULL || nr == NULL || r->expires != until
+        || strcmp(r->principal, nr->principal) != 0
+        || strcmp(r->org, nr->org) != 0
+        || strcmp(r->scopes, nr->scopes) != 0
+        || strcmp(r->allow_text, nr->allow_text) != 0)
+    {
+        compliance_apikey_set_free(&set);
+        keygen_error("refusing to write: the rotated records do not read "
+                     "back as meant");
+        goto done;
+    }
+
+    compliance_apikey_set_free(&set);
+
+    if (keygen_write(a->file, out, olen, &st, exists) != 0) {
+        goto done;
+    }
+
+    if (keygen_show_key(text, head) != 0) {
+        goto done;
+    }
+
+    fprintf(stderr, KEYGEN_NAME ": new key %.*s for principal \"%s\", "
+            "with the org, scopes and allow-list of %s%s%s\n",
+            COMPLIANCE_APIKEY_ID_LEN, head, principal, a->rotate,
+            a->expires ? ", expires " : "", a->expires ? a->expires : "");
+    if (sooner) {
+        fprintf(stderr, KEYGEN_NAME ": old key %s expires %s (its own "
+                "date, sooner than the grace period %s); reload nginx to "
+                "apply\n", a->rotate, date, grace);
+
+    } else {
+        fprintf(stderr, KEYGEN_NAME ": old key %s expires %s (grace %s); "
+                "reload nginx to apply\n", a->rotate, date, grace);
+    }
+
+    rc = 0;
+
+done:
+
+    OPENSSL_cleanse(text, sizeof(text));
     free(buf);
     free(out);
     close(lock);
@@ -908,6 +1403,10 @@ main(int argc, char **argv)
 
     if (a.revoke) {
         return keygen_revoke(&a);
+    }
+
+    if (a.rotate) {
+        return keygen_rotate(&a);
     }
 
     return keygen_generate(&a);

@@ -1281,6 +1281,8 @@ enum {
     CK_CERT_EXPIRY,
     CK_ERROR_PAGES,
     CK_MFA,
+    CK_AUDIT_CHECKPOINTS,
+    CK_VAULT_AGE,
     CK_N
 };
 
@@ -1346,10 +1348,17 @@ static const check_def_t  checks[CK_N] = {
       "protected location without compliance_error_pages (checked by "
       "nginx -t)",
       "CC6.1", "6.2.4", "-", "Art. 32(1)(b)" },
-    { "mfa", 0,
-      "sensitive location without compliance_require_mfa (checked by "
-      "nginx -t)",
+    { "mfa", 1,
+      "sensitive location without compliance_require_mfa",
       "CC6.1", "8.4.2", "164.312(d)", "Art. 32(1)(b)" },
+    { "audit_checkpoints", 1,
+      "chained trail whose checkpoints reach no lasting error_log "
+      "(every main-level error_log is /dev/null or memory:)",
+      "CC7.2", "10.3.2", "164.312(b)", "Art. 32(1)(b)" },
+    { "vault_age", 0,
+      "vault secret older than compliance_vault max_age, or of unknown "
+      "age (the vault is not in the config text: nginx -t checks it)",
+      "CC6.1", "3.7.4, 8.6.3", "164.308(a)(5)(ii)(D)", "Art. 32(1)(b)" },
 };
 
 
@@ -1589,6 +1598,13 @@ check_location(posture_t *ps, conf_scope_t *sc, conf_server_t *sv,
         posture_note(ps, CK_AUTH_FAILURE,
                      scope_find(sc, "compliance_auth_failure_limit") == NULL,
                      sv->name, loc, file, line);
+
+        /* evaluated for sensitive locations only, as nginx -t does */
+        if (scope_find(sc, "compliance_audit_sensitive") != NULL) {
+            posture_note(ps, CK_MFA,
+                         scope_find(sc, "compliance_require_mfa") == NULL,
+                         sv->name, loc, file, line);
+        }
     }
 
     if (sv->plain) {
@@ -1704,8 +1720,43 @@ audit_log_anywhere(conf_stmt_t *b)
 }
 
 
+/*
+ * Whether the main level has an error log that keeps the chain's
+ * checkpoints: no error_log at all (nginx's default file), or one that is
+ * neither /dev/null nor memory:.
+ */
+static int
+lasting_error_log(conf_stmt_t *root)
+{
+    int           seen;
+    size_t        i;
+    conf_stmt_t  *s;
+
+    seen = 0;
+
+    for (i = 0; i < root->nchildren; i++) {
+        s = root->children[i];
+
+        if (s->block || s->nargs < 2 || strcmp(s->args[0], "error_log") != 0)
+        {
+            continue;
+        }
+
+        seen = 1;
+
+        if (strcmp(s->args[1], "/dev/null") != 0
+            && strncmp(s->args[1], "memory:", sizeof("memory:") - 1) != 0)
+        {
+            return 1;
+        }
+    }
+
+    return !seen;
+}
+
+
 static void
-check_http(posture_t *ps, conf_stmt_t *http)
+check_http(posture_t *ps, conf_stmt_t *root, conf_stmt_t *http)
 {
     int            nlocs, ssl_on, l;
     size_t         i, j;
@@ -1739,6 +1790,11 @@ check_http(posture_t *ps, conf_stmt_t *http)
     if (l) {
         posture_note(ps, CK_AUDIT_CHAIN, c == NULL, NULL, NULL, http->file,
                      http->line);
+    }
+
+    if (l && c) {
+        posture_note(ps, CK_AUDIT_CHECKPOINTS, !lasting_error_log(root),
+                     NULL, NULL, c->file, c->line);
     }
 
     for (i = 0; i < http->nchildren; i++) {
@@ -1921,7 +1977,7 @@ conf_report(conf_t *cf)
         if (cf->root->children[i]->block
             && strcmp(cf->root->children[i]->args[0], "http") == 0)
         {
-            check_http(&ps, cf->root->children[i]);
+            check_http(&ps, cf->root, cf->root->children[i]);
         }
     }
 

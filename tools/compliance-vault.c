@@ -2,7 +2,8 @@
  * compliance-vault: manages the encrypted upstream-credential vault.
  *
  *   compliance-vault genkey K
- *   compliance-vault --vault F --key K set NAME     (secret on stdin)
+ *   compliance-vault --vault F --key K set [--created DATE] NAME
+ *                                                  (secret on stdin)
  *   compliance-vault --vault F --key K list
  *   compliance-vault --vault F --key K remove NAME
  *   compliance-vault --vault F --key K rekey --new-key K2
@@ -42,6 +43,7 @@ typedef struct {
     const char  *vault;
     const char  *key;
     const char  *new_key;
+    const char  *created;
     const char  *cmd;
     const char  *arg;
     int          nargs;
@@ -58,6 +60,8 @@ static int cli_load_vault(const char *path, const u_char *key,
 static int cli_save_vault(const compliance_vault_t *v, const char *path,
     const u_char *key);
 static int cli_read_secret(u_char *buf, size_t size, size_t *len);
+static int cli_created(const char *arg, uint64_t now, uint64_t *created);
+static void cli_time(char *buf, size_t size, uint64_t t);
 static int cli_set(const cli_args_t *a, const u_char *key);
 static int cli_list(const cli_args_t *a, const u_char *key);
 static int cli_remove(const cli_args_t *a, const u_char *key);
@@ -130,8 +134,9 @@ cli_usage(FILE *f)
 {
     fprintf(f,
         "usage: %s genkey KEYFILE\n"
-        "       %s --vault FILE --key KEYFILE set NAME  "
-        "(secret read from stdin)\n"
+        "       %s --vault FILE --key KEYFILE set [--created DATE] NAME\n"
+        "           (the secret read from stdin; DATE: YYYY-MM-DD or "
+        "YYYY-MM-DDTHH:MM:SSZ, UTC)\n"
         "       %s --vault FILE --key KEYFILE list\n"
         "       %s --vault FILE --key KEYFILE remove NAME\n"
         "       %s --vault FILE --key KEYFILE rekey --new-key KEYFILE2\n",
@@ -167,11 +172,15 @@ cli_parse_args(int argc, char **argv, cli_args_t *a)
 
         } else if (strcmp(arg, "--new-key") == 0) {
             opt = &a->new_key;
+
+        } else if (strcmp(arg, "--created") == 0) {
+            opt = &a->created;
         }
 
         if (opt) {
             if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-                fprintf(stderr, "%s: %s needs a file name\n", cli_name, arg);
+                fprintf(stderr, "%s: %s needs %s\n", cli_name, arg,
+                        (opt == &a->created) ? "a date" : "a file name");
                 return CLI_USAGE;
             }
 
@@ -237,6 +246,11 @@ cli_parse_args(int argc, char **argv, cli_args_t *a)
 
     if (a->new_key && strcmp(a->cmd, "rekey") != 0) {
         fprintf(stderr, "%s: --new-key is only for rekey\n", cli_name);
+        return CLI_USAGE;
+    }
+
+    if (a->created && strcmp(a->cmd, "set") != 0) {
+        fprintf(stderr, "%s: --created is only for set\n", cli_name);
         return CLI_USAGE;
     }
 
@@ -457,13 +471,51 @@ cli_read_secret(u_char *buf, size_t size, size_t *len)
 }
 
 
+/* --created: a past date, so an import cannot make a secret look young */
+static int
+cli_created(const char *arg, uint64_t now, uint64_t *created)
+{
+    if (compliance_vault_parse_date((const u_char *) arg, strlen(arg),
+                                    created)
+        != COMPLIANCE_VAULT_OK)
+    {
+        fprintf(stderr, "%s: invalid --created \"%s\": use YYYY-MM-DD or "
+                "YYYY-MM-DDTHH:MM:SSZ (UTC)\n", cli_name, arg);
+        return CLI_USAGE;
+    }
+
+    if (*created > now) {
+        fprintf(stderr, "%s: --created \"%s\" is in the future\n",
+                cli_name, arg);
+        return CLI_USAGE;
+    }
+
+    if (*created == 0) {
+        /* 0 means unknown in the file: the epoch itself is a second on */
+        *created = 1;
+    }
+
+    return CLI_OK;
+}
+
+
 static int
 cli_set(const cli_args_t *a, const u_char *key)
 {
-    int                  rc, lock;
-    size_t               len;
-    u_char               secret[COMPLIANCE_VAULT_MAX_SECRET + 2];
-    compliance_vault_t  *v;
+    int                              rc, lock;
+    char                             when[32];
+    size_t                           len;
+    u_char                           secret[COMPLIANCE_VAULT_MAX_SECRET + 2];
+    uint64_t                         now, created, before;
+    compliance_vault_t              *v;
+    const compliance_vault_entry_t  *e;
+
+    now = (uint64_t) time(NULL);
+    created = 0;
+
+    if (a->created && cli_created(a->created, now, &created) != CLI_OK) {
+        return CLI_USAGE;
+    }
 
     lock = cli_lock(a->vault);
     if (lock == -1) {
@@ -476,13 +528,21 @@ cli_set(const cli_args_t *a, const u_char *key)
         return CLI_FAIL;
     }
 
+    e = compliance_vault_get(v, (const u_char *) a->arg, strlen(a->arg));
+    before = e ? e->created : 0;
+
     len = 0;
     rc = cli_read_secret(secret, sizeof(secret), &len);
 
     if (rc == CLI_OK) {
         rc = compliance_vault_set(v, (const u_char *) a->arg,
-                                  strlen(a->arg), secret, len,
-                                  (uint64_t) time(NULL));
+                                  strlen(a->arg), secret, len, now);
+
+        if (rc == COMPLIANCE_VAULT_OK && created) {
+            rc = compliance_vault_set_created(v, (const u_char *) a->arg,
+                                              strlen(a->arg), created);
+        }
+
         if (rc != COMPLIANCE_VAULT_OK) {
             fprintf(stderr, "%s: cannot set \"%s\": %s\n", cli_name, a->arg,
                     compliance_vault_strerror(rc));
@@ -494,25 +554,57 @@ cli_set(const cli_args_t *a, const u_char *key)
     }
 
     OPENSSL_cleanse(secret, sizeof(secret));
+
+    if (rc == CLI_OK) {
+        e = compliance_vault_get(v, (const u_char *) a->arg,
+                                 strlen(a->arg));
+        cli_time(when, sizeof(when), e->created);
+
+        fprintf(stderr, "%s: set \"%s\" in \"%s\", created %s%s\n",
+                cli_name, a->arg, a->vault, when,
+                (created == 0 && e->created != now)
+                ? (before ? " (the same secret: its age is kept)"
+                          : " (the same secret, of unknown age: give "
+                            "--created DATE)")
+                : "");
+    }
+
     compliance_vault_free(v);
     close(lock);
 
-    if (rc == CLI_OK) {
-        fprintf(stderr, "%s: set \"%s\" in \"%s\"\n", cli_name, a->arg,
-                a->vault);
+    return rc;
+}
+
+
+/* UTC, or "unknown" for 0 */
+static void
+cli_time(char *buf, size_t size, uint64_t t)
+{
+    time_t     tt;
+    struct tm  tm;
+
+    if (t == 0) {
+        snprintf(buf, size, "unknown");
+        return;
     }
 
-    return rc;
+    tt = (time_t) t;
+
+    if (t > (uint64_t) INT64_MAX
+        || gmtime_r(&tt, &tm) == NULL
+        || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    {
+        snprintf(buf, size, "@%llu", (unsigned long long) t);
+    }
 }
 
 
 static int
 cli_list(const cli_args_t *a, const u_char *key)
 {
-    char                             when[32];
+    char                             when[32], age[32];
     size_t                           i, n;
-    time_t                           t;
-    struct tm                        tm;
+    uint64_t                         now, secs;
     compliance_vault_t              *v;
     const compliance_vault_entry_t  *e;
 
@@ -523,22 +615,25 @@ cli_list(const cli_args_t *a, const u_char *key)
 
     n = compliance_vault_count(v);
 
+    now = (uint64_t) time(NULL);
+
     /* a labelled table: one header line, then one entry a line */
-    printf("NAME\tSET_AT\n");
+    printf("NAME\tCREATED\tAGE\n");
 
     for (i = 0; i < n; i++) {
         e = compliance_vault_entry(v, i);
-        t = (time_t) e->set_at;
+        cli_time(when, sizeof(when), e->created);
 
-        if (e->set_at > (uint64_t) INT64_MAX
-            || gmtime_r(&t, &tm) == NULL
-            || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        {
-            snprintf(when, sizeof(when), "@%llu",
-                     (unsigned long long) e->set_at);
+        if (compliance_vault_entry_age(e, now, &secs)) {
+            /* whole days: the unit of a rotation policy */
+            snprintf(age, sizeof(age), "%llud",
+                     (unsigned long long) (secs / 86400));
+
+        } else {
+            snprintf(age, sizeof(age), "unknown");
         }
 
-        printf("%s\t%s\n", (const char *) e->name, when);
+        printf("%s\t%s\t%s\n", (const char *) e->name, when, age);
     }
 
     compliance_vault_free(v);

@@ -75,6 +75,8 @@ static void compliance_jwt_scope_add(const u_char *t, size_t n, u_char *out,
     size_t *pos);
 static void compliance_jwt_scope_escaped(const u_char *raw, size_t n,
     u_char *out, size_t *pos) __attribute__((noinline));
+static size_t compliance_jwt_list(const compliance_jwt_claims_t *c,
+    const compliance_json_member_t *v, u_char *buf, size_t size);
 static void compliance_jwt_scope_value(const compliance_jwt_claims_t *c,
     const compliance_json_member_t *v, u_char *out, size_t *pos);
 
@@ -939,18 +941,13 @@ compliance_jwt_scopes_claim(const compliance_jwt_claims_t *c,
 }
 
 
-size_t
-compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
-    const u_char *claim, size_t clen, u_char *buf, size_t size)
+/* The list value v holds, sized, then written when buf is large enough. */
+
+static size_t
+compliance_jwt_list(const compliance_jwt_claims_t *c,
+    const compliance_json_member_t *v, u_char *buf, size_t size)
 {
-    size_t                           need, pos;
-    const compliance_json_member_t  *v;
-
-    if (c == NULL || c->text == NULL) {
-        return 0;
-    }
-
-    v = compliance_jwt_scopes_claim(c, claim, clen);
+    size_t  need, pos;
 
     need = 0;
     compliance_jwt_scope_value(c, v, NULL, &need);
@@ -961,6 +958,19 @@ compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
     }
 
     return need;
+}
+
+
+size_t
+compliance_jwt_claims_scopes(const compliance_jwt_claims_t *c,
+    const u_char *claim, size_t clen, u_char *buf, size_t size)
+{
+    if (c == NULL || c->text == NULL) {
+        return 0;
+    }
+
+    return compliance_jwt_list(c, compliance_jwt_scopes_claim(c, claim, clen),
+                               buf, size);
 }
 
 
@@ -996,4 +1006,63 @@ compliance_jwt_claims_scopes_text(const compliance_jwt_claims_t *c,
     *len = need;
 
     return c->text + v->value + 1;
+}
+
+
+int
+compliance_jwt_claims_array_has(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, const compliance_jwt_str_t *list,
+    size_t n)
+{
+    int                              type;
+    size_t                           i, len;
+    const u_char                    *p;
+    compliance_json_array_t          a;
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
+        return -1;
+    }
+
+    v = compliance_json_find(c->text, c->members, c->nmembers, name, nlen);
+
+    if (compliance_json_type(c->text, v) != COMPLIANCE_JSON_ARRAY) {
+        return -1;
+    }
+
+    compliance_json_array(&a, c->text, v);
+
+    while ((type = compliance_json_next(&a, &p, &len)) != 0) {
+        if (type != COMPLIANCE_JSON_STRING) {
+            continue;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (compliance_json_str_eq(p, len, list[i].data, list[i].len)) {
+                return (int) i;
+            }
+        }
+    }
+
+    return -1;
+}
+
+
+size_t
+compliance_jwt_claims_array_text(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, u_char *buf, size_t size)
+{
+    const compliance_json_member_t  *v;
+
+    if (c == NULL || c->text == NULL) {
+        return 0;
+    }
+
+    v = compliance_json_find(c->text, c->members, c->nmembers, name, nlen);
+
+    if (compliance_json_type(c->text, v) != COMPLIANCE_JSON_ARRAY) {
+        return 0;
+    }
+
+    return compliance_jwt_list(c, v, buf, size);
 }

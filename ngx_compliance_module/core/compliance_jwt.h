@@ -304,6 +304,26 @@ const u_char *compliance_jwt_claims_scopes_text(
     size_t *len);
 
 /*
+ * For a claim that must be an array of strings (RFC 8176 "amr"): the
+ * index in list[0 .. n) of the first element of the array that equals
+ * an entry (exact bytes, after unescaping), or -1 when the claim is
+ * absent, not an array, or holds none of them.  Other elements are
+ * skipped.
+ */
+int compliance_jwt_claims_array_has(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, const compliance_jwt_str_t *list,
+    size_t n);
+
+/*
+ * The string elements of an array claim, one space apart, those outside
+ * the RFC 6749 scope-token syntax dropped (as compliance_jwt_claims_scopes()
+ * does, but with no other claim and no string form): for records.
+ * Returns the length needed; writes to buf only when it is that large.
+ */
+size_t compliance_jwt_claims_array_text(const compliance_jwt_claims_t *c,
+    const u_char *name, size_t nlen, u_char *buf, size_t size);
+
+/*
  * 1 when JSON text nests objects and arrays at most max deep, else 0.
  * Run before jansson (key files) so hostile input cannot make it recurse
  * deeply.

@@ -92,6 +92,7 @@ typedef struct {
 
 struct compliance_redact_s {
     unsigned                      mask;
+    unsigned                      text;     /* COMPLIANCE_REDACT_TEXT */
     u_char                        trigger[256];
     size_t                        npatterns;
     compliance_redact_pattern_t  *patterns;
@@ -270,9 +271,13 @@ compliance_redact_create(unsigned detector_mask, char *err, size_t errlen)
     unsigned              m;
     compliance_redact_t  *r;
 
-    if (detector_mask & ~(unsigned) COMPLIANCE_REDACT_ALL) {
+    if (detector_mask
+        & ~(unsigned) (COMPLIANCE_REDACT_ALL | COMPLIANCE_REDACT_TEXT))
+    {
         snprintf(err, errlen, "unknown redaction detector bits 0x%x",
-                 detector_mask & ~(unsigned) COMPLIANCE_REDACT_ALL);
+                 detector_mask
+                 & ~(unsigned) (COMPLIANCE_REDACT_ALL
+                                | COMPLIANCE_REDACT_TEXT));
         return NULL;
     }
 
@@ -281,7 +286,8 @@ compliance_redact_create(unsigned detector_mask, char *err, size_t errlen)
         goto nomem;
     }
 
-    r->mask = detector_mask;
+    r->text = detector_mask & COMPLIANCE_REDACT_TEXT;
+    r->mask = detector_mask & COMPLIANCE_REDACT_ALL;
 
     r->scratch = calloc(1, sizeof(compliance_redact_scratch_t));
     if (r->scratch == NULL) {
@@ -302,7 +308,12 @@ compliance_redact_create(unsigned detector_mask, char *err, size_t errlen)
     pcre2_set_match_limit(r->match_ctx, COMPLIANCE_REDACT_MATCH_LIMIT);
     pcre2_set_depth_limit(r->match_ctx, COMPLIANCE_REDACT_DEPTH_LIMIT);
 
-    m = detector_mask;
+    m = r->mask;
+
+    /* free text has no query parameters (see COMPLIANCE_REDACT_TEXT) */
+    if (r->text) {
+        m &= ~(unsigned) COMPLIANCE_REDACT_SECRET_PARAMS;
+    }
 
     for (c = '0'; c <= '9'; c++) {
         if (m & (COMPLIANCE_REDACT_PAN | COMPLIANCE_REDACT_SSN)) {
@@ -330,7 +341,7 @@ compliance_redact_create(unsigned detector_mask, char *err, size_t errlen)
         r->trigger['@'] = COMPLIANCE_REDACT_T_EMAIL;
     }
 
-    if (m & COMPLIANCE_REDACT_PARAMS) {
+    if ((m & COMPLIANCE_REDACT_PARAMS) && !r->text) {
         r->trigger['?'] = COMPLIANCE_REDACT_T_PARAM;
         r->trigger['&'] = COMPLIANCE_REDACT_T_PARAM;
         r->trigger[';'] = COMPLIANCE_REDACT_T_PARAM;
@@ -761,6 +772,31 @@ compliance_redact_digits(const compliance_redact_t *r, const u_char *in,
     int     c;
     size_t  g, n, end, next, gend;
 
+    /*
+     * The common case, a number in text ("id":884210, a timestamp): raw
+     * digits ended by a byte that neither joins groups nor encodes one
+     * are never an SSN, and a card only with 13 to 19 digits starting
+     * with 2 to 6.  Anything else takes the full path below.
+     */
+    if (in[i] >= '0' && in[i] <= '9') {
+        for (g = i + 1; g < len && in[g] >= '0' && in[g] <= '9'; g++) {
+            /* void */
+        }
+
+        if (g == len || (in[g] != '%' && !compliance_redact_sep(in[g], 1))) {
+            n = g - i;
+
+            if (!(r->mask & COMPLIANCE_REDACT_PAN)
+                || n < COMPLIANCE_REDACT_PAN_MIN
+                || n > COMPLIANCE_REDACT_PAN_MAX
+                || in[i] < '2' || in[i] > '6')
+            {
+                *skip = g;
+                return 0;
+            }
+        }
+    }
+
     if ((r->mask & COMPLIANCE_REDACT_SSN)
         && compliance_redact_ssn(in, len, i, &end))
     {
@@ -1111,7 +1147,7 @@ compliance_redact_builtin(const compliance_redact_t *r, const u_char *in,
         return 0;
     }
 
-    if (pos == 0 && (r->mask & COMPLIANCE_REDACT_PARAMS)
+    if (pos == 0 && (r->mask & COMPLIANCE_REDACT_PARAMS) && !r->text
         && compliance_redact_param(r, in, len, 0, &bit, &s, &e))
     {
         compliance_redact_set(m, bit, s, e);
@@ -1523,4 +1559,112 @@ compliance_redact_apply(const compliance_redact_t *r, const u_char *in,
     }
 
     return o;
+}
+
+
+int
+compliance_redact_span(const compliance_redact_t *r, const u_char *in,
+    size_t len, size_t pos, size_t *start, size_t *end, unsigned *bit)
+{
+    compliance_redact_match_t            m;
+    const compliance_redact_detector_t  *d;
+
+    if (pos >= len) {
+        return 0;
+    }
+
+    if (pos == 0) {
+        compliance_redact_reset(r, in, len);
+    }
+
+    if (!compliance_redact_next(r, in, len, pos, &m)) {
+        return 0;
+    }
+
+    *start = m.start;
+    *end = m.end;
+    *bit = 0;
+
+    for (d = compliance_redact_detectors; d->name; d++) {
+        if ((const u_char *) d->tag == m.tag) {
+            *bit = d->bit;
+            break;
+        }
+    }
+
+    return 1;
+}
+
+
+void
+compliance_redact_joins(const compliance_redact_t *r, u_char joins[256])
+{
+    int       c;
+    unsigned  cl, m;
+
+    m = r->mask;
+    cl = 0;
+
+    /* what each detector's scanner reads through, or looks at around */
+    if (m & (COMPLIANCE_REDACT_PAN | COMPLIANCE_REDACT_SSN)) {
+        cl |= COMPLIANCE_REDACT_C_DIGIT | COMPLIANCE_REDACT_C_HEX;
+    }
+
+    if (m & (COMPLIANCE_REDACT_JWT | COMPLIANCE_REDACT_API_KEY)) {
+        cl |= COMPLIANCE_REDACT_C_B64URL;
+    }
+
+    if (m & COMPLIANCE_REDACT_BEARER) {
+        cl |= COMPLIANCE_REDACT_C_ALPHA | COMPLIANCE_REDACT_C_DIGIT
+              | COMPLIANCE_REDACT_C_TOKEN68;
+    }
+
+    if (m & COMPLIANCE_REDACT_EMAIL) {
+        cl |= COMPLIANCE_REDACT_C_LOCAL | COMPLIANCE_REDACT_C_DOMAIN;
+    }
+
+    for (c = 0; c < 256; c++) {
+        joins[c] = (compliance_redact_cclass[c] & cl) != 0;
+    }
+
+    if (m & (COMPLIANCE_REDACT_PAN | COMPLIANCE_REDACT_SSN)) {
+        for (c = 0; c < 256; c++) {
+            if (compliance_redact_sep(c, 1)) {
+                joins[c] = 1;
+            }
+        }
+    }
+
+    if (m & COMPLIANCE_REDACT_JWT) {
+        joins['.'] = 1;
+    }
+
+    if (m & COMPLIANCE_REDACT_BEARER) {
+        joins[' '] = 1;
+        joins['\t'] = 1;
+        joins['\r'] = 1;
+        joins['\n'] = 1;
+        joins['+'] = 1;
+        joins['='] = 1;
+    }
+
+    if (m & COMPLIANCE_REDACT_EMAIL) {
+        joins['@'] = 1;
+    }
+
+    /* %XX stands for any byte: its three (or five) bytes all join */
+    if (m) {
+        joins['%'] = 1;
+
+        for (c = 0; c < 256; c++) {
+            if (compliance_token_hex(c) >= 0) {
+                joins[c] = 1;
+            }
+        }
+    }
+
+    /* operator patterns may match anything: no byte separates */
+    if (r->npatterns) {
+        memset(joins, 1, 256);
+    }
 }

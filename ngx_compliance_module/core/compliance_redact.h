@@ -39,6 +39,15 @@
 
 #define COMPLIANCE_REDACT_ALL            0x007f
 
+/*
+ * A flag for compliance_redact_create(): the input is free text (a
+ * response body), not a URI or a query string, so no query-parameter
+ * detector runs (secret_params is ignored, ssn matches only its NNN-NN-
+ * NNNN shape): a parameter's value runs to the next '&', which in a body
+ * may be anywhere.
+ */
+#define COMPLIANCE_REDACT_TEXT           0x0100
+
 /* SPEC section 4: every detector except email */
 #define COMPLIANCE_REDACT_DEFAULT                                            \
     (COMPLIANCE_REDACT_PAN | COMPLIANCE_REDACT_SSN | COMPLIANCE_REDACT_JWT   \
@@ -106,6 +115,28 @@ size_t compliance_redact_len(const compliance_redact_t *r, const u_char *in,
  */
 size_t compliance_redact_apply(const compliance_redact_t *r,
     const u_char *in, size_t len, u_char *out, size_t size);
+
+
+/*
+ * The matches one at a time, for callers that write their own
+ * replacement (the response filter keeps a card's last four digits):
+ * first call with pos 0, then with pos = the previous *end.  Returns 1
+ * with the span and the detector's bit (0 for an operator pattern), 0
+ * when there is no more.  The spans are those compliance_redact_apply()
+ * replaces.
+ */
+int compliance_redact_span(const compliance_redact_t *r, const u_char *in,
+    size_t len, size_t pos, size_t *start, size_t *end, unsigned *bit);
+
+/*
+ * joins[c] = 1 for every byte that a match of r's built-in detectors can
+ * hold or that its scanners look at around a match (digits, separators,
+ * %XX, ...).  A byte with joins[c] == 0 separates: no match spans it and
+ * no scanner reads across it, so text cut just after such a byte
+ * redacts, in two calls, exactly as it does in one.  With an operator
+ * pattern every byte joins.  compliance_redact_stream.c cuts there.
+ */
+void compliance_redact_joins(const compliance_redact_t *r, u_char joins[256]);
 
 
 #endif /* _COMPLIANCE_REDACT_H_INCLUDED_ */

@@ -37,13 +37,13 @@
 #define COMPLIANCE_SCHEMA_ABORT       2
 
 /* type bits */
-#define COMPLIANCE_SCHEMA_T_NULL      0x01
-#define COMPLIANCE_SCHEMA_T_BOOLEAN   0x02
-#define COMPLIANCE_SCHEMA_T_OBJECT    0x04
-#define COMPLIANCE_SCHEMA_T_ARRAY     0x08
-#define COMPLIANCE_SCHEMA_T_NUMBER    0x10
-#define COMPLIANCE_SCHEMA_T_STRING    0x20
-#define COMPLIANCE_SCHEMA_T_INTEGER   0x40
+#define COMPLIANCE_SCHEMA_T_NULL      COMPLIANCE_SCHEMA_TYPE_NULL
+#define COMPLIANCE_SCHEMA_T_BOOLEAN   COMPLIANCE_SCHEMA_TYPE_BOOLEAN
+#define COMPLIANCE_SCHEMA_T_OBJECT    COMPLIANCE_SCHEMA_TYPE_OBJECT
+#define COMPLIANCE_SCHEMA_T_ARRAY     COMPLIANCE_SCHEMA_TYPE_ARRAY
+#define COMPLIANCE_SCHEMA_T_NUMBER    COMPLIANCE_SCHEMA_TYPE_NUMBER
+#define COMPLIANCE_SCHEMA_T_STRING    COMPLIANCE_SCHEMA_TYPE_STRING
+#define COMPLIANCE_SCHEMA_T_INTEGER   COMPLIANCE_SCHEMA_TYPE_INTEGER
 
 /* boolean schemas */
 #define COMPLIANCE_SCHEMA_B_NONE      0
@@ -571,6 +571,67 @@ failed:
     compliance_schema_free(s);
 
     return NULL;
+}
+
+
+/* a schema behind its "$ref"s (compiled: no cycle of bare "$ref"s) */
+static const compliance_schema_node_t *
+compliance_schema_deref(const compliance_schema_node_t *n)
+{
+    size_t  hops;
+
+    for (hops = 0; n != NULL && n->ref != NULL && hops < 64; hops++) {
+        n = n->ref;
+    }
+
+    return (n != NULL && n->ref == NULL) ? n : NULL;
+}
+
+
+unsigned
+compliance_schema_property_types(const compliance_schema_t *s,
+    const u_char *name, size_t len, unsigned *items)
+{
+    size_t                           i;
+    const compliance_schema_node_t  *n, *p, *it;
+
+    *items = 0;
+
+    n = compliance_schema_deref(s->root);
+    if (n == NULL) {
+        return 0;
+    }
+
+    p = NULL;
+
+    for (i = 0; i < n->nprops; i++) {
+        if (n->props[i].len == len
+            && (len == 0 || memcmp(n->props[i].name, name, len) == 0))
+        {
+            p = n->props[i].schema;
+            break;
+        }
+    }
+
+    if (p == NULL) {
+        p = n->additional_props;
+    }
+
+    p = compliance_schema_deref(p);
+
+    if (p == NULL || !compliance_schema_has(p, TYPE)) {
+        return 0;
+    }
+
+    if (p->items != NULL && !p->items_array) {
+        it = compliance_schema_deref(p->items);
+
+        if (it != NULL && compliance_schema_has(it, TYPE)) {
+            *items = it->types;
+        }
+    }
+
+    return p->types;
 }
 
 

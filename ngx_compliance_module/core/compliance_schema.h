@@ -76,6 +76,16 @@
 #define COMPLIANCE_SCHEMA_ENOMEM          -1
 
 
+/* instance types, as compliance_schema_property_types() reports them */
+#define COMPLIANCE_SCHEMA_TYPE_NULL        0x01
+#define COMPLIANCE_SCHEMA_TYPE_BOOLEAN     0x02
+#define COMPLIANCE_SCHEMA_TYPE_OBJECT      0x04
+#define COMPLIANCE_SCHEMA_TYPE_ARRAY       0x08
+#define COMPLIANCE_SCHEMA_TYPE_NUMBER      0x10
+#define COMPLIANCE_SCHEMA_TYPE_STRING      0x20
+#define COMPLIANCE_SCHEMA_TYPE_INTEGER     0x40
+
+
 typedef struct compliance_schema_s  compliance_schema_t;
 
 
@@ -120,6 +130,18 @@ void compliance_schema_free(compliance_schema_t *s);
 size_t compliance_schema_nwarnings(const compliance_schema_t *s);
 const char *compliance_schema_warning(const compliance_schema_t *s,
     size_t i);
+
+/*
+ * The types the root schema allows for its member name (its
+ * "properties" entry, else "additionalProperties"), from that schema's
+ * own "type" keyword after following "$ref"s: COMPLIANCE_SCHEMA_TYPE_*
+ * bits, 0 when nothing says (no such schema, or no "type").  *items gets
+ * the same for the schema's "items" when it is one schema (0 otherwise).
+ * For building an instance from untyped text (query arguments, SPEC
+ * 11) before validating it; the validation still checks everything.
+ */
+unsigned compliance_schema_property_types(const compliance_schema_t *s,
+    const u_char *name, size_t len, unsigned *items);
 
 /*
  * Validates instance.  With res NULL only the answer is computed (the

@@ -17,12 +17,15 @@
 #include <openssl/rand.h>
 
 #include "compliance_vault.h"
+#include "compliance_apikey.h"
 #include "compliance_io.h"
 
 
 /* Bytes an entry takes in the table besides its name and secret. */
-#define COMPLIANCE_VAULT_ENTRY_FIXED  (2 + 8 + 4)
-#define COMPLIANCE_VAULT_ENTRY_MIN    (COMPLIANCE_VAULT_ENTRY_FIXED + 2)
+#define COMPLIANCE_VAULT_ENTRY_FIXED    (2 + 8 + 8 + 4)
+#define COMPLIANCE_VAULT_ENTRY_FIXED_1  (2 + 8 + 4)
+/* the smallest entry of either version: bounds the count */
+#define COMPLIANCE_VAULT_ENTRY_MIN    (COMPLIANCE_VAULT_ENTRY_FIXED_1 + 2)
 #define COMPLIANCE_VAULT_OVERHEAD                                             \
     (COMPLIANCE_VAULT_HEADER_LEN + COMPLIANCE_VAULT_TAG_LEN)
 #define COMPLIANCE_VAULT_MAX_TABLE                                            \
@@ -52,8 +55,8 @@ static uint32_t compliance_vault_get_u32(const u_char *p);
 static uint64_t compliance_vault_get_u64(const u_char *p);
 static u_char *compliance_vault_put_u32(u_char *p, uint32_t n);
 static u_char *compliance_vault_put_u64(u_char *p, uint64_t n);
-static int compliance_vault_parse(compliance_vault_t *v, const u_char *p,
-    size_t len, char *err, size_t errlen);
+static int compliance_vault_parse(compliance_vault_t *v, unsigned version,
+    const u_char *p, size_t len, char *err, size_t errlen);
 static int compliance_vault_serialize(const compliance_vault_t *v,
     u_char **out, size_t *outlen);
 static int compliance_vault_write_all(int fd, const u_char *p, size_t len);
@@ -417,6 +420,16 @@ compliance_vault_seal(const u_char key[COMPLIANCE_VAULT_KEY_LEN],
     const u_char *pt, size_t ptlen, u_char **out, size_t *outlen,
     char *err, size_t errlen)
 {
+    return compliance_vault_seal_version(key, COMPLIANCE_VAULT_VERSION, pt,
+                                         ptlen, out, outlen, err, errlen);
+}
+
+
+int
+compliance_vault_seal_version(const u_char key[COMPLIANCE_VAULT_KEY_LEN],
+    unsigned version, const u_char *pt, size_t ptlen, u_char **out,
+    size_t *outlen, char *err, size_t errlen)
+{
     int      rc;
     u_char  *buf, *p;
 
@@ -438,7 +451,7 @@ compliance_vault_seal(const u_char key[COMPLIANCE_VAULT_KEY_LEN],
     p = buf;
     memcpy(p, compliance_vault_magic, sizeof(compliance_vault_magic));
     p += sizeof(compliance_vault_magic);
-    *p++ = COMPLIANCE_VAULT_VERSION;
+    *p++ = (u_char) version;
     *p++ = 0;
     *p++ = 0;
     *p++ = 0;
@@ -492,6 +505,7 @@ compliance_vault_serialize(const compliance_vault_t *v, u_char **out,
         memcpy(p, e->name, e->name_len);
         p += e->name_len;
         p = compliance_vault_put_u64(p, e->set_at);
+        p = compliance_vault_put_u64(p, e->created);
         p = compliance_vault_put_u32(p, (uint32_t) e->secret_len);
         memcpy(p, e->secret, e->secret_len);
         p += e->secret_len;
@@ -532,14 +546,20 @@ compliance_vault_encode(const compliance_vault_t *v,
 
 
 static int
-compliance_vault_parse(compliance_vault_t *v, const u_char *p, size_t len,
-    char *err, size_t errlen)
+compliance_vault_parse(compliance_vault_t *v, unsigned version,
+    const u_char *p, size_t len, char *err, size_t errlen)
 {
-    size_t                     i, count, nlen, slen;
+    size_t                     i, count, nlen, slen, times, size;
     const u_char              *end;
     compliance_vault_entry_t  *e;
 
     end = p + len;
+
+    /* set_at, and since version 2 the creation time */
+    times = (version == COMPLIANCE_VAULT_VERSION_1) ? 8 : 16;
+
+    /* what the vault serializes to: the current version's layout */
+    size = 4;
 
     if (len < 4) {
         snprintf(err, errlen, "malformed entry table: no entry count");
@@ -577,7 +597,7 @@ compliance_vault_parse(compliance_vault_t *v, const u_char *p, size_t len,
             return COMPLIANCE_VAULT_MALFORMED;
         }
 
-        if ((size_t) (end - p) < nlen + 8 + 4) {
+        if ((size_t) (end - p) < nlen + times + 4) {
             goto short_entry;
         }
 
@@ -605,6 +625,11 @@ compliance_vault_parse(compliance_vault_t *v, const u_char *p, size_t len,
         e->set_at = compliance_vault_get_u64(p);
         p += 8;
 
+        if (version != COMPLIANCE_VAULT_VERSION_1) {
+            e->created = compliance_vault_get_u64(p);
+            p += 8;
+        }
+
         slen = compliance_vault_get_u32(p);
         p += 4;
 
@@ -629,6 +654,8 @@ compliance_vault_parse(compliance_vault_t *v, const u_char *p, size_t len,
         e->secret[slen] = '\0';
         e->secret_len = slen;
         p += slen;
+
+        size += COMPLIANCE_VAULT_ENTRY_FIXED + nlen + slen;
     }
 
     if (p != end) {
@@ -652,7 +679,14 @@ compliance_vault_parse(compliance_vault_t *v, const u_char *p, size_t len,
         }
     }
 
-    v->size = len;
+    if (size > COMPLIANCE_VAULT_MAX_TABLE) {
+        /* a full version 1 file grows by 8 bytes an entry */
+        snprintf(err, errlen, "vault would exceed %d bytes in version %d",
+                 COMPLIANCE_VAULT_MAX_FILE, COMPLIANCE_VAULT_VERSION);
+        return COMPLIANCE_VAULT_TOO_LARGE;
+    }
+
+    v->size = size;
 
     return COMPLIANCE_VAULT_OK;
 
@@ -697,7 +731,9 @@ compliance_vault_open(compliance_vault_t **v,
         return COMPLIANCE_VAULT_TRUNCATED;
     }
 
-    if (buf[4] != COMPLIANCE_VAULT_VERSION) {
+    if (buf[4] != COMPLIANCE_VAULT_VERSION
+        && buf[4] != COMPLIANCE_VAULT_VERSION_1)
+    {
         snprintf(err, errlen, "unknown version %u", (unsigned) buf[4]);
         return COMPLIANCE_VAULT_BAD_VERSION;
     }
@@ -761,7 +797,7 @@ compliance_vault_open(compliance_vault_t **v,
         return COMPLIANCE_VAULT_NOMEM;
     }
 
-    rc = compliance_vault_parse(vault, pt, ctlen, err, errlen);
+    rc = compliance_vault_parse(vault, buf[4], pt, ctlen, err, errlen);
 
     OPENSSL_cleanse(pt, ctlen);
     free(pt);
@@ -1037,6 +1073,14 @@ compliance_vault_set(compliance_vault_t *v, const u_char *name,
 
     if (found) {
         e = &v->entries[i];
+
+        /* a new secret starts a new age; the same one keeps its own */
+        if (e->secret_len != slen
+            || CRYPTO_memcmp(e->secret, secret, slen) != 0)
+        {
+            e->created = set_at;
+        }
+
         OPENSSL_cleanse(e->secret, e->secret_len + 1);
         free(e->secret);
 
@@ -1068,6 +1112,7 @@ compliance_vault_set(compliance_vault_t *v, const u_char *name,
     e->name = n;
     e->name_len = len;
     e->set_at = set_at;
+    e->created = set_at;
     e->secret = s;
     e->secret_len = slen;
 
@@ -1098,6 +1143,88 @@ compliance_vault_remove(compliance_vault_t *v, const u_char *name,
             (v->nentries - i - 1) * sizeof(compliance_vault_entry_t));
 
     v->nentries--;
+
+    return COMPLIANCE_VAULT_OK;
+}
+
+
+int
+compliance_vault_set_created(compliance_vault_t *v, const u_char *name,
+    size_t len, uint64_t created)
+{
+    size_t  i;
+
+    if (name == NULL || !compliance_vault_find(v, name, len, &i)) {
+        return COMPLIANCE_VAULT_NOT_FOUND;
+    }
+
+    v->entries[i].created = created;
+
+    return COMPLIANCE_VAULT_OK;
+}
+
+
+int
+compliance_vault_entry_age(const compliance_vault_entry_t *e, uint64_t now,
+    uint64_t *age)
+{
+    if (e->created == 0) {
+        return 0;
+    }
+
+    *age = (now > e->created) ? now - e->created : 0;
+
+    return 1;
+}
+
+
+/* two decimal digits at p, or -1 */
+static int
+compliance_vault_2digits(const u_char *p)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') {
+        return -1;
+    }
+
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+
+/* the date is the API-key file's "expires=" date, one parser for both */
+int
+compliance_vault_parse_date(const u_char *p, size_t len, uint64_t *t)
+{
+    int        h, mi, s;
+    long long  day;
+
+    if (p == NULL
+        || (len != sizeof("YYYY-MM-DD") - 1
+            && len != sizeof("YYYY-MM-DDTHH:MM:SSZ") - 1)
+        || compliance_apikey_parse_date(p, sizeof("YYYY-MM-DD") - 1, &day)
+           != 0)
+    {
+        return COMPLIANCE_VAULT_INVALID;
+    }
+
+    h = 0;
+    mi = 0;
+    s = 0;
+
+    if (len > sizeof("YYYY-MM-DD") - 1) {
+        if (p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[19] != 'Z') {
+            return COMPLIANCE_VAULT_INVALID;
+        }
+
+        h = compliance_vault_2digits(p + 11);
+        mi = compliance_vault_2digits(p + 14);
+        s = compliance_vault_2digits(p + 17);
+
+        if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) {
+            return COMPLIANCE_VAULT_INVALID;
+        }
+    }
+
+    *t = (uint64_t) day + (uint64_t) (h * 3600 + mi * 60 + s);
 
     return COMPLIANCE_VAULT_OK;
 }

@@ -2,11 +2,11 @@
  * Credential vault: named upstream secrets kept in one AES-256-GCM file.
  * No nginx headers here: this file is shared by the module and the CLIs.
  *
- * File format, version 1 (all integers big-endian):
+ * File format, version 2 (all integers big-endian):
  *
  *   offset  size  field
  *        0     4  magic "CVLT"
- *        4     1  version, 1
+ *        4     1  version, 2 (1 is read too)
  *        5     3  flags/reserved, must be 0
  *        8    12  GCM nonce, fresh RAND_bytes for every write
  *       20     4  ciphertext length N (u32)
@@ -21,8 +21,13 @@
  *
  *   count u32, then count times:
  *     name length u16 (1..128), name ([A-Za-z0-9_.-]),
- *     set_at u64 (unix seconds),
+ *     set_at u64 (unix seconds: the entry's last write),
+ *     created u64 (unix seconds: when this secret was first stored, or
+ *                  the date it was imported with; 0: unknown),
  *     secret length u32 (1..16384), secret bytes.
+ *
+ * Version 1 tables have no "created": such entries read with created 0
+ * (age unknown) and are written back as version 2.
  *
  * Nothing may follow the last entry and names are unique.  Writers emit
  * entries sorted by name (bytewise, then shorter first); readers accept
@@ -42,7 +47,8 @@
 #define COMPLIANCE_VAULT_NONCE_LEN    12
 #define COMPLIANCE_VAULT_TAG_LEN      16
 #define COMPLIANCE_VAULT_HEADER_LEN   24
-#define COMPLIANCE_VAULT_VERSION      1
+#define COMPLIANCE_VAULT_VERSION      2
+#define COMPLIANCE_VAULT_VERSION_1    1
 #define COMPLIANCE_VAULT_MAX_NAME     128
 #define COMPLIANCE_VAULT_MAX_SECRET   16384
 #define COMPLIANCE_VAULT_MAX_FILE     (4 * 1024 * 1024)
@@ -71,6 +77,7 @@ typedef struct {
     u_char    *name;
     size_t     name_len;
     uint64_t   set_at;
+    uint64_t   created;     /* 0: unknown (a version 1 entry) */
     u_char    *secret;
     size_t     secret_len;
 } compliance_vault_entry_t;
@@ -122,10 +129,33 @@ const compliance_vault_entry_t *compliance_vault_entry(
 /*
  * Adds or replaces an entry; the secret is copied.  On failure the vault
  * is unchanged.  COMPLIANCE_VAULT_TOO_LARGE when the file would exceed
- * COMPLIANCE_VAULT_MAX_FILE.
+ * COMPLIANCE_VAULT_MAX_FILE.  A new entry, or a new secret for an entry,
+ * is created at set_at; the same secret set again keeps its creation
+ * time (unknown stays unknown): its age is the secret's, not the write's.
  */
 int compliance_vault_set(compliance_vault_t *v, const u_char *name,
     size_t len, const u_char *secret, size_t slen, uint64_t set_at);
+
+/*
+ * Sets an entry's creation time (an imported secret's real date; 0:
+ * unknown).  COMPLIANCE_VAULT_NOT_FOUND when absent.
+ */
+int compliance_vault_set_created(compliance_vault_t *v, const u_char *name,
+    size_t len, uint64_t created);
+
+/*
+ * The age of an entry's secret at now: 1 with *age (0 for a creation
+ * time after now), or 0 when the creation time is unknown.
+ */
+int compliance_vault_entry_age(const compliance_vault_entry_t *e,
+    uint64_t now, uint64_t *age);
+
+/*
+ * Parses an import date, "YYYY-MM-DD" (00:00 UTC) or
+ * "YYYY-MM-DDTHH:MM:SSZ", years 1970..9999, into unix seconds.
+ * Returns COMPLIANCE_VAULT_OK or COMPLIANCE_VAULT_INVALID.
+ */
+int compliance_vault_parse_date(const u_char *p, size_t len, uint64_t *t);
 
 /* Wipes and removes an entry; COMPLIANCE_VAULT_NOT_FOUND when absent. */
 int compliance_vault_remove(compliance_vault_t *v, const u_char *name,
@@ -140,10 +170,15 @@ const char *compliance_vault_strerror(int rc);
 /*
  * Builds a file image around an arbitrary entry table: used by
  * compliance_vault_encode and by tests that need malformed tables.
+ * compliance_vault_seal writes the current version; _seal_version the
+ * one given (tests of version 1 files).
  */
 int compliance_vault_seal(const u_char key[COMPLIANCE_VAULT_KEY_LEN],
     const u_char *pt, size_t ptlen, u_char **out, size_t *outlen,
     char *err, size_t errlen);
+int compliance_vault_seal_version(const u_char key[COMPLIANCE_VAULT_KEY_LEN],
+    unsigned version, const u_char *pt, size_t ptlen, u_char **out,
+    size_t *outlen, char *err, size_t errlen);
 
 /*
  * The AES-256-GCM primitive of the vault: 96-bit nonce, 128-bit tag.

@@ -37,6 +37,8 @@ static void tb_u64(table_t *t, uint64_t n);
 static void tb_bytes(table_t *t, const void *p, size_t len);
 static void tb_entry(table_t *t, const char *name, uint64_t set_at,
     const char *secret);
+static void tb_entry1(table_t *t, const char *name, uint64_t set_at,
+    const char *secret);
 static void make_small(u_char **buf, size_t *len);
 static int open_image(const u_char *buf, size_t len, const u_char *key,
     char *err);
@@ -64,6 +66,9 @@ static void test_save_load(void **state);
 static void test_gcm_primitive(void **state);
 static void test_wycheproof(void **state);
 static void test_strerror(void **state);
+static void test_created_age(void **state);
+static void test_version_1(void **state);
+static void test_parse_date(void **state);
 
 
 static const u_char  key1[COMPLIANCE_VAULT_KEY_LEN] = {
@@ -117,6 +122,19 @@ tb_bytes(table_t *t, const void *p, size_t len)
 
 static void
 tb_entry(table_t *t, const char *name, uint64_t set_at, const char *secret)
+{
+    tb_u16(t, (unsigned) strlen(name));
+    tb_bytes(t, name, strlen(name));
+    tb_u64(t, set_at);
+    tb_u64(t, set_at);
+    tb_u32(t, (uint32_t) strlen(secret));
+    tb_bytes(t, secret, strlen(secret));
+}
+
+
+/* a version 1 entry: no creation time */
+static void
+tb_entry1(table_t *t, const char *name, uint64_t set_at, const char *secret)
 {
     tb_u16(t, (unsigned) strlen(name));
     tb_bytes(t, name, strlen(name));
@@ -224,7 +242,7 @@ test_roundtrip(void **state)
     assert_int_equal(compliance_vault_encode(v, key1, &img, &len, err,
                                              sizeof(err)),
                      COMPLIANCE_VAULT_OK);
-    assert_memory_equal(img, "CVLT\x01\0\0\0", 8);
+    assert_memory_equal(img, "CVLT\x02\0\0\0", 8);
     assert_null(memmem(img, len, SECRET, strlen(SECRET)));
     assert_null(memmem(img, len, "alpha", 5));
 
@@ -415,10 +433,10 @@ test_unknown_version(void **state)
 
     make_small(&img, &len);
 
-    img[4] = 2;
+    img[4] = 3;
     assert_int_equal(open_image(img, len, key1, err),
                      COMPLIANCE_VAULT_BAD_VERSION);
-    assert_string_equal(err, "unknown version 2");
+    assert_string_equal(err, "unknown version 3");
 
     img[4] = 0;
     assert_int_equal(open_image(img, len, key1, err),
@@ -589,6 +607,7 @@ test_malformed_tables(void **state)
     tb_u16(t, 1);
     tb_bytes(t, "a", 1);
     tb_u64(t, 1);
+    tb_u64(t, 1);
     tb_u32(t, 100);
     tb_bytes(t, SECRET, strlen(SECRET));
     assert_int_equal(open_table(t, err), COMPLIANCE_VAULT_MALFORMED);
@@ -639,6 +658,7 @@ test_malformed_tables(void **state)
     tb_u16(t, 1);
     tb_bytes(t, "a", 1);
     tb_u64(t, 1);
+    tb_u64(t, 1);
     tb_u32(t, COMPLIANCE_VAULT_MAX_SECRET);
     memset(t->buf + t->len, 's', COMPLIANCE_VAULT_MAX_SECRET);
     t->len += COMPLIANCE_VAULT_MAX_SECRET;
@@ -648,6 +668,7 @@ test_malformed_tables(void **state)
     tb_u32(t, 1);
     tb_u16(t, 1);
     tb_bytes(t, "a", 1);
+    tb_u64(t, 1);
     tb_u64(t, 1);
     tb_u32(t, COMPLIANCE_VAULT_MAX_SECRET + 1);
     memset(t->buf + t->len, 's', COMPLIANCE_VAULT_MAX_SECRET + 1);
@@ -1255,6 +1276,202 @@ test_strerror(void **state)
 }
 
 
+/* the age of a secret: kept when the same secret is set again */
+static void
+test_created_age(void **state)
+{
+    char                             err[ERRLEN];
+    u_char                          *img;
+    size_t                           len;
+    uint64_t                         age;
+    compliance_vault_t              *v, *w;
+    const compliance_vault_entry_t  *e;
+
+    (void) state;
+
+    v = compliance_vault_new();
+    assert_non_null(v);
+
+    set_str(v, "a", "one", 100);
+    e = compliance_vault_get(v, (const u_char *) "a", 1);
+    assert_int_equal(e->created, 100);
+    assert_int_equal(e->set_at, 100);
+
+    /* the same secret again: written later, as old as before */
+    set_str(v, "a", "one", 200);
+    e = compliance_vault_get(v, (const u_char *) "a", 1);
+    assert_int_equal(e->created, 100);
+    assert_int_equal(e->set_at, 200);
+
+    /* a new secret (a longer one, then one of the same length) is new */
+    set_str(v, "a", "one-two", 300);
+    e = compliance_vault_get(v, (const u_char *) "a", 1);
+    assert_int_equal(e->created, 300);
+    set_str(v, "a", "one-tw0", 400);
+    e = compliance_vault_get(v, (const u_char *) "a", 1);
+    assert_int_equal(e->created, 400);
+
+    /* an import states its date; unknown stays unknown on a same set */
+    assert_int_equal(compliance_vault_set_created(v, (const u_char *) "a",
+                                                  1, 50),
+                     COMPLIANCE_VAULT_OK);
+    assert_int_equal(compliance_vault_set_created(v, (const u_char *) "b",
+                                                  1, 50),
+                     COMPLIANCE_VAULT_NOT_FOUND);
+    assert_int_equal(e->created, 50);
+
+    assert_int_equal(compliance_vault_entry_age(e, 86450, &age), 1);
+    assert_int_equal(age, 86400);
+    assert_int_equal(compliance_vault_entry_age(e, 10, &age), 1);
+    assert_int_equal(age, 0);
+
+    assert_int_equal(compliance_vault_set_created(v, (const u_char *) "a",
+                                                  1, 0),
+                     COMPLIANCE_VAULT_OK);
+    assert_int_equal(compliance_vault_entry_age(e, 86450, &age), 0);
+    set_str(v, "a", "one-tw0", 500);
+    assert_int_equal(e->created, 0);
+
+    /* both times survive the file */
+    set_str(v, "b", "bee", 600);
+    assert_int_equal(compliance_vault_set_created(v, (const u_char *) "b",
+                                                  1, 7),
+                     COMPLIANCE_VAULT_OK);
+    assert_int_equal(compliance_vault_encode(v, key1, &img, &len, err,
+                                             sizeof(err)),
+                     COMPLIANCE_VAULT_OK);
+    assert_int_equal(compliance_vault_open(&w, key1, img, len, err,
+                                           sizeof(err)),
+                     COMPLIANCE_VAULT_OK);
+    free(img);
+
+    e = compliance_vault_get(w, (const u_char *) "a", 1);
+    assert_int_equal(e->created, 0);
+    assert_int_equal(e->set_at, 500);
+    e = compliance_vault_get(w, (const u_char *) "b", 1);
+    assert_int_equal(e->created, 7);
+    assert_int_equal(e->set_at, 600);
+
+    compliance_vault_free(v);
+    compliance_vault_free(w);
+}
+
+
+/* files of version 1 open, with ages unknown, and are written as 2 */
+static void
+test_version_1(void **state)
+{
+    char                             err[ERRLEN];
+    table_t                         *t;
+    u_char                          *img, *img2;
+    size_t                           len, len2;
+    compliance_vault_t              *v, *w;
+    const compliance_vault_entry_t  *e;
+
+    (void) state;
+
+    t = calloc(1, sizeof(table_t));
+    assert_non_null(t);
+
+    tb_u32(t, 2);
+    tb_entry1(t, "old", 1234, SECRET);
+    tb_entry1(t, "older", 99, "x");
+    assert_int_equal(compliance_vault_seal_version(key1, 1, t->buf, t->len,
+                                                   &img, &len, err,
+                                                   sizeof(err)),
+                     COMPLIANCE_VAULT_OK);
+    assert_int_equal(img[4], 1);
+    assert_int_equal(compliance_vault_open(&v, key1, img, len, err,
+                                           sizeof(err)),
+                     COMPLIANCE_VAULT_OK);
+    free(img);
+
+    e = compliance_vault_get(v, (const u_char *) "old", 3);
+    assert_non_null(e);
+    assert_int_equal(e->set_at, 1234);
+    assert_int_equal(e->created, 0);
+    assert_memory_equal(e->secret, SECRET, strlen(SECRET));
+
+    /* written back as version 2: 8 more bytes an entry */
+    assert_int_equal(compliance_vault_encode(v, key1, &img2, &len2, err,
+                                             sizeof(err)),
+                     COMPLIANCE_VAULT_OK);
+    assert_int_equal(img2[4], COMPLIANCE_VAULT_VERSION);
+    assert_int_equal(len2, len + 16);
+    assert_int_equal(compliance_vault_open(&w, key1, img2, len2, err,
+                                           sizeof(err)),
+                     COMPLIANCE_VAULT_OK);
+    free(img2);
+
+    e = compliance_vault_get(w, (const u_char *) "older", 5);
+    assert_non_null(e);
+    assert_int_equal(e->set_at, 99);
+    assert_int_equal(e->created, 0);
+
+    /* a version 2 table under a version 1 header is malformed */
+    t->len = 0;
+    tb_u32(t, 1);
+    tb_entry(t, "a", 1, SECRET);
+    assert_int_equal(compliance_vault_seal_version(key1, 1, t->buf, t->len,
+                                                   &img, &len, err,
+                                                   sizeof(err)),
+                     COMPLIANCE_VAULT_OK);
+    assert_int_equal(compliance_vault_open(&w, key1, img, len, err,
+                                           sizeof(err)),
+                     COMPLIANCE_VAULT_MALFORMED);
+    assert_null(w);
+    assert_null(strstr(err, SECRET));
+    free(img);
+
+    compliance_vault_free(v);
+    free(t);
+}
+
+
+static void
+test_parse_date(void **state)
+{
+    size_t    i;
+    uint64_t  t;
+
+    static const struct {
+        const char  *in;
+        uint64_t     t;
+    } good[] = {
+        { "1970-01-01", 0 },
+        { "2026-12-04", 1796342400 },
+        { "2000-02-29T23:59:59Z", 951868799 },
+        { "9999-12-31T23:59:59Z", 253402300799ULL },
+    };
+
+    static const char  *bad[] = {
+        "1969-12-31", "2025-02-29", "1900-02-29", "2026-13-01",
+        "2026-04-31", "2026-1-01", "2026+01-01", "-026-01-01",
+        "2026-01-01T24:00:00Z", "2026-01-01T10:60:00Z",
+        "2026-01-01 10:00:00Z", "2026-01-01T10:00:00+", "2026-01-01T",
+        "2026-01-01T1a:00:00Z", ""
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(compliance_vault_parse_date((u_char *) good[i].in,
+                                                     strlen(good[i].in), &t),
+                         COMPLIANCE_VAULT_OK);
+        assert_true(t == good[i].t);
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(compliance_vault_parse_date((u_char *) bad[i],
+                                                     strlen(bad[i]), &t),
+                         COMPLIANCE_VAULT_INVALID);
+    }
+
+    assert_int_equal(compliance_vault_parse_date(NULL, 0, &t),
+                     COMPLIANCE_VAULT_INVALID);
+}
+
+
 int
 main(void)
 {
@@ -1277,7 +1494,11 @@ main(void)
         cmocka_unit_test(test_gcm_primitive),
         cmocka_unit_test(test_wycheproof),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_created_age),
+        cmocka_unit_test(test_version_1),
+        cmocka_unit_test(test_parse_date),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+

@@ -278,7 +278,8 @@ sub make_cert {
 
     my @cmd = ('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
         '-subj', $opt{subj} // '/CN=localhost',
-        '-days', $opt{days} // 2,
+        # beyond 30 days: no certificate_expiry gap, no daily alert record
+        '-days', $opt{days} // 400,
         '-keyout', $key, '-out', $crt);
     push @cmd, '-addext', $opt{addext} if defined $opt{addext};
 
@@ -393,6 +394,33 @@ sub test_config {
     }
 
     return ($rc == 0 ? 1 : 0, $out);
+}
+
+# Writes what "nginx -T" prints of the config (stdout only) to $file, with
+# the sanitizer runtime when the suite runs under ASan; returns true if
+# nginx accepted the config.
+sub dump_config {
+    my ($self, $file, $name) = @_;
+
+    $name //= 'nginx.conf';
+
+    local $?;
+
+    my $pid = fork;
+    die "Test::Compliance: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDOUT, '>', $file or POSIX::_exit(127);
+        open STDERR, '>', '/dev/null';
+        open STDIN, '<', '/dev/null';
+        _sanitizer_env();
+        exec($self->{nginx}, '-T', '-p', "$self->{prefix}/", '-c', $name)
+            or POSIX::_exit(127);
+    }
+
+    waitpid $pid, 0;
+
+    return $? == 0;
 }
 
 # Checks a whole config given as a template without touching nginx.conf
@@ -1800,7 +1828,8 @@ Contents of F<logs/error.log> ('' when missing).
 =item make_cert($name [, subj =E<gt> ..., days =E<gt> ..., addext =E<gt> ...])
 
 Self-signed RSA-2048 certificate with
-C<openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2>;
+C<openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 400>
+(more than 30 days: no posture gap, no run-time alert record);
 writes F<$name.crt> and F<$name.key> (0600) in the prefix and returns
 their paths.  C<Test::Compliance::openssl_available()> tells whether the
 openssl CLI runs.
@@ -1834,6 +1863,12 @@ error.log (those are excluded from the C<finish> check).
 Expands C<$template> into a new file (F<test-config-N.conf>), leaving
 F<nginx.conf> and a running nginx alone, and returns C<test_config> of it:
 the way to check config-time refusals.
+
+=item dump_config($file [, $name])
+
+Writes what C<nginx -T -p prefix/ -c $name> prints on stdout to C<$file>
+(with the ASan runtime preloaded under C<./build.sh asan>); true if nginx
+accepted the config.
 
 =item run(%opt)
 

@@ -202,7 +202,7 @@ my $PY = <<'PY';
 import base64, hashlib, hmac, json, sys, time
 
 import jwt
-from jwt.algorithms import get_default_algorithms, RSAAlgorithm, ECAlgorithm
+from jwt.algorithms import get_default_algorithms, RSAAlgorithm
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -281,7 +281,14 @@ def jwk(op):
     if isinstance(pub, rsa.RSAPublicKey):
         k = json.loads(RSAAlgorithm.to_jwk(pub))
     else:
-        k = json.loads(ECAlgorithm.to_jwk(pub))
+        # RFC 7518 6.2.1.2: coordinates are the full field size; PyJWT 2.6
+        # drops leading zero bytes, which a strict verifier refuses
+        size = (pub.curve.key_size + 7) // 8
+        crv = {256: "P-256", 384: "P-384", 521: "P-521"}[pub.curve.key_size]
+        n = pub.public_numbers()
+        k = {"kty": "EC", "crv": crv,
+             "x": b64(n.x.to_bytes(size, "big")),
+             "y": b64(n.y.to_bytes(size, "big"))}
     for f in ("kid", "alg", "use"):
         if op.get(f) is not None:
             k[f] = op[f]

@@ -21,11 +21,14 @@ sub python_available {
         == 0;
 }
 
-# start_backend($t, $port [, script => 'name.py', args => [...]]): forks
-# the backend (another t/helpers/ script, given its port and args, with
-# script); dies unless it accepts connections within 5 s
+# start_backend($t, $port [, $script]) or
+# start_backend($t, $port, script => 'name.py', args => [...]): forks the
+# backend (a script of t/helpers/, boundary-backend.py unless named, given
+# its port and args); dies unless it accepts connections within 5 s
 sub start_backend {
-    my ($t, $port, %opt) = @_;
+    my ($t, $port, @rest) = @_;
+
+    my %opt = @rest == 1 ? (script => $rest[0]) : @rest;
 
     my $script = $t->repo_root . '/t/helpers/'
         . ($opt{script} // 'boundary-backend.py');
