@@ -545,6 +545,10 @@ ngx_http_compliance_oauth2_fetched(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&o->shpool->mutex);
 
+    ngx_http_compliance_status_count(r,
+        error ? NGX_HTTP_COMPLIANCE_STATUS_OAUTH2_FETCH_ERROR
+              : NGX_HTTP_COMPLIANCE_STATUS_OAUTH2_FETCH_OK);
+
     if (error == NULL) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
                       "compliance: upstream oauth2 \"%V\": token fetched "

@@ -23,7 +23,7 @@
 
 
 #define NGX_HTTP_COMPLIANCE_STATUS_MAGIC    0x54534d43  /* "CMST" */
-#define NGX_HTTP_COMPLIANCE_STATUS_LAYOUT   1
+#define NGX_HTTP_COMPLIANCE_STATUS_LAYOUT   2
 
 /* room for many layouts of the counters, one size for every build */
 #define NGX_HTTP_COMPLIANCE_STATUS_SIZE     (8 * ngx_pagesize)
@@ -222,6 +222,11 @@ static ngx_http_compliance_status_family_t
 
     { "compliance_jwks_fetch_total", "Key set fetches by result.", "result",
       NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_OK, 2,
+      ngx_http_compliance_status_fetch },
+
+    { "compliance_oauth2_token_fetch_total",
+      "Upstream OAuth2 token requests by result.", "result",
+      NGX_HTTP_COMPLIANCE_STATUS_OAUTH2_FETCH_OK, 2,
       ngx_http_compliance_status_fetch },
 
     { NULL, NULL, NULL, 0, 0, NULL }

@@ -168,6 +168,11 @@ http {
             compliance_public "no token for anonymous callers";
             proxy_pass http://127.0.0.1:%%PORT_2%%;
         }
+
+        location = /_status {
+            compliance_public "the test's scraper";
+            compliance_status;
+        }
     }
 }
 EOF
@@ -367,6 +372,17 @@ my @refusals = grep { ($_->{reason} // '') eq 'upstream_credential_unavailable' 
                audit_records();
 cmp_ok(scalar(@refusals), '>=', 8, 'every 502 has its audit record');
 is($refusals[0]{status}, 502, 'the record says 502');
+
+# counted for compliance_status (docs/metrics.md)
+{
+    my $m = req('/_status', headers => [])->{body} // '';
+    my ($ok) = $m =~ /^compliance_oauth2_token_fetch_total\{result="ok"\} (\d+)$/m;
+    my ($err) = $m =~ /^compliance_oauth2_token_fetch_total\{result="error"\} (\d+)$/m;
+    my ($ref) = $m =~ /^compliance_refusals_total\{reason="upstream_credential_unavailable"\} (\d+)$/m;
+    is($ok // -1, 4, 'status: the good token requests counted');
+    is($err // -1, 7, 'status: the failed token requests counted');
+    is($ref // -1, scalar(@refusals), 'status: the 502s counted by reason');
+}
 
 # recovery; no expires_in: used for 300 s
 control($pfail, 'mode?m=noexpiry');
