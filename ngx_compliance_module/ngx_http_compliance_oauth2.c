@@ -14,18 +14,17 @@
 #include "ngx_http_compliance_fetch.h"
 #include "ngx_http_compliance_oauth2.h"
 
+#include "compliance_oauth2.h"
+
 
 #define NGX_HTTP_COMPLIANCE_OAUTH2_MAGIC    0x4832414fU     /* "OA2H" */
 #define NGX_HTTP_COMPLIANCE_OAUTH2_LAYOUT   1
 
 /* the longest token kept; the answer itself is read up to this */
-#define NGX_HTTP_COMPLIANCE_OAUTH2_MAX      COMPLIANCE_JSON_READ_MAX
+#define NGX_HTTP_COMPLIANCE_OAUTH2_MAX      COMPLIANCE_OAUTH2_MAX_ANSWER
 
 /* the slab pool's own pages */
 #define NGX_HTTP_COMPLIANCE_OAUTH2_ROOM     (64 * 1024)
-
-/* a token whose answer has no expires_in is used this long (D96) */
-#define NGX_HTTP_COMPLIANCE_OAUTH2_DEFAULT_LIFE  300
 
 
 typedef struct {
@@ -93,9 +92,6 @@ static u_char *ngx_http_compliance_oauth2_form(u_char *dst, u_char *src,
     size_t len);
 static void ngx_http_compliance_oauth2_fetched(ngx_http_request_t *r,
     ngx_http_compliance_fetch_result_t *res, void *data);
-static const char *ngx_http_compliance_oauth2_parse(u_char *text, size_t len,
-    ngx_str_t *token, time_t *life);
-static ngx_uint_t ngx_http_compliance_oauth2_b64token(u_char *p, size_t len);
 static void ngx_http_compliance_oauth2_alert(ngx_http_request_t *r,
     ngx_http_compliance_oauth2_t *o, const char *error);
 static ngx_int_t ngx_http_compliance_oauth2_init_zone(
@@ -474,6 +470,7 @@ ngx_http_compliance_oauth2_fetched(ngx_http_request_t *r,
 {
     ngx_http_compliance_oauth2_t  *o = data;
 
+    long                              lifetime;
     time_t                            now, life, usable, ahead, until;
     ngx_log_t                        *log;
     ngx_str_t                         token;
@@ -496,10 +493,13 @@ ngx_http_compliance_oauth2_fetched(ngx_http_request_t *r,
     life = 0;
     ngx_str_null(&token);
 
-    if (error == NULL) {
-        error = ngx_http_compliance_oauth2_parse(res->body.data,
-                                                 res->body.len, &token,
-                                                 &life);
+    if (error == NULL
+        && compliance_oauth2_answer_read(res->body.data, res->body.len,
+                                         &token.data, &token.len, &lifetime,
+                                         &error)
+           == 0)
+    {
+        life = (time_t) lifetime;
     }
 
     now = ngx_time();
@@ -585,153 +585,6 @@ done:
     if (res->body.data && res->body.len) {
         ngx_explicit_memzero(res->body.data, res->body.len);
     }
-}
-
-
-/* NULL with the token (inside text) and its lifetime, or why not */
-static const char *
-ngx_http_compliance_oauth2_parse(u_char *text, size_t len, ngx_str_t *token,
-    time_t *life)
-{
-    int                              rc;
-    size_t                           n, cap;
-    long long                        v;
-    const u_char                    *p;
-    compliance_json_member_t        *m;
-    const compliance_json_member_t  *at, *tt, *ei;
-
-    if (len == 0) {
-        return "an empty answer";
-    }
-
-    if (len > COMPLIANCE_JSON_READ_MAX) {
-        return "the answer is over the size cap";
-    }
-
-    cap = len / 6 + 1;
-
-    m = ngx_alloc(cap * sizeof(compliance_json_member_t), ngx_cycle->log);
-    if (m == NULL) {
-        return "out of memory";
-    }
-
-    rc = compliance_json_read(text, len, COMPLIANCE_JSON_DEPTH_MAX, m, cap,
-                              &n);
-
-    if (rc != 0) {
-        ngx_free(m);
-        return "the answer is no JSON object";
-    }
-
-    at = compliance_json_find(text, m, n, (u_char *) "access_token",
-                              sizeof("access_token") - 1);
-    tt = compliance_json_find(text, m, n, (u_char *) "token_type",
-                              sizeof("token_type") - 1);
-    ei = compliance_json_find(text, m, n, (u_char *) "expires_in",
-                              sizeof("expires_in") - 1);
-
-    if (compliance_json_type(text, at) != COMPLIANCE_JSON_STRING
-        || at->value_len == 0)
-    {
-        ngx_free(m);
-        return "the answer has no access_token";
-    }
-
-    token->data = text + at->value + 1;
-    token->len = at->value_len;
-
-    /* RFC 6750 2.1: what a Bearer header carries, and no byte more */
-    if (!ngx_http_compliance_oauth2_b64token(token->data, token->len)) {
-        ngx_free(m);
-        return "the access_token is no RFC 6750 b64token";
-    }
-
-    if (tt != NULL
-        && (compliance_json_type(text, tt) != COMPLIANCE_JSON_STRING
-            || tt->value_len != sizeof("bearer") - 1
-            || ngx_strncasecmp(text + tt->value + 1, (u_char *) "bearer",
-                               sizeof("bearer") - 1)
-               != 0))
-    {
-        ngx_free(m);
-        return "the token_type is not \"Bearer\"";
-    }
-
-    if (ei == NULL) {
-        *life = NGX_HTTP_COMPLIANCE_OAUTH2_DEFAULT_LIFE;
-        ngx_free(m);
-        return NULL;
-    }
-
-    v = -1;
-
-    if (compliance_json_type(text, ei) == COMPLIANCE_JSON_INTEGER) {
-        v = compliance_json_integer(text + ei->value, ei->value_len);
-
-    } else if (compliance_json_type(text, ei) == COMPLIANCE_JSON_STRING
-               && ei->value_len > 0 && ei->value_len <= 9)
-    {
-        /* some servers send it as a string of digits */
-        p = text + ei->value + 1;
-
-        for (v = 0, n = 0; n < ei->value_len; n++) {
-            if (p[n] < '0' || p[n] > '9') {
-                v = -1;
-                break;
-            }
-
-            v = v * 10 + (p[n] - '0');
-        }
-    }
-
-    ngx_free(m);
-
-    /* up to a year */
-    if (v <= 0 || v > 366 * 86400) {
-        return "expires_in is not a number of seconds";
-    }
-
-    *life = (time_t) v;
-
-    return NULL;
-}
-
-
-static ngx_uint_t
-ngx_http_compliance_oauth2_b64token(u_char *p, size_t len)
-{
-    u_char  c;
-    size_t  i;
-
-    if (len > NGX_HTTP_COMPLIANCE_OAUTH2_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = p[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-            || c == '~' || c == '+' || c == '/')
-        {
-            continue;
-        }
-
-        break;
-    }
-
-    /* then "=" padding only, after at least one other byte */
-    if (i == 0) {
-        return 0;
-    }
-
-    for ( /* void */ ; i < len; i++) {
-        if (p[i] != '=') {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
