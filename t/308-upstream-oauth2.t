@@ -25,6 +25,7 @@ use MIME::Base64 ();
 use Time::HiRes qw(sleep time);
 use Test::Compliance;
 use Test::ComplianceBackend qw(start_backend);
+use Test::ComplianceVault qw(run_cli);
 
 my $t = Test::Compliance->new;
 
@@ -38,38 +39,19 @@ sub rnd { join '', map { ('a' .. 'z', 0 .. 9)[rand 36] } 1 .. $_[0] }
 
 my @secrets = ('cs-live-1' . rnd(32) . '+/:%', 'cs-live-2' . rnd(32));
 
-sub run_cli {
-    my ($stdin, @args) = @_;
-
-    my $out = $t->path('cli.out');
-    my $pid = open(my $fh, '|-');
-    die "fork: $!" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDOUT, '>', $out or die;
-        open STDERR, '>&', \*STDOUT or die;
-        exec @args or die "exec $args[0]: $!";
-    }
-
-    print {$fh} $stdin // '';
-    close $fh;
-
-    return ($? >> 8, $t->read_file('cli.out') // '');
-}
-
 sub vault {
     my ($stdin, @args) = @_;
 
-    return run_cli($stdin, $VAULT, '--vault', $t->path('vault.bin'),
+    return run_cli($t, $stdin, $VAULT, '--vault', $t->path('vault.bin'),
                    '--key', $t->path('vault.key'), @args);
 }
 
-my ($rc, $out) = run_cli('', $VAULT, 'genkey', $t->path('vault.key'));
+my ($rc, $out) = run_cli($t, '', $VAULT, 'genkey', $t->path('vault.key'));
 is($rc, 0, 'genkey') or diag($out);
 ($rc, $out) = vault($secrets[0], 'set', 'idp-client');
 is($rc, 0, 'set idp-client') or diag($out);
 
-($rc, $out) = run_cli('', $KEYGEN, '--file', $t->path('keys.txt'),
+($rc, $out) = run_cli($t, '', $KEYGEN, '--file', $t->path('keys.txt'),
                       '--principal', 'alice', '--scopes', 'read');
 my ($alice) = $out =~ /^(ck_\S+)$/m;
 ok($alice, 'api key made') or diag($out);
