@@ -350,6 +350,10 @@ is($alerts[0]{oauth2}, 'flaky', 'alert: names the source');
 is($alerts[0]{token_request}, '/_token_fail', 'alert: names the location');
 is($alerts[0]{error}, 'status 500', 'alert: the first error');
 
+my @named = grep { ($_->{credential_id} // '') eq 'billing' } audit_records();
+cmp_ok(scalar(@named), '>=', 100,
+       'the records of requests sent with a token name credential_id billing');
+
 my @refusals = grep { ($_->{reason} // '') eq 'upstream_credential_unavailable' }
                audit_records();
 cmp_ok(scalar(@refusals), '>=', 8, 'every 502 has its audit record');
