@@ -9,10 +9,11 @@
  * round in microseconds per check.  Nothing here is linked into the
  * module.
  *
- *   bench-graphql [-n checks] [-r rounds]
+ *   bench-graphql [-n checks] [-r rounds] [-p]
  *
  * (defaults 100000 checks, 5 rounds; the 1 MiB document runs a
- * thousandth of the checks).  Run by ./build.sh bench-graphql.
+ * thousandth of the checks; -p prints the query and exits, for timing
+ * the same document over HTTP).  Run by ./build.sh bench-graphql.
  */
 
 #include <stdio.h>
@@ -143,7 +144,7 @@ bench_run(const char *doc, size_t len, long n,
 int
 main(int argc, char **argv)
 {
-    int                           c;
+    int                           c, print;
     long                          n, rounds, r;
     char                         *big, q[4096];
     size_t                        len, blen;
@@ -153,8 +154,9 @@ main(int argc, char **argv)
 
     n = 100000;
     rounds = 5;
+    print = 0;
 
-    while ((c = getopt(argc, argv, "n:r:")) != -1) {
+    while ((c = getopt(argc, argv, "n:r:p")) != -1) {
         switch (c) {
         case 'n':
             n = atol(optarg);
@@ -162,9 +164,12 @@ main(int argc, char **argv)
         case 'r':
             rounds = atol(optarg);
             break;
+        case 'p':
+            print = 1;
+            break;
         default:
             fprintf(stderr, "usage: bench-graphql [-n checks] "
-                    "[-r rounds]\n");
+                    "[-r rounds] [-p]\n");
             return 2;
         }
     }
@@ -180,6 +185,11 @@ main(int argc, char **argv)
     lim.introspection = 0;
 
     len = bench_query(q, sizeof(q));
+
+    if (print) {
+        fwrite(q, 1, len, stdout);
+        return 0;
+    }
 
     blen = (1 << 20) + 16;
     big = malloc(blen);

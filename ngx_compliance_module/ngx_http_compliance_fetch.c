@@ -87,16 +87,11 @@ ngx_http_compliance_fetch_create(ngx_conf_t *cf, ngx_str_t *uri,
 
     ngx_queue_init(&f->waiters);
 
-    /*
-     * the log of the new cycle: cf->cycle->log is still the old cycle's
-     * while the configuration is read, freed after a reload
-     */
+    /* their log is set when armed: cf->cycle->log is the old cycle's */
     f->wake.handler = ngx_http_compliance_fetch_wake;
     f->wake.data = f;
-    f->wake.log = &cf->cycle->new_log;
     f->expire.handler = ngx_http_compliance_fetch_expire;
     f->expire.data = f;
-    f->expire.log = &cf->cycle->new_log;
 
     ngx_http_compliance_fetch_cycle = cf->cycle;
 
@@ -247,6 +242,7 @@ ngx_http_compliance_fetch_start(ngx_http_request_t *r,
     cln->data = fl;
 
     f->flight = fl;
+    f->expire.log = ngx_cycle->log;
     ngx_add_timer(&f->expire, f->timeout);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -417,6 +413,8 @@ ngx_http_compliance_fetch_wait(ngx_http_request_t *r,
     /* held until resumed; nothing runs for it meanwhile */
     r->main->count++;
     r->write_event_handler = ngx_http_request_empty_handler;
+
+    f->wake.log = ngx_cycle->log;
 
     if (f->flight == NULL && !f->wake.timer_set) {
         ngx_add_timer(&f->wake, NGX_HTTP_COMPLIANCE_FETCH_POLL);

@@ -6,6 +6,14 @@
  * one start per interval, a time-out and a size cap, and requests that
  * wait for the end of a fetch parked without blocking their worker.
  * Users: the remote key sets (jwks.c); the OAuth2 upstream tokens.
+ *
+ * The subrequest is a GET of the location with no request header and no
+ * body; what it sends upstream is the location's (proxy_method POST,
+ * proxy_set_header, proxy_set_body with a variable of the user's, which
+ * finds its request through sr->parent, the request that fetched), or,
+ * with a prepare hook (below), what the hook puts in: the OAuth2 token
+ * request is a POST with its own headers and body that way, so that its
+ * client credential is never a variable.
  */
 
 #ifndef _NGX_HTTP_COMPLIANCE_FETCH_H_INCLUDED_

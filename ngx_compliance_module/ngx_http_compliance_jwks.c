@@ -475,6 +475,7 @@ ngx_http_compliance_jwks_fetched(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&jw->shpool->mutex);
 
+    /* compliance_jwks_fetch_total{result} (SPEC 13) */
     ngx_http_compliance_status_count(r,
         error ? NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_ERROR
               : NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_OK);

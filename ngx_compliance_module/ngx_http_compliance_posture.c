@@ -488,11 +488,13 @@ ngx_http_compliance_posture_place(ngx_http_compliance_posture_run_t *run,
     if (pl->core->handler != NULL && !c->limit.admin) {
         run->checks++;
 
-        if (c->validate.body == NULL) {
+        /* a GraphQL endpoint's input is its document: its check counts */
+        if (c->validate.body == NULL && c->graphql.enable != 1) {
             ngx_http_compliance_posture_gap(run, "validation", c, pl,
                                             pc->file, pc->line,
                                             "protected and proxied without "
-                                            "\"compliance_validate_body\"");
+                                            "\"compliance_validate_body\" "
+                                            "or \"compliance_graphql\"");
         }
     }
 

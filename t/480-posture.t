@@ -121,7 +121,7 @@ my @checks = (
     [ 'error_pages', { no_error_pages => 1 },
       qr/protected without "compliance_error_pages", in server "" location "\/api"/ ],
     [ 'validation', { location => 'proxy_pass http://127.0.0.1:%%PORT_7%%;' },
-      qr/protected and proxied without "compliance_validate_body", in server "" location "\/api"/ ],
+      qr/protected and proxied without "compliance_validate_body" or "compliance_graphql", in server "" location "\/api"/ ],
     [ 'audit_log', { no_audit => 1 }, qr/no audit trail/ ],
     [ 'audit_chain', { no_chain => 1 }, qr/is not chained/ ],
     [ 'https_redirect', { no_redirect => 1 },
@@ -168,6 +168,11 @@ for my $c (@checks) {
                                   . '"read-only API, no bodies";'));
     like($out, qr/validation: waived \("read-only API, no bodies"\)/,
          'validation: waivable');
+    ($ok, $out) = posture(conf(location => 'proxy_pass '
+                                  . 'http://127.0.0.1:%%PORT_7%%; '
+                                  . 'compliance_graphql;'));
+    unlike($out, qr/posture: validation:/,
+           'validation: a GraphQL endpoint under compliance_graphql, no gap');
 }
 
 # mfa: a sensitive location that requires MFA has no gap, and is counted

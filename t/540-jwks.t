@@ -116,6 +116,7 @@ http {
     compliance_audit_log %%PREFIX%%/logs/audit.log;
     compliance_jwt_issuer https://idp.example;
     compliance_jwt_audience api;
+    proxy_cache_path %%PREFIX%%/idp-cache keys_zone=idp:1m;
 
     server {
         listen 127.0.0.1:%%PORT_0%% reuseport;
@@ -189,6 +190,30 @@ http {
 
         location /g {
             compliance_jwt_keys_request /_jwks_g timeout=4s;
+            return 200 "$compliance_principal\n";
+        }
+
+        # nginx's proxy cache in front of the provider: the set comes
+        # from the cache file
+        location = /_jwks_h {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/jwks.json;
+            proxy_cache idp;
+            proxy_cache_valid 200 1h;
+        }
+
+        location /h {
+            compliance_jwt_keys_request /_jwks_h min_refresh=1s;
+            return 200 "$compliance_principal\n";
+        }
+
+        location = /_jwks_i {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT_3%%/jwks.json;
+        }
+
+        location /i {
+            compliance_jwt_keys_request /_jwks_i min_refresh=1s timeout=1s;
             return 200 "$compliance_principal\n";
         }
 
@@ -350,13 +375,15 @@ fails_with('many:10000', qr/failed: the answer is over the size cap/,
 fails_with('many:300', qr/300 keys, at most 256 accepted/, '300 keys');
 fails_with('wrong_alg', qr/"alg" ES256 does not fit the key type/,
     'a key whose alg does not fit its type');
+fails_with('cut', qr/failed: (the fetch failed|the answer was cut short)/,
+    'an answer cut in the middle (the client request survives)');
 
 # the provider comes back: the next request after min_refresh fetches
 control($pb, 'mode?m=ok');
 sleep 1.1;
 $res = get('/b', $tok{k1});
 is($res->{status}, 200, 'b: provider back: 200');
-like($t->error_log, qr/"\/_jwks_b" fetched: 1 signing keys; fetches: 1 good, 6 failed/,
+like($t->error_log, qr/"\/_jwks_b" fetched: 1 signing keys; fetches: 1 good, 7 failed/,
     'b: the fetch counters');
 
 # background refresh: after refresh= the request is answered at once
@@ -420,6 +447,50 @@ is($res->{status}, 200, 'a reload while a request waits: it is answered');
 is(get('/g', $tok{k1})->{status}, 200, 'the new workers have that set');
 control($pd, 'mode?m=ok');
 
+$n = count($pd);
+is(get('/h', $tok{k1})->{status}, 200, 'proxy_cache, after a reload: first fetch (a wait in a new worker)');
+is(count($pd), $n + 1, 'proxy_cache: the provider asked once');
+sleep 1.1;
+$off = $t->log_offset;
+is(get('/h', $tok{k2})->{status}, 401, 'proxy_cache: unknown kid refetched');
+like($t->error_log($off), qr/"\/_jwks_h" fetched \(unchanged\)/,
+    'proxy_cache: the set came from the cache (its file read back)');
+is(count($pd), $n + 1, 'proxy_cache: the provider was not asked again');
+
+###########################################################################
+# a worker killed while it fetches: its flag is taken over after the
+# time-out, nobody waits for it forever
+
+control($pd, 'mode?m=slow:3');
+$t->ignore_log_lines(qr/worker process \d+ exited on signal 9/);
+my @old = $t->worker_pids;
+my $k9 = Test::Compliance::_connect($t, {}) or die "connect: $@\n";
+Test::Compliance::_send($k9, Test::Compliance::_build_request({
+    uri => '/i', headers => bearer($tok{k1}) }, 0));
+my $t_fetch = time;
+sleep 0.3;
+kill 'KILL', @old;
+close $k9->{sock};
+ok($t->wait_for(sub {
+    my %o = map { $_ => 1 } @old;
+    my @cur = $t->worker_pids;
+    @cur == 2 && !grep { $o{$_} } @cur;
+}), 'the workers were killed and replaced');
+control($pd, 'mode?m=ok');
+SKIP: {
+    my $age = time - $t_fetch;
+    skip sprintf('the workers took %.1f s to come back', $age), 2
+        if $age > 1.2;
+    my $t1 = time;
+    $res = get('/i', $tok{k1});
+    is($res->{status}, 503, 'a fresh flag of a dead worker: waited for, '
+        . 'then 503');
+    cmp_ok(time - $t1, '<', 1.8, 'no longer than timeout=');
+}
+sleep 2.1;
+is(get('/i', $tok{k1})->{status}, 200, 'past timeout=: the flag is taken '
+    . 'over and the set fetched');
+
 ###########################################################################
 # a reload keeps the sets; a restart with the provider down reads cache=
 
@@ -428,6 +499,18 @@ control($pa, 'reset');
 $t->reload;
 is(get('/a', $tok{e1})->{status}, 200, 'reload: the set is still there');
 is(count($pa), 0, 'reload: no fetch');
+
+# every fetch is counted (compliance_status) as it is logged
+my $log = $t->error_log;
+my $ok_lines = () = $log =~ /compliance: key set "[^"]+" fetched/g;
+my $err_lines = () = $log =~ /compliance: fetching the key set "[^"]+" failed/g;
+$res = $t->http(uri => '/_status?format=json');
+my $m = eval { decode_json($res->{body}) } // {};
+is_deeply($m->{compliance_jwks_fetch_total},
+    { ok => $ok_lines, error => $err_lines },
+    "compliance_jwks_fetch_total: $ok_lines ok, $err_lines error, as logged");
+cmp_ok($m->{compliance_refusals_total}{keys_unavailable} // 0, '>=', 9,
+    'compliance_refusals_total{reason="keys_unavailable"}');
 
 $t->stop;
 ok(-s $t->path('cache/a.cache'), 'cache= file written');

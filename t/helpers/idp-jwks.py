@@ -17,6 +17,8 @@ speaks HTTPS.  Commands, on the same port:
         many:N                  N keys: the file's first key under N kids
         wrong_alg               the file with its first key's "alg" set to
                                 one its type cannot serve
+        cut                     a 200 that announces the file's length,
+                                sends half of it and closes
     /control/file?path=P        serve P from now on instead of JWKS_FILE
 """
 
@@ -86,6 +88,16 @@ class Handler(BaseHTTPRequestHandler):
             if mode.startswith("slow:"):
                 time.sleep(float(mode[5:]))
                 mode = "ok"
+            if mode == "cut":
+                body, _ = jwks_text("ok", path)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             body, status = jwks_text(mode, path)
             self.answer(status, body, "application/json")
             return
