@@ -657,6 +657,13 @@ ngx_http_compliance_redis_counters(ngx_http_compliance_redis_t *rd)
 }
 
 
+ngx_str_t *
+ngx_http_compliance_redis_zone(ngx_http_compliance_redis_t *rd)
+{
+    return &rd->zone;
+}
+
+
 ngx_int_t
 ngx_http_compliance_redis_init_process(ngx_cycle_t *cycle)
 {

@@ -64,7 +64,10 @@ typedef struct {
 } ngx_http_compliance_redis_wait_t;
 
 
-/* counters of one zone's Redis, shared by the workers */
+/*
+ * counters of one zone's Redis, shared by the workers; compliance_status
+ * reads them in this order (ngx_http_compliance_status_redis())
+ */
 typedef struct {
     ngx_atomic_t                   requests;  /* commands answered */
     ngx_atomic_t                   errors;    /* error replies */
@@ -85,6 +88,7 @@ ngx_uint_t ngx_http_compliance_redis_fail(ngx_http_compliance_redis_t *rd);
 ngx_uint_t ngx_http_compliance_redis_ready(ngx_http_compliance_redis_t *rd);
 ngx_http_compliance_redis_counters_t *ngx_http_compliance_redis_counters(
     ngx_http_compliance_redis_t *rd);
+ngx_str_t *ngx_http_compliance_redis_zone(ngx_http_compliance_redis_t *rd);
 
 ngx_int_t ngx_http_compliance_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_compliance_redis_exit_process(ngx_cycle_t *cycle);

@@ -16,6 +16,7 @@
  */
 
 #include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_redis.h"
 
 #if (NGX_HTTP_SSL)
 #include <ngx_http_ssl_module.h>
@@ -147,6 +148,8 @@ static ngx_int_t ngx_http_compliance_status_write(
     ngx_http_compliance_main_conf_t *cmf);
 static ngx_int_t ngx_http_compliance_status_zones(ngx_http_request_t *r,
     ngx_array_t *zones);
+static ngx_int_t ngx_http_compliance_status_redis(
+    ngx_http_compliance_status_out_t *w, ngx_http_compliance_main_conf_t *cmf);
 static ngx_int_t ngx_http_compliance_status_room(
     ngx_http_compliance_status_out_t *w, size_t need);
 static ngx_int_t ngx_http_compliance_status_family(
@@ -808,6 +811,10 @@ ngx_http_compliance_status_write(ngx_http_compliance_status_out_t *w,
         return NGX_ERROR;
     }
 
+    if (ngx_http_compliance_status_redis(w, cmf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (cmf->status.posture) {
         if (ngx_http_compliance_status_family(w, "compliance_posture_gaps",
                                               "gauge", "Posture gaps of the "
@@ -829,6 +836,88 @@ ngx_http_compliance_status_write(ngx_http_compliance_status_out_t *w,
         *w->b->last++ = '}';
         *w->b->last++ = '\n';
         w->len += 2;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * SPEC 15: the counters of each zone with redis= (shared by the workers
+ * in the zone's own small shared zone, see ngx_http_compliance_redis.c),
+ * and whether an outage runs
+ */
+static ngx_int_t
+ngx_http_compliance_status_redis(ngx_http_compliance_status_out_t *w,
+    ngx_http_compliance_main_conf_t *cmf)
+{
+    ngx_uint_t                             i, k, n;
+    ngx_atomic_t                          *v;
+    ngx_http_compliance_redis_t          **rd;
+    ngx_http_compliance_redis_counters_t  *c;
+
+    static const char  *names[] = {
+        "compliance_limit_redis_commands_total",
+        "compliance_limit_redis_errors_total",
+        "compliance_limit_redis_timeouts_total",
+        "compliance_limit_redis_fallbacks_total",
+        "compliance_limit_redis_refused_total",
+        "compliance_limit_redis_outages_total",
+        "compliance_limit_redis_reconnects_total",
+        "compliance_limit_redis_outage"
+    };
+
+    static const char  *help[] = {
+        "Commands Redis answered, of a zone with redis=.",
+        "Error replies from Redis.",
+        "Times Redis was slower than 50 ms.",
+        "Requests decided by the local bucket without Redis (fail=open).",
+        "Requests refused with 503 without Redis (fail=closed).",
+        "Outages of the zone's Redis.",
+        "Reconnects to the zone's Redis.",
+        "1 while an outage of the zone's Redis runs."
+    };
+
+    if (cmf->limit.redis == NULL) {
+        return NGX_OK;
+    }
+
+    rd = cmf->limit.redis->elts;
+    n = cmf->limit.redis->nelts;
+
+    for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+
+        if (ngx_http_compliance_status_family(w, names[k],
+                                              k == 7 ? "gauge" : "counter",
+                                              help[k], "zone")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            c = ngx_http_compliance_redis_counters(rd[i]);
+
+            if (c == NULL) {
+                continue;
+            }
+
+            /* the fields in the order of names[] */
+            v = &c->requests + k;
+
+            if (ngx_http_compliance_status_sample(w,
+                                      ngx_http_compliance_redis_zone(rd[i]),
+                                      k == 7 ? (int64_t) (*v != 0)
+                                             : (int64_t) *v)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (ngx_http_compliance_status_end(w) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

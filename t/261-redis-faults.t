@@ -68,6 +68,11 @@ http {
             compliance_limit zone=slowsync rate=5r/m key=ip;
             return 200 "slowsync\n";
         }
+
+        location = /metrics {
+            compliance_public "metrics of the test";
+            compliance_status;
+        }
     }
 }
 EOF
@@ -113,6 +118,13 @@ like($r->{body}, qr/"reason":"limits_unavailable"/,
      'fail=closed: reason limits_unavailable');
 get('/closed', '10.1.0.1') for 1 .. 3;
 is(alerts('/open'), 1, 'one alert record for the outage (zone open)');
+my $m = $t->http(uri => '/metrics')->{body} // '';
+like($m, qr/^compliance_limit_redis_outage\{zone="open"\} 1$/m,
+     'metrics: the outage runs');
+like($m, qr/^compliance_limit_redis_fallbacks_total\{zone="open"\} 7$/m,
+     'metrics: 7 requests decided without Redis (fail=open)');
+like($m, qr/^compliance_limit_redis_refused_total\{zone="closed"\} 4$/m,
+     'metrics: 4 refused without Redis (fail=closed)');
 is(alerts('/closed'), 1, 'one alert record for the outage (zone closed)');
 cmp_ok($slowest, '<', 0.5, sprintf('no request waited on the dead Redis '
        . '(slowest %.3f s)', $slowest));
@@ -129,6 +141,13 @@ is(scalar(() = $redis->keys_of('open')), 1, 'back: the key is in Redis');
 is(get('/closed', '10.1.0.2')->{status}, 200, 'back: fail=closed admits');
 like($t->error_log, qr/Redis 127\.0\.0\.1:$rport of zone "open" is back \(outages 1/,
      'back: logged with the counters');
+$m = $t->http(uri => '/metrics')->{body} // '';
+like($m, qr/^compliance_limit_redis_outage\{zone="open"\} 0$/m,
+     'metrics: the outage is over');
+like($m, qr/^compliance_limit_redis_outages_total\{zone="open"\} 1$/m,
+     'metrics: one outage');
+like($m, qr/^compliance_limit_redis_commands_total\{zone="open"\} [1-9]/m,
+     'metrics: commands answered');
 
 # killed mid-traffic
 $slowest = 0;
