@@ -255,7 +255,7 @@ cmd_bench_redact() {
 # after the suite (.ci/run).  Each harness runs FUZZ_SECONDS (default 60)
 # from the committed corpus (fuzz/corpus/<harness>, read-only) and the
 # seeds made here; FUZZ_TARGETS picks some of "jwt text vault schema
-# stream graphql jwks revoke resp".
+# stream graphql jwks revoke resp oauth2".
 # Keys, the growing corpora and crash inputs go under build/fuzz/.
 cmd_fuzz() {
     local out="$BUILD/fuzz" secs=${FUZZ_SECONDS:-60} h k bin log src
@@ -268,7 +268,7 @@ cmd_fuzz() {
     local libs=(-ljansson -lpcre2-8 -lcrypto)
 
     [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "FUZZ_SECONDS: not a number: $secs"
-    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream graphql jwks revoke resp}"
+    read -r -a targets <<< "${FUZZ_TARGETS:-jwt text vault schema stream graphql jwks revoke resp oauth2}"
 
     install_packages clang libclang-rt-14-dev libssl-dev libjansson-dev \
         libpcre2-dev openssl
@@ -300,7 +300,7 @@ cmd_fuzz() {
         bin="$out/fuzz_$h"
         [ -f "$src" ] \
             || die "no harness $src (FUZZ_TARGETS:" \
-                   "jwt text vault schema stream graphql jwks revoke resp)"
+                   "jwt text vault schema stream graphql jwks revoke resp oauth2)"
 
         if [ -x "$bin" ] && [ -z "$(find "$top/fuzz" \
                 "$top/ngx_compliance_module/core" -name '*.[ch]' \
@@ -334,6 +334,7 @@ cmd_fuzz() {
             graphql) max=16384 ;;
             revoke) max=16384 ;;
             resp)   max=8192 ;;
+            oauth2) max=9000 ;;
             *)      max=20000 ;;
         esac
 

@@ -222,6 +222,7 @@ ngx_http_compliance_fetch_start(ngx_http_request_t *r,
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
     sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
+    sr->request_body = NULL;
 
     if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
                       sizeof(ngx_table_elt_t))
@@ -229,9 +230,10 @@ ngx_http_compliance_fetch_start(ngx_http_request_t *r,
     {
         /* the subrequest is posted: it ends, and the fetch with it */
         fl->failed = 1;
-    }
 
-    sr->request_body = NULL;
+    } else if (f->prepare && f->prepare(r, sr, f->data) != NGX_OK) {
+        fl->failed = 1;
+    }
 
     fl->sr = sr;
     ngx_http_set_ctx(sr, fl, ngx_http_compliance_module);

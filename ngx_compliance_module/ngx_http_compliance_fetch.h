@@ -10,7 +10,10 @@
  * The subrequest is a GET of the location with no request header and no
  * body; what it sends upstream is the location's (proxy_method POST,
  * proxy_set_header, proxy_set_body with a variable of the user's, which
- * finds its request through sr->parent, the request that fetched).
+ * finds its request through sr->parent, the request that fetched), or,
+ * with a prepare hook (below), what the hook puts in: the OAuth2 token
+ * request is a POST with its own headers and body that way, so that its
+ * client credential is never a variable.
  */
 
 #ifndef _NGX_HTTP_COMPLIANCE_FETCH_H_INCLUDED_
@@ -43,6 +46,13 @@ typedef struct {
 typedef void (*ngx_http_compliance_fetch_done_pt)(ngx_http_request_t *r,
     ngx_http_compliance_fetch_result_t *res, void *data);
 
+/*
+ * Optional: shapes the subrequest sr once its headers are emptied (a
+ * method, headers, a body, in r's pool); NGX_ERROR fails the fetch.
+ */
+typedef ngx_int_t (*ngx_http_compliance_fetch_prepare_pt)(
+    ngx_http_request_t *r, ngx_http_request_t *sr, void *data);
+
 
 /*
  * In the user's shared memory, under the mutex of its slab pool; set up
@@ -71,6 +81,9 @@ struct ngx_http_compliance_fetch_s {
     ngx_queue_t                         waiters;
     ngx_event_t                         wake;       /* resumes waiters */
     ngx_event_t                         expire;     /* its fetch's timer */
+
+    /* set by the user after create(), or NULL: a GET with no headers */
+    ngx_http_compliance_fetch_prepare_pt  prepare;
 };
 
 

@@ -216,6 +216,13 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_upstream_oauth2"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_compliance_upstream_oauth2,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_audit_log"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_compliance_audit_log,

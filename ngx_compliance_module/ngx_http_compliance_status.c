@@ -228,6 +228,11 @@ static ngx_http_compliance_status_family_t
       NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_OK, 2,
       ngx_http_compliance_status_fetch },
 
+    { "compliance_oauth2_token_fetch_total",
+      "Upstream OAuth2 token requests by result.", "result",
+      NGX_HTTP_COMPLIANCE_STATUS_OAUTH2_FETCH_OK, 2,
+      ngx_http_compliance_status_fetch },
+
     { NULL, NULL, NULL, 0, 0, NULL }
 };
 

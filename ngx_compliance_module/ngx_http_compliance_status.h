@@ -40,6 +40,10 @@ typedef enum {
     NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_OK,
     NGX_HTTP_COMPLIANCE_STATUS_JWKS_FETCH_ERROR,
 
+    /* compliance_oauth2_token_fetch_total{result}: upstream OAuth2 */
+    NGX_HTTP_COMPLIANCE_STATUS_OAUTH2_FETCH_OK,
+    NGX_HTTP_COMPLIANCE_STATUS_OAUTH2_FETCH_ERROR,
+
     NGX_HTTP_COMPLIANCE_STATUS_EVENTS
 } ngx_http_compliance_status_event_e;
 

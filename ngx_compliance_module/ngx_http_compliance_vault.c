@@ -34,6 +34,8 @@ typedef struct {
     ngx_table_elt_t                       *header;   /* injected, or NULL */
     u_char                                *value;    /* prefix + secret */
     size_t                                 len;
+    const u_char                          *secret;   /* what was sent */
+    size_t                                 secret_len;
     ngx_http_compliance_vault_loc_conf_t  *conf;     /* last injected */
 } ngx_http_compliance_vault_req_t;
 
@@ -59,7 +61,7 @@ static ngx_http_compliance_vault_req_t *ngx_http_compliance_vault_create_state(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_vault_inject(ngx_http_request_t *r,
     ngx_http_compliance_vault_loc_conf_t *vlcf,
-    ngx_http_compliance_vault_req_t *st);
+    ngx_http_compliance_vault_req_t *st, const u_char *secret, size_t len);
 static void ngx_http_compliance_vault_withdraw(ngx_http_request_t *r,
     ngx_http_compliance_vault_req_t *st);
 static void ngx_http_compliance_vault_scrub_upstream(ngx_http_request_t *r,
@@ -307,6 +309,13 @@ ngx_http_compliance_upstream_credential(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+const char *
+ngx_http_compliance_vault_header_invalid(ngx_str_t *name)
+{
+    return ngx_http_compliance_vault_check_header(name);
+}
+
+
 /* NULL when the name can carry a credential, else why not */
 static const char *
 ngx_http_compliance_vault_check_header(ngx_str_t *name)
@@ -399,7 +408,7 @@ ngx_http_compliance_vault_merge_loc_conf(ngx_conf_t *cf,
         *conf = *prev;
     }
 
-    if (conf->entry != NULL) {
+    if (conf->entry != NULL || conf->oauth2 != NULL) {
         ngx_http_compliance_vault_check_debug(cf, conf);
     }
 
@@ -427,10 +436,12 @@ ngx_http_compliance_vault_check_debug(ngx_conf_t *cf,
     for (log = core->error_log; log; log = log->next) {
         if (log->log_level & NGX_LOG_DEBUG_HTTP) {
             ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                          "\"compliance_upstream_credential %V\": the "
+                          "\"%s %V\": the "
                           "error_log of location \"%V\" logs at debug "
                           "level, which writes the headers of upstream "
                           "requests, the credential included, in clear",
+                          conf->oauth2 ? "compliance_upstream_oauth2"
+                                       : "compliance_upstream_credential",
                           &conf->name, &core->name);
             return;
         }
@@ -494,11 +505,24 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
         why = "needs \"compliance_vault\" in the http block";
     }
 
+    if (why == NULL && conf->oauth2 != NULL) {
+        why = ngx_http_compliance_oauth2_resolve(cf, conf->oauth2,
+                                                 cmf->vault.vault);
+    }
+
     if (why != NULL) {
         ngx_http_compliance_conf_error(NGX_LOG_EMERG, cf, &conf->where,
-                                       "\"compliance_upstream_credential "
-                                       "%V\" %s", &conf->name, why);
+                                       "\"%s %V\" %s",
+                                       conf->oauth2
+                                       ? "compliance_upstream_oauth2"
+                                       : "compliance_upstream_credential",
+                                       &conf->name, why);
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->oauth2 != NULL) {
+        /* the token comes at run time; checked as it is stored */
+        goto header;
     }
 
     conf->entry = compliance_vault_get(cmf->vault.vault, conf->name.data,
@@ -525,6 +549,8 @@ ngx_http_compliance_vault_resolve(ngx_conf_t *cf,
                                        &conf->name, &cmf->vault.file);
         return NGX_CONF_ERROR;
     }
+
+header:
 
     /*
      * the name has no "_" (see check_header), so the matching name is the
@@ -606,6 +632,8 @@ ngx_http_compliance_vault_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_compliance_vault_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                              rc;
+    ngx_str_t                              token;
     ngx_http_compliance_ctx_t             *ctx;
     ngx_http_compliance_loc_conf_t        *clcf;
     ngx_http_compliance_vault_req_t       *st;
@@ -620,7 +648,8 @@ ngx_http_compliance_vault_handler(ngx_http_request_t *r)
 
     st = ngx_http_compliance_vault_state(r);
 
-    ctx = (vlcf->entry != NULL) ? ngx_http_compliance_get_ctx(r) : NULL;
+    ctx = (vlcf->entry != NULL || vlcf->oauth2 != NULL)
+          ? ngx_http_compliance_get_ctx(r) : NULL;
 
     /* public, unauthenticated and refused requests never get one */
     if (ctx == NULL || !ctx->authenticated || ctx->refused) {
@@ -649,7 +678,36 @@ ngx_http_compliance_vault_handler(ngx_http_request_t *r)
         ngx_http_compliance_vault_withdraw(r, st);
     }
 
-    if (ngx_http_compliance_vault_inject(r, vlcf, st) != NGX_OK) {
+    if (vlcf->oauth2 != NULL) {
+        rc = ngx_http_compliance_oauth2_token(r, vlcf->oauth2, &token);
+
+        if (rc == NGX_DONE) {
+            /* parked until the token request ends; back here then */
+            return NGX_DONE;
+        }
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_compliance_problem(r, ctx, NGX_HTTP_BAD_GATEWAY,
+                                             "upstream_credential_"
+                                             "unavailable");
+            ngx_http_finalize_request(r, rc);
+            return NGX_DONE;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_compliance_vault_inject(r, vlcf, st, token.data,
+                                              token.len);
+
+    } else {
+        rc = ngx_http_compliance_vault_inject(r, vlcf, st,
+                                              vlcf->entry->secret,
+                                              vlcf->entry->secret_len);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -763,14 +821,14 @@ ngx_http_compliance_vault_create_state(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_compliance_vault_inject(ngx_http_request_t *r,
     ngx_http_compliance_vault_loc_conf_t *vlcf,
-    ngx_http_compliance_vault_req_t *st)
+    ngx_http_compliance_vault_req_t *st, const u_char *secret, size_t slen)
 {
     u_char                           *p;
     size_t                            len;
     ngx_table_elt_t                  *h;
     ngx_http_compliance_main_conf_t  *cmf;
 
-    len = vlcf->prefix.len + vlcf->entry->secret_len;
+    len = vlcf->prefix.len + slen;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -782,8 +840,12 @@ ngx_http_compliance_vault_inject(ngx_http_request_t *r,
     st->len = len;
     st->conf = vlcf;
 
+    /* a token lives in the request's pool until it ends (oauth2.c) */
+    st->secret = secret;
+    st->secret_len = slen;
+
     p = ngx_cpymem(p, vlcf->prefix.data, vlcf->prefix.len);
-    ngx_memcpy(p, vlcf->entry->secret, vlcf->entry->secret_len);
+    ngx_memcpy(p, secret, slen);
 
     /* every client header of that name goes, "_" spelled as "-" too */
     if (ngx_http_compliance_header_copy(r, &vlcf->match, NULL, 1) != NGX_OK) {
@@ -867,11 +929,12 @@ ngx_http_compliance_vault_scrub_upstream(ngx_http_request_t *r,
     ngx_buf_t                       *b;
     const u_char                    *secret;
     ngx_http_upstream_t             *u;
-    const compliance_vault_entry_t  *e;
 
     u = r->upstream;
 
-    if (st->conf == NULL || u == NULL || u->request_bufs == NULL) {
+    if (st->conf == NULL || st->secret == NULL || st->secret_len == 0
+        || u == NULL || u->request_bufs == NULL)
+    {
         return;
     }
 
@@ -883,9 +946,8 @@ ngx_http_compliance_vault_scrub_upstream(ngx_http_request_t *r,
         return;
     }
 
-    e = st->conf->entry;
-    secret = e->secret;
-    len = e->secret_len;
+    secret = st->secret;
+    len = st->secret_len;
 
     p = b->start;
     last = b->last;

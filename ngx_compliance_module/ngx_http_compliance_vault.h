@@ -15,6 +15,7 @@
 #include "compliance_vault.h"
 #include "ngx_http_compliance_conf.h"
 #include "ngx_http_compliance_reqheaders.h"
+#include "ngx_http_compliance_oauth2.h"
 
 
 /* embedded in ngx_http_compliance_main_conf_t as .vault */
@@ -45,7 +46,14 @@ typedef struct {
 
     /* where the directive was written, for errors found at merge */
     ngx_http_compliance_conf_pos_t   where;
+
+    /* compliance_upstream_oauth2: the token source (entry stays NULL) */
+    ngx_http_compliance_oauth2_t    *oauth2;
 } ngx_http_compliance_vault_loc_conf_t;
+
+
+/* NULL when a header name can carry a credential, else why not */
+const char *ngx_http_compliance_vault_header_invalid(ngx_str_t *name);
 
 
 #endif /* _NGX_HTTP_COMPLIANCE_VAULT_H_INCLUDED_ */
