@@ -283,7 +283,11 @@ $r = $t->http(uri => '/ep/error');
 is($r->{status}, 422, 'error_pages all: 422');
 is($r->{header}->('content-type'), 'application/problem+json',
    'error_pages all: problem+json');
-unlike($r->{body}, qr/4111|declined/, 'error_pages all: no upstream body');
+{
+    # the request id is random hex: it may hold "4111"
+    (my $body = $r->{body} // '') =~ s/"request_id":"[0-9a-f-]*"//;
+    unlike($body, qr/4111|declined/, 'error_pages all: no upstream body');
+}
 masked_ok($t->http(uri => '/ep/cards'), $MASKED_CARDS,
           'error_pages all: a 200 still masked');
 
@@ -349,7 +353,9 @@ sub failed_closed {
        "$what: no Content-Encoding");
     is($r->{header}->('content-length'), length $r->{body},
        "$what: Content-Length of the problem");
-    unlike($r->{body}, qr/4111|\x1f\x8b/, "$what: nothing of the body");
+    # the request id is random hex: it may hold "4111"
+    (my $body = $r->{body} // '') =~ s/"request_id":"[0-9a-f-]*"//;
+    unlike($body, qr/4111|\x1f\x8b/, "$what: nothing of the body");
 
     my @recs = records_of($r, 2);
     my ($alert) = grep { $_->{event} eq 'alert' } @recs;
