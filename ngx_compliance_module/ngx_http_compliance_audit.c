@@ -898,6 +898,56 @@ ngx_http_compliance_audit_event(ngx_http_request_t *r,
 
 
 /*
+ * A critical alert of a request with string members: pairs holds name,
+ * value, name, value, ... and ends with a name whose data is NULL; every
+ * value is JSON-escaped.
+ */
+void
+ngx_http_compliance_audit_alert_strings(ngx_http_request_t *r,
+    const char *reason, ngx_str_t *pairs)
+{
+    u_char                     *p;
+    ngx_str_t                   fields, *kv;
+    ngx_http_compliance_ctx_t  *ctx;
+
+    ctx = ngx_http_compliance_get_ctx(r);
+    if (ctx == NULL) {
+        return;
+    }
+
+    fields.len = 0;
+
+    for (kv = pairs; kv->data; kv += 2) {
+        fields.len += sizeof("\"\":\"\",") - 1 + kv[0].len + kv[1].len
+                      + ngx_escape_json(NULL, kv[1].data, kv[1].len);
+    }
+
+    fields.data = ngx_pnalloc(r->pool, fields.len);
+    if (fields.data == NULL) {
+        return;
+    }
+
+    p = fields.data;
+
+    for (kv = pairs; kv->data; kv += 2) {
+        *p++ = '"';
+        p = ngx_cpymem(p, kv[0].data, kv[0].len);
+        *p++ = '"';
+        *p++ = ':';
+        *p++ = '"';
+        p = (u_char *) ngx_escape_json(p, kv[1].data, kv[1].len);
+        *p++ = '"';
+        *p++ = ',';
+    }
+
+    fields.len = p - fields.data;
+
+    ngx_http_compliance_audit_event_fields(r, ctx, "alert", "critical",
+                                           reason, &fields);
+}
+
+
+/*
  * An event record with members of the caller's after the common fields:
  * "fields" is JSON text, each member followed by a comma ("a":1,"b":"x",),
  * escaped by the caller.  The built record is left open after a comma,

@@ -627,3 +627,35 @@ ngx_http_compliance_fetch_append(ngx_http_compliance_fetch_flight_t *fl,
 
     return NGX_OK;
 }
+
+
+void *
+ngx_http_compliance_fetch_req_state(ngx_http_request_t *r, void *owner,
+    size_t size, ngx_pool_cleanup_pt handler, ngx_uint_t create)
+{
+    void                **st;
+    ngx_pool_cleanup_t   *cln;
+
+    for (cln = r->main->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == handler && *(void **) cln->data == owner) {
+            return cln->data;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->main->pool, size);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    st = cln->data;
+    ngx_memzero(st, size);
+    *st = owner;
+
+    cln->handler = handler;
+
+    return st;
+}

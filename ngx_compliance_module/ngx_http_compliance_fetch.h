@@ -121,4 +121,15 @@ ngx_int_t ngx_http_compliance_fetch_wait(ngx_http_request_t *r,
     ngx_http_compliance_fetch_t *f);
 
 
+/*
+ * A user's state for one request, in a cleanup of the main request's
+ * pool (handler frees it): the state's first member is its owner (the
+ * user's own conf), so several users and owners share one request.  The
+ * state of owner, else a new one (zeroed, owner set) when create is set,
+ * else NULL.
+ */
+void *ngx_http_compliance_fetch_req_state(ngx_http_request_t *r,
+    void *owner, size_t size, ngx_pool_cleanup_pt handler,
+    ngx_uint_t create);
+
 #endif /* _NGX_HTTP_COMPLIANCE_FETCH_H_INCLUDED_ */

@@ -80,7 +80,7 @@ struct ngx_http_compliance_jwks_s {
 
 /* per request and source: the copy it holds; it waits once at most */
 typedef struct {
-    ngx_http_compliance_jwks_t         *jw;
+    ngx_http_compliance_jwks_t         *jw;  /* first: the owner (fetch.c) */
     ngx_http_compliance_jwks_set_t     *set;
     ngx_uint_t                          waited;
 } ngx_http_compliance_jwks_req_t;
@@ -230,37 +230,10 @@ static ngx_http_compliance_jwks_req_t *
 ngx_http_compliance_jwks_req(ngx_http_request_t *r,
     ngx_http_compliance_jwks_t *jw, ngx_uint_t create)
 {
-    ngx_pool_cleanup_t              *cln;
-    ngx_http_compliance_jwks_req_t  *st;
-
-    for (cln = r->main->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_compliance_jwks_req_cleanup) {
-            st = cln->data;
-
-            if (st->jw == jw) {
-                return st;
-            }
-        }
-    }
-
-    if (!create) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(r->main->pool,
-                               sizeof(ngx_http_compliance_jwks_req_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    st = cln->data;
-    st->jw = jw;
-    st->set = NULL;
-    st->waited = 0;
-
-    cln->handler = ngx_http_compliance_jwks_req_cleanup;
-
-    return st;
+    return ngx_http_compliance_fetch_req_state(r, jw,
+                                   sizeof(ngx_http_compliance_jwks_req_t),
+                                   ngx_http_compliance_jwks_req_cleanup,
+                                   create);
 }
 
 
@@ -527,40 +500,16 @@ static void
 ngx_http_compliance_jwks_alert(ngx_http_request_t *r,
     ngx_http_compliance_jwks_t *jw, const char *error)
 {
-    u_char                     *p;
-    size_t                      elen;
-    ngx_str_t                   fields;
-    ngx_http_compliance_ctx_t  *ctx;
+    ngx_str_t  pairs[5];
 
-    ctx = ngx_http_compliance_get_ctx(r);
-    if (ctx == NULL) {
-        return;
-    }
+    ngx_str_set(&pairs[0], "keys_request");
+    pairs[1] = jw->uri;
+    ngx_str_set(&pairs[2], "error");
+    pairs[3].data = (u_char *) error;
+    pairs[3].len = ngx_strlen(error);
+    ngx_str_null(&pairs[4]);
 
-    elen = ngx_strlen(error);
-
-    fields.len = sizeof("\"keys_request\":\"\",\"error\":\"\",") - 1
-                 + jw->uri.len + ngx_escape_json(NULL, jw->uri.data,
-                                                 jw->uri.len)
-                 + elen + ngx_escape_json(NULL, (u_char *) error, elen);
-
-    fields.data = ngx_pnalloc(r->pool, fields.len);
-    if (fields.data == NULL) {
-        return;
-    }
-
-    p = ngx_cpymem(fields.data, "\"keys_request\":\"",
-                   sizeof("\"keys_request\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, jw->uri.data, jw->uri.len);
-    p = ngx_cpymem(p, "\",\"error\":\"", sizeof("\",\"error\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, (u_char *) error, elen);
-    *p++ = '"';
-    *p++ = ',';
-
-    fields.len = p - fields.data;
-
-    ngx_http_compliance_audit_event_fields(r, ctx, "alert", "critical",
-                                           "keys_fetch_failed", &fields);
+    ngx_http_compliance_audit_alert_strings(r, "keys_fetch_failed", pairs);
 }
 
 

@@ -475,6 +475,9 @@ void ngx_http_compliance_audit_event(ngx_http_request_t *r,
 void ngx_http_compliance_audit_event_fields(ngx_http_request_t *r,
     ngx_http_compliance_ctx_t *ctx, const char *event, const char *severity,
     const char *reason, ngx_str_t *fields);
+/* the extra members of an alert record: "name":"value", with NULL names */
+void ngx_http_compliance_audit_alert_strings(ngx_http_request_t *r,
+    const char *reason, ngx_str_t *pairs);
 ngx_int_t ngx_http_compliance_audit_alert(
     ngx_http_compliance_audit_log_t *log, const char *severity,
     const char *reason, ngx_str_t *fields, ngx_log_t *elog);

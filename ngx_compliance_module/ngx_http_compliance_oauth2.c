@@ -65,7 +65,7 @@ struct ngx_http_compliance_oauth2_s {
 
 /* per request and source: the token copy it sends; it waits once */
 typedef struct {
-    ngx_http_compliance_oauth2_t       *o;
+    ngx_http_compliance_oauth2_t       *o;  /* first: the owner (fetch.c) */
     u_char                             *token;
     size_t                              len;
     ngx_uint_t                          waited;
@@ -200,34 +200,9 @@ static ngx_http_compliance_oauth2_req_t *
 ngx_http_compliance_oauth2_req(ngx_http_request_t *r,
     ngx_http_compliance_oauth2_t *o)
 {
-    ngx_pool_cleanup_t                *cln;
-    ngx_http_compliance_oauth2_req_t  *st;
-
-    for (cln = r->main->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_compliance_oauth2_req_cleanup) {
-            st = cln->data;
-
-            if (st->o == o) {
-                return st;
-            }
-        }
-    }
-
-    cln = ngx_pool_cleanup_add(r->main->pool,
-                               sizeof(ngx_http_compliance_oauth2_req_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    st = cln->data;
-    st->o = o;
-    st->token = NULL;
-    st->len = 0;
-    st->waited = 0;
-
-    cln->handler = ngx_http_compliance_oauth2_req_cleanup;
-
-    return st;
+    return ngx_http_compliance_fetch_req_state(r, o,
+                                   sizeof(ngx_http_compliance_oauth2_req_t),
+                                   ngx_http_compliance_oauth2_req_cleanup, 1);
 }
 
 
@@ -592,44 +567,19 @@ static void
 ngx_http_compliance_oauth2_alert(ngx_http_request_t *r,
     ngx_http_compliance_oauth2_t *o, const char *error)
 {
-    u_char                     *p;
-    size_t                      elen;
-    ngx_str_t                   fields;
-    ngx_http_compliance_ctx_t  *ctx;
+    ngx_str_t  pairs[7];
 
-    ctx = ngx_http_compliance_get_ctx(r);
-    if (ctx == NULL) {
-        return;
-    }
+    ngx_str_set(&pairs[0], "oauth2");
+    pairs[1] = o->name;
+    ngx_str_set(&pairs[2], "token_request");
+    pairs[3] = o->uri;
+    ngx_str_set(&pairs[4], "error");
+    pairs[5].data = (u_char *) error;
+    pairs[5].len = ngx_strlen(error);
+    ngx_str_null(&pairs[6]);
 
-    elen = ngx_strlen(error);
-
-    fields.len = sizeof("\"oauth2\":\"\",\"token_request\":\"\","
-                        "\"error\":\"\",") - 1
-                 + o->name.len
-                 + o->uri.len + ngx_escape_json(NULL, o->uri.data, o->uri.len)
-                 + elen + ngx_escape_json(NULL, (u_char *) error, elen);
-
-    fields.data = ngx_pnalloc(r->pool, fields.len);
-    if (fields.data == NULL) {
-        return;
-    }
-
-    /* the name is a vault name: nothing in it to escape */
-    p = ngx_cpymem(fields.data, "\"oauth2\":\"", sizeof("\"oauth2\":\"") - 1);
-    p = ngx_cpymem(p, o->name.data, o->name.len);
-    p = ngx_cpymem(p, "\",\"token_request\":\"",
-                   sizeof("\",\"token_request\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, o->uri.data, o->uri.len);
-    p = ngx_cpymem(p, "\",\"error\":\"", sizeof("\",\"error\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, (u_char *) error, elen);
-    *p++ = '"';
-    *p++ = ',';
-
-    fields.len = p - fields.data;
-
-    ngx_http_compliance_audit_event_fields(r, ctx, "alert", "critical",
-                                           "upstream_token_failed", &fields);
+    ngx_http_compliance_audit_alert_strings(r, "upstream_token_failed",
+                                            pairs);
 }
 
 
