@@ -127,6 +127,9 @@ my @refused = (
     [ 'compliance_check_interval 0;', qr/invalid value "0" in "compliance_check_interval", it must be a time of at least 1s, such as "1d", or "off"/ ],
     [ 'compliance_check_interval weekly;', qr/invalid value "weekly" in "compliance_check_interval"/ ],
     [ 'compliance_check_interval 1d; compliance_check_interval 2d;', qr/"compliance_check_interval" directive is duplicate/ ],
+    # the checks' own zone, compliance_daily_checks (docs/posture.md), is
+    # not a name a limit zone can take
+    [ 'compliance_limit_zone compliance_daily_checks 1m;', qr/the shared memory zone "compliance_daily_checks" is already declared for a different use/ ],
 );
 
 for my $r (@refused) {
