@@ -198,18 +198,23 @@ Re-run it to refresh; every figure below comes from that one invocation.
   of `apikey`, `hs256` and `rs256` (a 632-byte RS256 bearer token costs
   nginx's header parser and the kernel's copy the same with or without
   the module), so `rs256 − public_rs` is what the module spends on the
-  token; `rs256 − public_audit` also counts those bytes.
+  token; `rs256 − public_audit` also counts those bytes. The same
+  way, the full stack over TLS is judged against `plain_rs_tls`, plain
+  nginx over TLS receiving full_tls's request, bearer token included
+  (docs/decisions.md D47, D99); its ratio to the token-less
+  `plain_tls` is printed beside it.
 - The JWT variants check `iss`, `aud` and `exp` and the location needs
   scope `orders:read`; every module variant writes an audit record per
   request (`compliance_audit_log ... buffer=64k flush=1s`).
 - The full stack: `compliance on`, JWT RS256 from a JWKS with `iss`/`aud`,
   `compliance_require_scope`, `compliance_limit zone=per_key
-  rate=100000r/s` (key=principal, never refuses here),
+  rate=250000r/s` (key=principal; one worker answers fewer than
+  200,000 requests a second, so it never refuses),
   `compliance_auth_failure_limit`, the audit log with
   `compliance_audit_chain`, `compliance_redact` with all seven detectors;
   over TLS also `compliance_tls_min TLSv1.2` and `compliance_hsts`.
 - The nginx-only approximation (no module): `limit_req_zone
-  \$http_x_api_key zone=per_key:10m rate=100000r/s` with `limit_req
+  \$http_x_api_key zone=per_key:10m rate=1000000r/s` with `limit_req
   burst=100000 nodelay` (never refuses), an 8-field `log_format ...
   escape=json` written with `access_log ... buffer=64k flush=1s`, and
   `add_header X-Request-ID \$request_id always` (plus HSTS over TLS).
@@ -230,7 +235,7 @@ print "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
 my @display = grep { my $v = $_; grep { $_ eq $v } @order }
     qw(plain plain_tls approx approx_tls public_audit public_chain
        public_key apikey public_hs public_rs
-       hs256 rs256 rs256_miss es256_miss full_http full_tls);
+       hs256 rs256 rs256_miss es256_miss full_http plain_rs_tls full_tls);
 push @display, grep { my $v = $_; !grep { $_ eq $v } @display } @order;
 
 for my $v (@display) {
@@ -278,7 +283,12 @@ for my $v (@order) {
 # profiles: $prof{$v}{$symbol} = share of the worker's samples under it
 my %prof;
 
-my @profiled = qw(full_tls approx_tls rs256 rs256_miss);
+# every variant bench/run profiled; the call-graph tables are printed for
+# the ones the analysis takes apart, the top symbols for all of them
+my @profiled = grep { -s "$dir/profile-$_.txt" } @order;
+my %detailed = map { $_ => 1 }
+    qw(full_tls full_http plain_tls plain_rs_tls approx_tls rs256
+       rs256_miss);
 
 for my $v (@profiled) {
     for (split /\n/, slurp("$dir/profile-$v.txt") // '') {
@@ -390,7 +400,21 @@ if ($v{hs256_limit} && $v{hs256_miss} && $v{nginx_limit}) {
                    . '(nginx_limit − plain)', $m, $n));
 }
 
-if ($v{full_tls} && $v{plain_tls}) {
+# against plain TLS serving the same request, bearer token included
+# (D47, D99); the ratio to the token-less plain_tls is printed beside it
+if ($v{full_tls} && $v{plain_rs_tls}) {
+    my $r = ratio('full_tls', 'plain_rs_tls');
+    my $t = $v{plain_tls} ? sprintf('; ×%s against plain_tls, whose '
+                                    . 'request has no token (middle half '
+                                    . '%s)', f2(ratio('full_tls',
+                                                      'plain_tls')),
+                                    ratio_iqr('full_tls', 'plain_tls'))
+                          : '';
+    target('full stack over TLS: ≤ ×1.25 plain TLS (serving the same '
+           . 'request)', $r <= 1.25,
+           sprintf('×%s (full_tls / plain_rs_tls, middle half %s)%s',
+                   f2($r), ratio_iqr('full_tls', 'plain_rs_tls'), $t));
+} elsif ($v{full_tls} && $v{plain_tls}) {
     my $r = ratio('full_tls', 'plain_tls');
     target('full stack over TLS: ≤ ×1.25 plain TLS', $r <= 1.25,
            sprintf('×%s (middle half %s)', f2($r),
@@ -462,6 +486,10 @@ my @layers = (
       'full_http', 'rs256' ],
     [ 'TLS + TLS floor + HSTS under the module (full_tls − full_http)',
       'full_tls', 'full_http' ],
+    [ 'the bearer token alone over TLS: nginx, OpenSSL and the kernel '
+      . '(plain_rs_tls − plain_tls)', 'plain_rs_tls', 'plain_tls' ],
+    [ 'the module\'s full stack over TLS, same request (full_tls − '
+      . 'plain_rs_tls)', 'full_tls', 'plain_rs_tls' ],
     [ 'nginx approximation over plain (approx − plain)', 'approx',
       'plain' ],
     [ 'JSON body validation, 1 KiB, 10-property schema (validate_1k − '
@@ -575,8 +603,64 @@ my $interesting = qr/^(?:ngx_http_compliance_\w+|compliance_\w+
     |malloc|cfree|free|ngx_palloc\w*|ngx_pcalloc|ngx_create_pool
     |ngx_destroy_pool|ngx_vslprintf|ngx_escape_json)(?:\s|$)/x;
 
+# self time: "  7.20%  dso  [k] symbol  -  -"
+sub self_rows {
+    my ($v) = @_;
+    my @rows;
+
+    for (split /\n/, slurp("$dir/profile-$v-self.txt") // '') {
+        next unless /^\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*?)(?:\s+-\s+-)?\s*$/;
+        push @rows, [ $1, $2, $4 ];
+    }
+
+    return @rows;
+}
+
+# the share of samples with a library anywhere on the stack
+sub dso_children {
+    my ($v, $dso) = @_;
+
+    for (split /\n/, slurp("$dir/profile-$v-dsoc.txt") // '') {
+        return $1 if /^\s*([\d.]+)%\s+[\d.]+%\s+\Q$dso\E\s*$/;
+    }
+
+    return undef;
+}
+
+if (@profiled) {
+    print "\n## Profiles\n\n"
+        . "`perf record -e cpu-clock -F 999 --call-graph dwarf` on the "
+        . "worker during one 3 s run of every variant, after the measured "
+        . "rounds (a separate run, not one of the measured ones). "
+        . "Shares are of the worker's samples; µs/req converts a share "
+        . "with the variant's median worker µs per request above. "
+        . "\"Module on the stack\" is the share of samples with a function "
+        . "of ngx_http_compliance_module.so anywhere in the call chain "
+        . "(its own code and what it calls: OpenSSL, libc, the kernel's "
+        . "write of the audit file).\n\n"
+        . "### Top symbols of every variant (self time)\n";
+
+    for my $v (@profiled) {
+        next unless $run{$v};
+
+        my $us = med($v, 'us');
+        my @rows = self_rows($v);
+        my $mod = dso_children($v, 'ngx_http_compliance_module.so');
+
+        next unless @rows;
+
+        print "\n#### $v\n\n";
+        printf "Module on the stack: %.1f%% = %.1f µs of %.1f µs per "
+            . "request.\n\n", $mod, $mod / 100 * $us, $us
+            if defined $mod;
+        print "| symbol | library | self | µs/req |\n|---|---|---:|---:|\n";
+        printf "| `%s` | %s | %.1f%% | %.2f |\n", $_->[2], $_->[1], $_->[0],
+            $_->[0] / 100 * $us for @rows[0 .. ($#rows < 11 ? $#rows : 11)];
+    }
+}
+
 for my $v (@profiled) {
-    next unless $prof{$v} && $prof{$v}{''} && $run{$v};
+    next unless $detailed{$v} && $prof{$v} && $prof{$v}{''} && $run{$v};
 
     my $us = med($v, 'us');
     my (@rows, %seen);
@@ -591,10 +675,8 @@ for my $v (@profiled) {
     my $d = slurp("$dir/profile-$v-dso.txt") // '';
 
     print "\n## Profile: $v\n\n"
-        . "`perf record -e cpu-clock --call-graph dwarf` on the worker "
-        . "during one 3 s run (a separate run, not one of the "
-        . "measured ones). Self time by library:\n\n```\n$d```\n\n"
-        . "Time under selected functions (callees included, so rows "
+        . "The same perf run as above. Self time by library:\n\n```\n$d```"
+        . "\n\nTime under selected functions (callees included, so rows "
         . "nest), converted to µs with this variant's median "
         . f1($us) . " µs per request:\n\n"
         . "| function | share of worker CPU | µs/req |\n|---|---:|---:|\n";
