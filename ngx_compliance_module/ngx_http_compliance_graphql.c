@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_compliance_graphql_invalid(ngx_http_request_t *r,
     const char *message, size_t offset, ngx_uint_t has_offset);
 static ngx_int_t ngx_http_compliance_graphql_args(ngx_http_request_t *r,
     ngx_http_compliance_graphql_args_t *args);
+static ngx_uint_t ngx_http_compliance_graphql_hex(u_char c);
 static size_t ngx_http_compliance_graphql_decode(u_char *dst,
     const u_char *src, size_t len);
 static void *ngx_http_compliance_graphql_alloc(void *data, size_t size);
@@ -483,6 +484,27 @@ twice:
 }
 
 
+/*
+ * A hex digit's value, else 16.  The raw byte is tested: a lower-case
+ * fold before the test would make the control bytes 0x10-0x19 digits.
+ */
+static ngx_uint_t
+ngx_http_compliance_graphql_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return 16;
+}
+
+
 /* form decoding; a "%" not followed by two hex digits stays as it is */
 static size_t
 ngx_http_compliance_graphql_decode(u_char *dst, const u_char *src,
@@ -503,14 +525,10 @@ ngx_http_compliance_graphql_decode(u_char *dst, const u_char *src,
         }
 
         if (c == '%' && end - src >= 2) {
-            h = (u_char) (src[0] | 0x20);
-            l = (u_char) (src[1] | 0x20);
+            h = ngx_http_compliance_graphql_hex(src[0]);
+            l = ngx_http_compliance_graphql_hex(src[1]);
 
-            if (((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f'))
-                && ((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f')))
-            {
-                h = (h <= '9') ? h - '0' : h - 'a' + 10;
-                l = (l <= '9') ? l - '0' : l - 'a' + 10;
+            if (h < 16 && l < 16) {
                 *d++ = (u_char) (h << 4 | l);
                 src += 2;
                 continue;

@@ -438,6 +438,12 @@ refused(post('/graphql', '', 'application/graphql'), 400,
             422, 'graphql_introspection', 'introspection',
             'percent-encoded argument name');
     passed($t->http(uri => '/graphql?query={+a+}'), 'plus is a space');
+    # "%" and two raw control bytes 0x17 0x12 are no escape (folded to
+    # lower case they would read "72", an "r"); nginx itself refuses
+    # the control bytes in a request line, so the request never passes
+    is($t->http(uri => "/graphql?query=%7B%\x17\x12%7D")->{status}, 400,
+       'a "%" before two control bytes: refused (400)');
+    passed($t->http(uri => '/graphql?query=%7B%72%7D'), 'the escape %72');
     passed($t->http(uri => '/graphql?query=' . esc('query A { a } query B '
                                                    . '{ b }')
                            . '&operationName=B'), 'GET operationName');
