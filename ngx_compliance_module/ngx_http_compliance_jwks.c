@@ -532,8 +532,20 @@ ngx_http_compliance_jwks_write_cache(ngx_http_compliance_jwks_t *jw,
     p = ngx_cpymem(tmp, jw->cache.data, jw->cache.len);
     ngx_memcpy(p, ".tmp", sizeof(".tmp"));
 
-    /* written aside and renamed: a crash never leaves half a set */
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+    /*
+     * Written aside and renamed: a crash never leaves half a set.  The
+     * aside file is made anew (O_EXCL): what a crash left there, or a
+     * symbolic link someone put there, is removed, never followed.
+     */
+    if (ngx_delete_file(tmp) == NGX_FILE_ERROR && ngx_errno != NGX_ENOENT) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "compliance: key set \"%V\": cannot remove \"%s\"",
+                      &jw->uri, tmp);
+        ngx_free(tmp);
+        return;
+    }
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN|O_EXCL,
                        NGX_FILE_DEFAULT_ACCESS);
 
     if (fd == NGX_INVALID_FILE) {

@@ -237,6 +237,16 @@ EOF
 mkdir $t->path('cache');
 chmod 0777, $t->path('cache');
 
+# a link where the cache file is written aside: removed, never followed
+{
+    open my $v, '>', $t->path('victim') or die "victim: $!";
+    print $v "untouched\n";
+    close $v;
+    chmod 0666, $t->path('victim');
+    symlink($t->path('victim'), $t->path('cache/a.cache.tmp'))
+        or die "symlink: $!";
+}
+
 $t->write_config($conf);
 $t->run;
 
@@ -514,6 +524,13 @@ cmp_ok($m->{compliance_refusals_total}{keys_unavailable} // 0, '>=', 9,
 
 $t->stop;
 ok(-s $t->path('cache/a.cache'), 'cache= file written');
+ok(-f $t->path('cache/a.cache') && !-l $t->path('cache/a.cache'),
+    'cache=: a file of its own, not the link left where it is written aside');
+{
+    open my $v, '<', $t->path('victim') or die "victim: $!";
+    local $/;
+    is(<$v>, "untouched\n", 'cache=: the link\'s target is not written');
+}
 $t->run;
 like($t->error_log, qr/key set "\/_jwks_a" read from the cache file/,
     'restart: the cache file is read');
