@@ -124,6 +124,11 @@ sub ratio_iqr {
 sub delta { paired($_[0], $_[1], '-') }
 
 my @rounds = rounds_of('plain');
+my $truncate = ($m{truncate} // 0) > 0
+    ? "are emptied every $m{truncate} s by the benchmark on wrk's CPU\n"
+      . "  while wrk runs, and between runs"
+    : "are emptied between runs only (BENCH_TRUNCATE=0)";
+
 my $pin = $m{pinned}
     ? "Pinned with taskset: $m{pinned}. Unpinned, this 2-vCPU VM's "
       . "scheduler moved the worker and wrk between the CPUs and at times "
@@ -180,6 +185,16 @@ Re-run it to refresh; every figure below comes from that one invocation.
   run again, up to 4 attempts, and the quietest attempt is kept;
   $m{retries} runs were repeated. The rounds, the openssl speed runs and
   each profile start once the machine is quiet (or after a bounded wait).
+- Log files (the module's audit trail, nginx's access log) $truncate.
+  Every record still goes through write(2) into the page
+  cache; the file just stays a few MB. On this VM freed memory goes back
+  to the host (virtio-balloon free page reporting), so a page-cache page
+  the guest has not used lately is a host fault: appending to a file
+  that grew by 100 MB a run made the same audit records cost 0.05 to 0.8
+  µs a request from one run to the next (`copy_folio_from_iter_atomic`,
+  0 to 8.9 % of the worker's samples). A small file reuses the pages it
+  just freed, as a server whose page cache is full reuses reclaimed
+  ones (docs/decisions.md D100).
 - Figures are medians over the rounds; a ratio is the median of the
   per-round ratios to plain nginx measured in the same round (pairing
   cancels slow drifts of the machine).
