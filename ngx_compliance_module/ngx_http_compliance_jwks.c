@@ -520,9 +520,10 @@ static void
 ngx_http_compliance_jwks_write_cache(ngx_http_compliance_jwks_t *jw,
     ngx_str_t *text, ngx_log_t *log)
 {
-    u_char    *tmp, *p;
-    ssize_t    n;
-    ngx_fd_t   fd;
+    u_char     *tmp, *p;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_err_t   err;
 
     tmp = ngx_alloc(jw->cache.len + sizeof(".tmp"), log);
     if (tmp == NULL) {
@@ -557,9 +558,16 @@ ngx_http_compliance_jwks_write_cache(ngx_http_compliance_jwks_t *jw,
     }
 
     n = ngx_write_fd(fd, text->data, text->len);
+    err = (n == -1) ? ngx_errno : 0;
 
-    if (ngx_close_file(fd) == NGX_FILE_ERROR || n != (ssize_t) text->len) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+    if (ngx_close_file(fd) == NGX_FILE_ERROR && err == 0) {
+        err = ngx_errno;
+        n = -1;
+    }
+
+    if (n != (ssize_t) text->len) {
+        /* a short write leaves no errno of its own */
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       "compliance: key set \"%V\": cannot write the cache "
                       "file \"%s\"", &jw->uri, tmp);
         (void) ngx_delete_file(tmp);
