@@ -39,7 +39,6 @@ static ngx_int_t ngx_http_compliance_graphql_invalid(ngx_http_request_t *r,
     const char *message, size_t offset, ngx_uint_t has_offset);
 static ngx_int_t ngx_http_compliance_graphql_args(ngx_http_request_t *r,
     ngx_http_compliance_graphql_args_t *args);
-static ngx_uint_t ngx_http_compliance_graphql_hex(u_char c);
 static size_t ngx_http_compliance_graphql_decode(u_char *dst,
     const u_char *src, size_t len);
 static void *ngx_http_compliance_graphql_alloc(void *data, size_t size);
@@ -484,33 +483,13 @@ twice:
 }
 
 
-/*
- * A hex digit's value, else 16.  The raw byte is tested: a lower-case
- * fold before the test would make the control bytes 0x10-0x19 digits.
- */
-static ngx_uint_t
-ngx_http_compliance_graphql_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return 16;
-}
-
-
 /* form decoding; a "%" not followed by two hex digits stays as it is */
 static size_t
 ngx_http_compliance_graphql_decode(u_char *dst, const u_char *src,
     size_t len)
 {
-    u_char        c, h, l, *d;
+    int            h, l;
+    u_char         c, *d;
     const u_char  *end;
 
     d = dst;
@@ -525,10 +504,11 @@ ngx_http_compliance_graphql_decode(u_char *dst, const u_char *src,
         }
 
         if (c == '%' && end - src >= 2) {
-            h = ngx_http_compliance_graphql_hex(src[0]);
-            l = ngx_http_compliance_graphql_hex(src[1]);
+            /* the raw bytes are tested (0x10-0x19 fold to digits) */
+            h = compliance_token_hex(src[0]);
+            l = compliance_token_hex(src[1]);
 
-            if (h < 16 && l < 16) {
+            if (h >= 0 && l >= 0) {
                 *d++ = (u_char) (h << 4 | l);
                 src += 2;
                 continue;
