@@ -137,6 +137,9 @@ static ngx_int_t ngx_http_compliance_redis_init_shm(ngx_shm_zone_t *shm_zone,
 static ngx_int_t ngx_http_compliance_redis_script_sha(ngx_log_t *log);
 static void ngx_http_compliance_redis_connect(ngx_http_compliance_redis_t *rd);
 static void ngx_http_compliance_redis_reconnect_handler(ngx_event_t *ev);
+static ngx_atomic_uint_t ngx_http_compliance_redis_bit(void);
+static ngx_atomic_uint_t ngx_http_compliance_redis_down(
+    ngx_http_compliance_redis_t *rd, ngx_uint_t down);
 static void ngx_http_compliance_redis_close(ngx_http_compliance_redis_t *rd,
     const char *why);
 static void ngx_http_compliance_redis_up(ngx_http_compliance_redis_t *rd);
@@ -589,9 +592,15 @@ ngx_http_compliance_redis_init_shm(ngx_shm_zone_t *shm_zone, void *data)
 
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    /* a reload keeps the counters */
+    /*
+     * A reload keeps the counters.  The outage mask starts empty: the
+     * new workers find out for themselves, and a bit of an old worker,
+     * or of one the new configuration no longer has, would keep an
+     * outage running for ever
+     */
     if (data || shm_zone->shm.exists) {
         rd->counters = shpool->data;
+        rd->counters->outage = 0;
         return NGX_OK;
     }
 
@@ -689,6 +698,10 @@ ngx_http_compliance_redis_init_process(ngx_cycle_t *cycle)
         rd = all[i];
 
         rd->log = cycle->log;
+
+        /* a worker respawned after a crash takes over its slot's bit */
+        (void) ngx_http_compliance_redis_down(rd, 0);
+
         rd->out = ngx_alloc(NGX_HTTP_COMPLIANCE_REDIS_OUT, cycle->log);
         rd->in = ngx_alloc(NGX_HTTP_COMPLIANCE_REDIS_IN, cycle->log);
         rd->slots = ngx_alloc(NGX_HTTP_COMPLIANCE_REDIS_SLOTS
@@ -866,6 +879,37 @@ ngx_http_compliance_redis_reconnect_handler(ngx_event_t *ev)
 }
 
 
+/* this worker's bit in the outage mask (past 64 workers, bits are shared) */
+static ngx_atomic_uint_t
+ngx_http_compliance_redis_bit(void)
+{
+    return (ngx_atomic_uint_t) 1
+           << (ngx_worker % (sizeof(ngx_atomic_uint_t) * 8));
+}
+
+
+/* sets or clears this worker's bit; the mask as it was before */
+static ngx_atomic_uint_t
+ngx_http_compliance_redis_down(ngx_http_compliance_redis_t *rd,
+    ngx_uint_t down)
+{
+    ngx_atomic_uint_t  old, bit, mask;
+
+    bit = ngx_http_compliance_redis_bit();
+
+    for ( ;; ) {
+        old = rd->counters->outage;
+        mask = down ? (old | bit) : (old & ~bit);
+
+        if (mask == old
+            || ngx_atomic_cmp_set(&rd->counters->outage, old, mask))
+        {
+            return old;
+        }
+    }
+}
+
+
 /*
  * Every failure ends here: the connection goes, every request waiting
  * on it is answered "failed" (it falls back or gets its 503 now, not at
@@ -890,7 +934,11 @@ ngx_http_compliance_redis_close(ngx_http_compliance_redis_t *rd,
     if (!rd->outage) {
         rd->outage = 1;
 
-        if (ngx_atomic_cmp_set(&rd->counters->outage, 0, 1)) {
+        /* the first worker down starts the node's outage; a worker on
+         * its way out (a reload, a stop) sets no bit for it */
+        if (!ngx_exiting && !ngx_quit && !ngx_terminate
+            && ngx_http_compliance_redis_down(rd, 1) == 0)
+        {
             (void) ngx_atomic_fetch_add(&rd->counters->outages, 1);
         }
     }
@@ -961,9 +1009,13 @@ ngx_http_compliance_redis_up(ngx_http_compliance_redis_t *rd)
     if (rd->outage) {
         rd->outage = 0;
 
-        /* 1: an outage not alerted yet, 2: alerted */
-        if (ngx_atomic_cmp_set(&rd->counters->outage, 1, 0)
-            || ngx_atomic_cmp_set(&rd->counters->outage, 2, 0))
+        /*
+         * The outage ends when the last worker down is back: one that
+         * is back early must not end it for the others, or the one
+         * still falling back would write no alert
+         */
+        if ((ngx_http_compliance_redis_down(rd, 0)
+             & ~ngx_http_compliance_redis_bit()) == 0)
         {
             ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                           "compliance: Redis %V of zone \"%V\" is back "
@@ -1678,28 +1730,28 @@ ngx_http_compliance_redis_refund(ngx_http_compliance_redis_t *rd,
 
 /*
  * A request decided without Redis: counted, and the first one of an
- * outage in this worker writes the alert record (one per outage for
- * the fleet's operator to see; a worker that joins a running outage
- * writes none: the shared flag was already set).
+ * outage, in whichever worker, writes the alert record: one per outage
+ * of the node (from its first worker down to its last one back), the
+ * outage's number in "alerted" telling the others it is written.
  */
 void
 ngx_http_compliance_redis_fallback(ngx_http_request_t *r,
     ngx_http_compliance_redis_t *rd, ngx_str_t *zone)
 {
+    ngx_atomic_uint_t           n, done;
     ngx_http_compliance_ctx_t  *ctx;
 
     (void) ngx_atomic_fetch_add(rd->fail == NGX_HTTP_COMPLIANCE_REDIS_OPEN
                                 ? &rd->counters->fallbacks
                                 : &rd->counters->refused, 1);
 
-    if (rd->outage != 1) {
-        return;
-    }
+    /* the outage's number, alerted by the first request that takes it */
+    n = rd->counters->outages;
+    done = rd->counters->alerted;
 
-    /* 2: this worker alerted for this outage */
-    rd->outage = 2;
-
-    if (ngx_atomic_cmp_set(&rd->counters->outage, 1, 2) == 0) {
+    if (!rd->outage || done == n
+        || !ngx_atomic_cmp_set(&rd->counters->alerted, done, n))
+    {
         return;
     }
 

@@ -76,7 +76,10 @@ typedef struct {
     ngx_atomic_t                   refused;   /* 503 with fail=closed */
     ngx_atomic_t                   outages;
     ngx_atomic_t                   reconnects;
-    ngx_atomic_t                   outage;    /* 1 while one runs */
+    /* a bit per worker (ngx_worker) whose connection is down: an
+     * outage runs from the first bit set to the last one cleared */
+    ngx_atomic_t                   outage;
+    ngx_atomic_t                   alerted;   /* the outage alerted */
 } ngx_http_compliance_redis_counters_t;
 
 
