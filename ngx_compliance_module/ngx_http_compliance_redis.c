@@ -699,8 +699,13 @@ ngx_http_compliance_redis_init_process(ngx_cycle_t *cycle)
 
         rd->log = cycle->log;
 
-        /* a worker respawned after a crash takes over its slot's bit */
-        (void) ngx_http_compliance_redis_down(rd, 0);
+        /* a worker respawned after a crash takes over its slot's bit
+         * (a cache manager or loader has no slot of its own) */
+        if (ngx_process == NGX_PROCESS_WORKER
+            || ngx_process == NGX_PROCESS_SINGLE)
+        {
+            (void) ngx_http_compliance_redis_down(rd, 0);
+        }
 
         rd->out = ngx_alloc(NGX_HTTP_COMPLIANCE_REDIS_OUT, cycle->log);
         rd->in = ngx_alloc(NGX_HTTP_COMPLIANCE_REDIS_IN, cycle->log);
