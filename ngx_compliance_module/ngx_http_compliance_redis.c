@@ -110,6 +110,7 @@ struct ngx_http_compliance_redis_s {
     ngx_event_t                        flush;
     ngx_event_t                        sync_timer;
     ngx_uint_t                         outage;    /* this worker's view */
+    ngx_atomic_uint_t                  generation; /* of the outage mask */
     time_t                             logged;    /* last error reply */
 
     u_char                            *out;
@@ -601,6 +602,9 @@ ngx_http_compliance_redis_init_shm(ngx_shm_zone_t *shm_zone, void *data)
     if (data || shm_zone->shm.exists) {
         rd->counters = shpool->data;
         rd->counters->outage = 0;
+
+        /* the old workers, still finishing, no longer touch the mask */
+        rd->counters->generation++;
         return NGX_OK;
     }
 
@@ -691,6 +695,13 @@ ngx_http_compliance_redis_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    /* a cache manager or loader serves no request and has no slot */
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
     ngx_http_compliance_redis_all = cmf->limit.redis;
     all = ngx_http_compliance_redis_all->elts;
 
@@ -699,13 +710,10 @@ ngx_http_compliance_redis_init_process(ngx_cycle_t *cycle)
 
         rd->log = cycle->log;
 
-        /* a worker respawned after a crash takes over its slot's bit
-         * (a cache manager or loader has no slot of its own) */
-        if (ngx_process == NGX_PROCESS_WORKER
-            || ngx_process == NGX_PROCESS_SINGLE)
-        {
-            (void) ngx_http_compliance_redis_down(rd, 0);
-        }
+        /* the mask of this configuration's workers; a worker respawned
+         * after a crash takes over its slot's bit */
+        rd->generation = rd->counters->generation;
+        (void) ngx_http_compliance_redis_down(rd, 0);
 
         rd->out = ngx_alloc(NGX_HTTP_COMPLIANCE_REDIS_OUT, cycle->log);
         rd->in = ngx_alloc(NGX_HTTP_COMPLIANCE_REDIS_IN, cycle->log);
@@ -893,7 +901,11 @@ ngx_http_compliance_redis_bit(void)
 }
 
 
-/* sets or clears this worker's bit; the mask as it was before */
+/*
+ * Sets or clears this worker's bit; the mask as it was before.  A
+ * worker of an older configuration (a reload's old workers) leaves it
+ * alone: the mask started afresh for the new ones.
+ */
 static ngx_atomic_uint_t
 ngx_http_compliance_redis_down(ngx_http_compliance_redis_t *rd,
     ngx_uint_t down)
@@ -904,6 +916,11 @@ ngx_http_compliance_redis_down(ngx_http_compliance_redis_t *rd,
 
     for ( ;; ) {
         old = rd->counters->outage;
+
+        if (rd->generation != rd->counters->generation) {
+            return old;
+        }
+
         mask = down ? (old | bit) : (old & ~bit);
 
         if (mask == old
@@ -942,7 +959,8 @@ ngx_http_compliance_redis_close(ngx_http_compliance_redis_t *rd,
         /* the first worker down starts the node's outage; a worker on
          * its way out (a reload, a stop) sets no bit for it */
         if (!ngx_exiting && !ngx_quit && !ngx_terminate
-            && ngx_http_compliance_redis_down(rd, 1) == 0)
+            && (ngx_http_compliance_redis_down(rd, 1)
+                & ~ngx_http_compliance_redis_bit()) == 0)
         {
             (void) ngx_atomic_fetch_add(&rd->counters->outages, 1);
         }
@@ -1750,11 +1768,14 @@ ngx_http_compliance_redis_fallback(ngx_http_request_t *r,
                                 ? &rd->counters->fallbacks
                                 : &rd->counters->refused, 1);
 
-    /* the outage's number, alerted by the first request that takes it */
-    n = rd->counters->outages;
+    /*
+     * The outage's number, alerted by the first request that takes it;
+     * "alerted" read first, so it is never set back to an older number
+     */
     done = rd->counters->alerted;
+    n = rd->counters->outages;
 
-    if (!rd->outage || done == n
+    if (!rd->outage || (ngx_atomic_int_t) (n - done) <= 0
         || !ngx_atomic_cmp_set(&rd->counters->alerted, done, n))
     {
         return;

@@ -80,6 +80,7 @@ typedef struct {
      * outage runs from the first bit set to the last one cleared */
     ngx_atomic_t                   outage;
     ngx_atomic_t                   alerted;   /* the outage alerted */
+    ngx_atomic_t                   generation; /* +1 at each reload */
 } ngx_http_compliance_redis_counters_t;
 
 
