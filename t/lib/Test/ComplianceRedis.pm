@@ -209,17 +209,42 @@ sub keys_of {
 }
 
 ###########################################################################
-# a TCP proxy that delays every chunk from Redis by "delay" seconds while
-# the file "<dir>/slow" exists; python3, 127.0.0.1 only
+# a TCP proxy to Redis, python3, 127.0.0.1 only.  While the file
+# "redis-proxy.slow" exists it delays every chunk from Redis by "delay"
+# seconds.  The file "redis-proxy.gate" steers its connections:
+#   (absent) or "open"  every connection passes
+#   "drop"              the connections are cut, new ones are accepted
+#                       and closed at once (a failed handshake)
+#   "one"               the first new connection passes, later ones are
+#                       closed at once (each write of the file starts a
+#                       new "one")
+# "redis-proxy.stats" holds "passed refused": the connections passed
+# through and closed at once so far.
 
 my $PROXY = <<'PY';
 import os, socket, sys, threading, time
 listen_port, target_port, flag = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-delay = float(sys.argv[4])
+delay, gate, stats = float(sys.argv[4]), sys.argv[5], sys.argv[6]
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(('127.0.0.1', listen_port))
 srv.listen(64)
+lock = threading.Lock()
+live = set()
+count = {'passed': 0, 'refused': 0}
+one = {'stamp': None, 'used': False}
+def cut(s):
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+def mode():
+    try:
+        st = os.stat(gate)
+        with open(gate) as f:
+            return f.read().strip(), st.st_mtime_ns
+    except OSError:
+        return 'open', None
 def pipe(a, b, slow):
     try:
         while True:
@@ -231,15 +256,31 @@ def pipe(a, b, slow):
             b.sendall(d)
     except OSError:
         pass
+    with lock:
+        live.discard(a)
+        live.discard(b)
     for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        cut(s)
 def serve(c):
     u = socket.create_connection(('127.0.0.1', target_port))
+    with lock:
+        live.update((c, u))
     threading.Thread(target=pipe, args=(c, u, False), daemon=True).start()
     threading.Thread(target=pipe, args=(u, c, True), daemon=True).start()
+def note():
+    tmp = stats + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write('%d %d\n' % (count['passed'], count['refused']))
+    os.rename(tmp, stats)
+def watch():
+    while True:
+        if mode()[0] == 'drop':
+            with lock:
+                for s in list(live):
+                    cut(s)
+        time.sleep(0.02)
+threading.Thread(target=watch, daemon=True).start()
+note()
 deadline = time.time() + 300
 srv.settimeout(1)
 while time.time() < deadline:
@@ -247,23 +288,34 @@ while time.time() < deadline:
         c, _ = srv.accept()
     except socket.timeout:
         continue
-    serve(c)
+    m, stamp = mode()
+    if m == 'one' and stamp != one['stamp']:
+        one['stamp'], one['used'] = stamp, False
+    if m == 'drop' or (m == 'one' and one['used']):
+        c.close()
+        count['refused'] += 1
+    else:
+        one['used'] = one['used'] or m == 'one'
+        serve(c)
+        count['passed'] += 1
+    note()
 PY
 
-# proxy($t, listen_port, redis_port, delay): returns [pid, flag file]
+# proxy($t, listen_port, redis_port, delay): { pid, flag, gate, stats }
 sub proxy {
     my ($class, $t, $listen, $target, $delay) = @_;
 
     my $script = $t->path('redis-proxy.py');
     $t->write_file('redis-proxy.py', $PROXY);
-    my $flag = $t->path('redis-proxy.slow');
+    my %p = map { $_ => $t->path("redis-proxy.$_") } qw(slow gate stats);
 
     my $pid = fork;
     die "fork: $!\n" unless defined $pid;
 
     if ($pid == 0) {
         open STDIN, '<', '/dev/null';
-        exec('/usr/bin/python3', $script, $listen, $target, $flag, $delay)
+        exec('/usr/bin/python3', $script, $listen, $target, $p{slow},
+             $delay, $p{gate}, $p{stats})
             or POSIX::_exit(127);
     }
 
@@ -273,12 +325,24 @@ sub proxy {
         my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$listen");
         if ($s) {
             close $s;
-            return { pid => $pid, flag => $flag };
+            return { pid => $pid, flag => $p{slow}, gate => $p{gate},
+                     stats => $p{stats} };
         }
         sleep 0.05;
     }
 
     die "redis proxy did not start\n";
+}
+
+# proxy_stats($proxy): (passed, refused)
+sub proxy_stats {
+    my ($class, $proxy) = @_;
+
+    open my $fh, '<', $proxy->{stats} or return (0, 0);
+    my $line = <$fh> // '';
+    close $fh;
+
+    return $line =~ /^(\d+) (\d+)$/ ? ($1, $2) : (0, 0);
 }
 
 1;
